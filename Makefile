@@ -1,0 +1,29 @@
+# Parley: `make demo` runs the main job, `make test` runs vet and the whole test suite.
+# Both install the Debian packages they need first (scripts/deps.sh).
+GO       ?= go
+TAGS     := nolibopusfile
+GOFLAGS  += -tags=$(TAGS)
+export GOFLAGS
+
+.PHONY: deps build test vet demo bench fuzz clean
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	$(GO) build -o bin/parley ./cmd/parley
+
+vet: deps
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -race -timeout 15m ./...
+
+demo: build
+	./bin/parley demo
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin parley-demo
