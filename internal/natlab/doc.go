@@ -1,0 +1,39 @@
+// Package natlab builds in-process network labs on pion's virtual network
+// (github.com/pion/transport/v5/vnet) for engine tests: a WAN, one LAN per
+// peer behind a NAT of a chosen RFC 4787 kind (or none, or a firewall that
+// drops all UDP), and an in-process STUN/TURN server (pion/turn/v5) on the WAN
+// with time-limited long-term credentials in the coturn REST format.
+//
+// A test builds a lab, hands each peer's [Peer.Net] to pion (ice.AgentConfig.Net
+// or webrtc.SettingEngine.SetNet) together with [Peer.URLs], and closes the lab
+// when done:
+//
+//	lab, err := natlab.New(natlab.Config{Peers: []natlab.PeerConfig{
+//		{Name: "alice", NAT: natlab.Symmetric},
+//		{Name: "bob", NAT: natlab.FullCone},
+//	}})
+//	...
+//	defer lab.Close()
+//
+// # Topology
+//
+// The WAN is a vnet router for 0.0.0.0/0. The STUN/TURN server lives at
+// [ServerIP] on it. Peer i (0-based) owns public address 198.51.100.(i+1);
+// behind a NAT it sits at 10.0.(i+1).2 on its own LAN router whose NAT maps to
+// that public address, with [NoNAT] it sits on the WAN at the public address.
+//
+// # UDP blocked and TURN over TCP
+//
+// vnet has no TCP: vnet.Net's DialTCP and ListenTCP return
+// transport.ErrNotSupported. natlab therefore provides one TCP path of its
+// own: every peer's Net can DialTCP the TURN server's TCP address
+// ([ServerIP]:[TURNPort]), and the connection is an in-memory stream handed
+// straight to the TURN server's TCP listener. It does not cross the vnet
+// routers (no NAT translation, no router delay) and no other TCP destination
+// exists. A [UDPBlocked] peer sits behind a port-restricted NAT whose LAN
+// router drops every UDP datagram crossing the LAN boundary, so its only way
+// out is TURN over TCP: a relay candidate whose allocation is reached by
+// stream.
+//
+// Labs are independent: many may run in parallel in one process.
+package natlab
