@@ -7,6 +7,10 @@ package codec
 static int parley_raw_set_bitrate(OpusEncoder *st, opus_int32 b) {
 	return opus_encoder_ctl(st, OPUS_SET_BITRATE(b));
 }
+
+static int parley_raw_set_complexity(OpusEncoder *st, opus_int32 c) {
+	return opus_encoder_ctl(st, OPUS_SET_COMPLEXITY(c));
+}
 */
 import "C"
 
@@ -23,7 +27,7 @@ type rawOpus struct {
 	dec *C.OpusDecoder
 }
 
-func newRawOpus(rateHz, bitrateBps int) (*rawOpus, error) {
+func newRawOpus(rateHz, bitrateBps, complexity int) (*rawOpus, error) {
 	var e1, e2 C.int
 	enc := C.opus_encoder_create(C.opus_int32(rateHz), 1, C.OPUS_APPLICATION_VOIP, &e1)
 	if e1 != C.OPUS_OK {
@@ -35,6 +39,7 @@ func newRawOpus(rateHz, bitrateBps int) (*rawOpus, error) {
 		return nil, fmt.Errorf("%w: raw decoder: %d", ErrOpus, int(e2))
 	}
 	C.parley_raw_set_bitrate(enc, C.opus_int32(bitrateBps))
+	C.parley_raw_set_complexity(enc, C.opus_int32(complexity))
 	return &rawOpus{enc: enc, dec: dec}, nil
 }
 
