@@ -1,0 +1,129 @@
+package pesq
+
+import (
+	"math"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// ffts caches real FFT plans by length for one analysis. Not safe for concurrent use.
+type ffts map[int]*fourier.FFT
+
+func (f ffts) get(n int) *fourier.FFT {
+	p, ok := f[n]
+	if !ok {
+		p = fourier.NewFFT(n)
+		f[n] = p
+	}
+	return p
+}
+
+// nextPow2 returns the smallest power of two ≥ n (1 for n ≤ 1).
+func nextPow2(n int) int {
+	p := 1
+	for p < n {
+		p <<= 1
+	}
+	return p
+}
+
+// hann returns the periodic Hann window of length n.
+func hann(n int) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 0.5 * (1 - math.Cos(2*math.Pi*float64(i)/float64(n)))
+	}
+	return w
+}
+
+// curveGainDB interpolates a piecewise-linear filter curve at hz, holding the end values beyond
+// its first and last points.
+func curveGainDB(curve []freqPoint, hz float64) float64 {
+	if hz <= curve[0].hz {
+		return curve[0].dB
+	}
+	last := len(curve) - 1
+	if hz >= curve[last].hz {
+		return curve[last].dB
+	}
+	k := 0
+	for k+1 < last && curve[k+1].hz <= hz {
+		k++
+	}
+	lo, hi := curve[k], curve[k+1]
+	return lo.dB + (hz-lo.hz)*(hi.dB-lo.dB)/(hi.hz-lo.hz)
+}
+
+// applyCurve filters x in place in the frequency domain with the magnitude response of curve,
+// normalised to 0 dB at 1 kHz, using one zero-padded FFT over the whole of x.
+func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
+	n := nextPow2(len(x))
+	buf := make([]float64, n)
+	copy(buf, x)
+	plan := plans.get(n)
+	c := plan.Coefficients(nil, buf)
+	ref := curveGainDB(curve, 1000)
+	res := float64(fs) / float64(n)
+	for i := range c {
+		g := math.Pow(10, (curveGainDB(curve, float64(i)*res)-ref)/20)
+		c[i] *= complex(g, 0)
+	}
+	plan.Sequence(buf, c)
+	inv := 1 / float64(n)
+	for i := range x {
+		x[i] = buf[i] * inv
+	}
+}
+
+// filterIIR runs the cascade of biquads over x in place (direct form II, zero initial state).
+func filterIIR(x []float64, sections []biquad) {
+	for _, s := range sections {
+		var z1, z2 float64
+		for i, v := range x {
+			z0 := v - s.a1*z1 - s.a2*z2
+			x[i] = s.b0*z0 + s.b1*z1 + s.b2*z2
+			z2, z1 = z1, z0
+		}
+	}
+}
+
+// sumSquares returns Σ x[i]².
+func sumSquares(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return s
+}
+
+// xcorrLag returns the lag k maximising y[k] = Σ_m a[m]·b[m+k] over all overlaps, and whether
+// any correlation value was positive (the lag is 0 otherwise). Lags run from −(len(a)−1) to
+// len(b)−1.
+func xcorrLag(plans ffts, a, b []float64) (lag int, ok bool) {
+	na, nb := len(a), len(b)
+	n := nextPow2(na + nb - 1)
+	plan := plans.get(n)
+	ba := make([]float64, n)
+	bb := make([]float64, n)
+	// Reverse a so that a convolution gives the correlation.
+	for i, v := range a {
+		ba[na-1-i] = v
+	}
+	copy(bb, b)
+	ca := plan.Coefficients(nil, ba)
+	cb := plan.Coefficients(nil, bb)
+	for i := range ca {
+		ca[i] *= cb[i]
+	}
+	plan.Sequence(ba, ca)
+	best, arg := 0.0, -1
+	for i := 0; i < na+nb-1; i++ {
+		if ba[i] > best {
+			best, arg = ba[i], i
+		}
+	}
+	if arg < 0 {
+		return 0, false
+	}
+	return arg - (na - 1), true
+}

@@ -1,0 +1,110 @@
+package pesq
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sharedDataDir returns ../shared/data/pesq relative to the repository root, or "" when absent.
+func sharedDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+	d := filepath.Join(dir, "..", "shared", "data", "pesq")
+	if _, err := os.Stat(filepath.Join(d, "expected.csv")); err != nil {
+		return ""
+	}
+	return d
+}
+
+// TestReferenceScores reproduces every row of the shared expected.csv within 0.01 MOS (and the
+// raw score where given). It skips only when the shared folder is absent (a fresh clone).
+func TestReferenceScores(t *testing.T) {
+	dir := sharedDataDir(t)
+	if dir == "" {
+		t.Skip("../shared/data/pesq not present")
+	}
+	f, err := os.Open(filepath.Join(dir, "expected.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := map[string]float64{}
+	n := 0
+	for _, row := range rows[1:] {
+		refPath, degPath, mode, variant := row[0], row[1], row[3], row[4]
+		fs, _ := strconv.Atoi(row[2])
+		want, err := strconv.ParseFloat(row[5], 64)
+		if err != nil {
+			t.Fatalf("row %v: %v", row, err)
+		}
+		ref, rr, err := readWAV(filepath.Join(dir, refPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		deg, dr, err := readWAV(filepath.Join(dir, degPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rr != fs || dr != fs {
+			t.Fatalf("%s: rates %d/%d, want %d", refPath, rr, dr, fs)
+		}
+		opts := Options{Mode: Narrowband}
+		if mode == "wb" {
+			opts.Mode = Wideband
+		}
+		if variant == "p862_2005" {
+			opts.Variant = P862_2005
+		}
+		res, err := Score(ref, deg, fs, opts)
+		if err != nil {
+			t.Errorf("%s vs %s %s/%s: %v", refPath, degPath, mode, variant, err)
+			continue
+		}
+		n++
+		key := mode + "/" + variant
+		dev := math.Abs(res.MOSLQO - want)
+		worst[key] = math.Max(worst[key], dev)
+		if dev > 0.01 {
+			t.Errorf("%s vs %s %s/%s: MOS-LQO %.4f, want %.4f (off %.4f)", refPath, degPath, mode, variant, res.MOSLQO, want, dev)
+		}
+		if s := strings.TrimSpace(row[6]); s != "" {
+			wantRaw, _ := strconv.ParseFloat(s, 64)
+			devRaw := math.Abs(res.Raw - wantRaw)
+			worst[key+" raw"] = math.Max(worst[key+" raw"], devRaw)
+			if devRaw > 0.01 {
+				t.Errorf("%s vs %s %s/%s: raw %.4f, want %.4f", refPath, degPath, mode, variant, res.Raw, wantRaw)
+			}
+		}
+		t.Logf("%-28s %-36s %s/%-9s MOS %.4f want %.4f raw %.4f", refPath, degPath, mode, variant, res.MOSLQO, want, res.Raw)
+	}
+	if n != len(rows)-1 {
+		t.Errorf("scored %d of %d rows", n, len(rows)-1)
+	}
+	for k, v := range worst {
+		t.Logf("worst deviation %-16s %.5f", k, v)
+	}
+}
