@@ -102,29 +102,31 @@ type delayHist struct {
 func (a *analysis) newDelayHist(spread bool) *delayHist {
 	return &delayHist{
 		a: a, h: make([]float64, a.nfft), spread: spread,
-		fr: make([]float64, a.nfft), fd: make([]float64, a.nfft),
+		fr: make([]float64, a.nfft),
 	}
 }
 
 // add accumulates the frame pair starting at ref[startr] and deg[startd].
 func (d *delayHist) add(startr, startd int) {
 	a, n := d.a, d.a.nfft
-	for i := 0; i < n; i++ {
-		d.fr[i] = a.refAlign[startr+i] * a.alignWin[i]
-		d.fd[i] = a.degAlign[startd+i] * a.alignWin[i]
+	cr := a.frameSpectrum(a.refSpec, a.refAlign, startr)
+	cd := a.frameSpectrum(a.degSpec, a.degAlign, startd)
+	if len(a.xbuf) != len(cr) {
+		a.xbuf = make([]complex128, len(cr))
 	}
-	plan := a.plans.get(n)
-	cr := plan.Coefficients(nil, d.fr)
-	cd := plan.Coefficients(nil, d.fd)
 	for i := range cr {
 		r, g := real(cr[i]), imag(cr[i])
-		cr[i] = complex(r, -g) * cd[i]
+		a.xbuf[i] = complex(r, -g) * cd[i]
 	}
-	x := plan.Sequence(d.fr, cr)
+	x := a.plans.get(n).Sequence(d.fr, a.xbuf)
 	vmax := 0.0
-	for i := range x {
-		x[i] = math.Abs(x[i]) / float64(n)
-		vmax = math.Max(vmax, x[i])
+	inv := 1 / float64(n)
+	for i, v := range x {
+		v = math.Abs(v) * inv
+		x[i] = v
+		if v > vmax {
+			vmax = v
+		}
 	}
 	vmax *= 0.99
 	w := math.Pow(vmax, 0.125)
@@ -181,6 +183,24 @@ func (d *delayHist) peak() (lag int, conf float64) {
 		arg -= d.a.nfft
 	}
 	return arg, best
+}
+
+// frameSpectrum returns the spectrum of the Hann-windowed alignment frame x[start:start+nfft],
+// computed once per start position and kept in cache.
+func (a *analysis) frameSpectrum(cache map[int][]complex128, x []float64, start int) []complex128 {
+	if c, ok := cache[start]; ok {
+		return c
+	}
+	n := a.nfft
+	if len(a.fbuf) != n {
+		a.fbuf = make([]float64, n)
+	}
+	for i := 0; i < n; i++ {
+		a.fbuf[i] = x[start+i] * a.alignWin[i]
+	}
+	c := a.plans.get(n).Coefficients(nil, a.fbuf)
+	cache[start] = c
+	return c
 }
 
 func absInt(x int) int {

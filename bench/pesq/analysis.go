@@ -52,6 +52,11 @@ type analysis struct {
 	refVAD, refLogVAD []float64
 	degVAD, degLogVAD []float64
 
+	// Spectra of alignment frames by start sample, and scratch buffers, for stages 7–8.
+	refSpec, degSpec map[int][]complex128
+	fbuf             []float64
+	xbuf             []complex128
+
 	crudeDelay int
 	utts       []utterance
 }
@@ -68,6 +73,8 @@ func newAnalysis(fs int, opts Options, refLen, degLen int) *analysis {
 	a.degN = degLen + 2*searchBuffer*a.down
 	a.maxN = max(a.refN, a.degN)
 	a.alignWin = hann(a.nfft)
+	a.refSpec = map[int][]complex128{}
+	a.degSpec = map[int][]complex128{}
 	return a
 }
 
@@ -111,9 +118,8 @@ func (a *analysis) prepare(ref, deg []float64) error {
 func (a *analysis) fixPowerLevel(x []float64, n int) error {
 	off := searchBuffer * a.down
 	span := n - 2*off + a.pad
-	filtered := append([]float64(nil), x[off:off+span]...)
-	applyCurve(a.plans, filtered, a.fs, alignFilterCurve[:])
-	p := sumSquares(filtered) / float64(a.maxN-2*off+a.pad)
+	p := curvePower(a.plans, x[off:off+span], a.fs, alignFilterCurve[:]) /
+		float64(a.maxN-2*off+a.pad)
 	if !(p > 0) || p != p {
 		return ErrNoSpeech
 	}

@@ -54,6 +54,23 @@ func curveGainDB(curve []freqPoint, hz float64) float64 {
 	return lo.dB + (hz-lo.hz)*(hi.dB-lo.dB)/(hi.hz-lo.hz)
 }
 
+// curveGains returns the linear gains of curve, normalised to 0 dB at 1 kHz, at the bins
+// 0 … n/2 of an n-point FFT at fs.
+func curveGains(curve []freqPoint, fs, n int) []float64 {
+	g := make([]float64, n/2+1)
+	ref := curveGainDB(curve, 1000)
+	res := float64(fs) / float64(n)
+	lastDB, lastG := math.NaN(), 0.0
+	for i := range g {
+		db := curveGainDB(curve, float64(i)*res) - ref
+		if db != lastDB {
+			lastDB, lastG = db, math.Pow(10, db/20)
+		}
+		g[i] = lastG
+	}
+	return g
+}
+
 // applyCurve filters x in place in the frequency domain with the magnitude response of curve,
 // normalised to 0 dB at 1 kHz, using one zero-padded FFT over the whole of x.
 func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
@@ -62,10 +79,7 @@ func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
 	copy(buf, x)
 	plan := plans.get(n)
 	c := plan.Coefficients(nil, buf)
-	ref := curveGainDB(curve, 1000)
-	res := float64(fs) / float64(n)
-	for i := range c {
-		g := math.Pow(10, (curveGainDB(curve, float64(i)*res)-ref)/20)
+	for i, g := range curveGains(curve, fs, n) {
 		c[i] *= complex(g, 0)
 	}
 	plan.Sequence(buf, c)
@@ -73,6 +87,24 @@ func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
 	for i := range x {
 		x[i] = buf[i] * inv
 	}
+}
+
+// curvePower returns the energy Σ y² of x filtered by curve (as applyCurve would, over the
+// whole zero-padded FFT length), computed in the frequency domain by Parseval's theorem.
+func curvePower(plans ffts, x []float64, fs int, curve []freqPoint) float64 {
+	n := nextPow2(len(x))
+	buf := make([]float64, n)
+	copy(buf, x)
+	c := plans.get(n).Coefficients(nil, buf)
+	var e float64
+	for i, g := range curveGains(curve, fs, n) {
+		p := (real(c[i])*real(c[i]) + imag(c[i])*imag(c[i])) * g * g
+		if i != 0 && i != n/2 {
+			p *= 2
+		}
+		e += p
+	}
+	return e / float64(n)
 }
 
 // filterIIR runs the cascade of biquads over x in place (direct form II, zero initial state).
