@@ -1,7 +1,7 @@
 package pesq
 
 import (
-	"math/rand/v2"
+	"math"
 	"os"
 	"testing"
 )
@@ -27,12 +27,18 @@ func codec2Speech(tb testing.TB) []float32 {
 	return s
 }
 
-// addNoise returns x plus white noise of the given RMS (full scale), seeded.
+// addNoise returns x plus uniform white noise of the given RMS (full scale). The generator is
+// a fixed xorshift so that golden values never depend on a library's random algorithm.
 func addNoise(x []float32, rms float64, seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 7))
+	state := seed*0x9E3779B97F4A7C15 + 1
+	amp := rms * math.Sqrt(3) // uniform on [-amp, amp] has this RMS
 	out := make([]float32, len(x))
 	for i, v := range x {
-		out[i] = v + float32(r.NormFloat64()*rms)
+		state ^= state << 13
+		state ^= state >> 7
+		state ^= state << 17
+		u := float64(state>>11)/float64(1<<53)*2 - 1
+		out[i] = v + float32(u*amp)
 	}
 	return out
 }

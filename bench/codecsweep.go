@@ -1,0 +1,227 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+// CodecConfig is one sender configuration of the codec sweep.
+type CodecConfig struct {
+	Name          string
+	BitrateBps    int
+	Frame         time.Duration
+	FEC           bool // in-band FEC, loss hint = the condition's loss rate (at least 5 %)
+	REDDepth      int  // 0..3 earlier frames repeated per packet
+	REDLowRateBps int  // 0: copies are the primary encoding; else a separate encoder at this rate
+}
+
+// Condition is one network condition of the codec sweep.
+type Condition struct {
+	Name     string
+	Link     netem.LinkConfig
+	LossRate float64 // nominal loss fraction (for plots and the FEC loss hint)
+	Bursty   bool
+}
+
+// CodecSweep is a benchmark matrix: every config × condition × clip × seed.
+type CodecSweep struct {
+	Configs    []CodecConfig
+	Conditions []Condition
+	Clips      []Clip
+	Seeds      int // loss seeds per cell, ≥ 1; the same seeds are used for every config
+	Workers    int // parallel runs; ≤ 0 means GOMAXPROCS
+	// Progress, when set, is called after each run (from one goroutine at a time).
+	Progress func(done, total int)
+}
+
+// CodecRow is the aggregate of one config × condition cell over clips and seeds.
+type CodecRow struct {
+	Config        string  `json:"config"`
+	Condition     string  `json:"condition"`
+	LossRate      float64 `json:"loss_rate"`
+	Bursty        bool    `json:"bursty"`
+	BitrateBps    int     `json:"bitrate_bps"`
+	FrameMs       int     `json:"frame_ms"`
+	FEC           bool    `json:"fec"`
+	REDDepth      int     `json:"red_depth"`
+	REDLowRateBps int     `json:"red_low_rate_bps"`
+	JitterBufMs   int     `json:"jitter_buffer_ms"`
+	Runs          int     `json:"runs"`
+	WB            float64 `json:"pesq_wb"`
+	WBCI          float64 `json:"pesq_wb_ci95"`
+	NB            float64 `json:"pesq_nb"`
+	NBCI          float64 `json:"pesq_nb_ci95"`
+	PayloadKbps   float64 `json:"payload_kbps"`
+	NetworkLoss   float64 `json:"network_loss"`
+	ResidualLoss  float64 `json:"residual_loss"`
+}
+
+// fecMinLossHint keeps FEC active even on a clean link, so its cost shows at 0 % loss.
+const fecMinLossHint = 0.05
+
+// jitterBuffer is the fixed playout delay a config gets: long enough for its redundancy to
+// arrive in time (RED depth d needs d frames more), at least 60 ms.
+func (c CodecConfig) jitterBuffer() time.Duration {
+	return max(60*time.Millisecond, time.Duration(c.REDDepth+1)*c.frame()+20*time.Millisecond)
+}
+
+func (c CodecConfig) frame() time.Duration {
+	if c.Frame == 0 {
+		return 20 * time.Millisecond
+	}
+	return c.Frame
+}
+
+func (c CodecConfig) sendConfig(cond Condition) SendConfig {
+	s := codec.DefaultSettings()
+	s.BitrateBps = c.BitrateBps
+	s.FEC = c.FEC
+	s.LossHint = 0
+	if c.FEC {
+		s.LossHint = max(cond.LossRate, fecMinLossHint)
+	}
+	return SendConfig{Settings: s, Frame: c.frame(), REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps}
+}
+
+type sweepJob struct{ cfg, cond, clip, seed int }
+
+type sweepOut struct {
+	wb, nb, kbps, netLoss, resLoss float64
+	err                            error
+}
+
+// Run executes the sweep on Workers goroutines and aggregates one row per config × condition,
+// in config-major order. It stops early with ctx's error when ctx is cancelled. A run that fails
+// (for example PESQ finding no speech in a fully lost clip) fails the sweep with its cell named.
+func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
+	if len(s.Configs) == 0 || len(s.Conditions) == 0 || len(s.Clips) == 0 || s.Seeds < 1 {
+		return nil, fmt.Errorf("%w: sweep needs configs, conditions, clips and Seeds ≥ 1 (have %d, %d, %d, %d)",
+			ErrConfig, len(s.Configs), len(s.Conditions), len(s.Clips), s.Seeds)
+	}
+	for _, c := range s.Configs {
+		if err := c.sendConfig(Condition{}).Settings.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: config %q: %v", ErrConfig, c.Name, err)
+		}
+	}
+	var jobs []sweepJob
+	for i := range s.Configs {
+		for j := range s.Conditions {
+			for k := range s.Clips {
+				for seed := range s.Seeds {
+					jobs = append(jobs, sweepJob{i, j, k, seed})
+				}
+			}
+		}
+	}
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([]sweepOut, len(jobs))
+	next := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		done     int
+		firstErr error
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = s.runJob(jobs[i])
+				mu.Lock()
+				done++
+				if results[i].err != nil && firstErr == nil {
+					firstErr = results[i].err
+				}
+				if s.Progress != nil {
+					s.Progress(done, len(jobs))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return s.aggregate(jobs, results), nil
+}
+
+func (s CodecSweep) runJob(j sweepJob) sweepOut {
+	cfg, cond, clip := s.Configs[j.cfg], s.Conditions[j.cond], s.Clips[j.clip]
+	where := fmt.Sprintf("config %q, condition %q, clip %q, seed %d", cfg.Name, cond.Name, clip.Name, j.seed)
+	// The same loss seed for every config: configurations are compared on identical loss draws
+	// (as far as their packet counts agree), which narrows the differences' confidence intervals.
+	seed := uint64(j.seed+1)*7919 + uint64(j.cond)*104729 + uint64(j.clip)*15485863
+	link, err := netem.NewLink(cond.Link, seed)
+	if err != nil {
+		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
+	}
+	sc := cfg.sendConfig(cond)
+	res, err := Run(clip.Samples, sc, link, &FixedReceiver{Delay: cfg.jitterBuffer(), FEC: cfg.FEC})
+	if err != nil {
+		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
+	}
+	q, err := Score(res.Sent, res.Received)
+	if err != nil {
+		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
+	}
+	return sweepOut{wb: q.WB, nb: q.NB, kbps: res.PayloadKbps(), netLoss: res.NetworkLoss, resLoss: res.Receive.ResidualLoss()}
+}
+
+func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
+	type key struct{ cfg, cond int }
+	cells := map[key][]sweepOut{}
+	for i, j := range jobs {
+		k := key{j.cfg, j.cond}
+		cells[k] = append(cells[k], results[i])
+	}
+	var rows []CodecRow
+	for i, c := range s.Configs {
+		for j, cond := range s.Conditions {
+			outs := cells[key{i, j}]
+			var wb, nb []float64
+			var kbps, nl, rl float64
+			for _, o := range outs {
+				wb = append(wb, o.wb)
+				nb = append(nb, o.nb)
+				kbps += o.kbps
+				nl += o.netLoss
+				rl += o.resLoss
+			}
+			n := float64(len(outs))
+			r := CodecRow{
+				Config: c.Name, Condition: cond.Name, LossRate: cond.LossRate, Bursty: cond.Bursty,
+				BitrateBps: c.BitrateBps, FrameMs: int(c.frame() / time.Millisecond), FEC: c.FEC,
+				REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps,
+				JitterBufMs: int(c.jitterBuffer() / time.Millisecond), Runs: len(outs),
+				PayloadKbps: kbps / n, NetworkLoss: nl / n, ResidualLoss: rl / n,
+			}
+			r.WB, r.WBCI = MeanCI(wb)
+			r.NB, r.NBCI = MeanCI(nb)
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}

@@ -1,0 +1,10 @@
+package bench
+
+import "errors"
+
+// Sentinel errors, wrapped with detail; test with errors.Is.
+var (
+	// ErrConfig is returned for a pipeline or sweep configuration that cannot run (bad frame
+	// size, RED depth, delay, empty speech, ...). The message names the field.
+	ErrConfig = errors.New("bench: bad configuration")
+)

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// PlotCodec writes two PNG charts of a codec sweep into dir and returns their paths:
+// mos-vs-loss.png (PESQ-WB against loss rate, one line per 32 kb/s configuration, random and
+// bursty loss side by side) and mos-vs-bitrate.png (PESQ-WB against bitrate for the PLC-only and
+// FEC ladders at 0, 10 and 20 % random loss).
+func PlotCodec(dir string, rows []CodecRow) ([]string, error) {
+	var paths []string
+	for _, bursty := range []bool{false, true} {
+		p := plot.New()
+		kind := "random"
+		if bursty {
+			kind = "bursty (mean burst 2.5)"
+		}
+		p.Title.Text = "PESQ-WB vs " + kind + " loss, Opus 32 kb/s"
+		p.X.Label.Text = "packet loss (%)"
+		p.Y.Label.Text = "PESQ-WB MOS-LQO"
+		p.Y.Min, p.Y.Max = 1, 4.7
+		var lines []any
+		for _, cfg := range configOrder(rows) {
+			var pts plotter.XYs
+			for _, r := range rows {
+				if r.Config == cfg && r.BitrateBps == 32000 && (r.Bursty == bursty || r.LossRate == 0) && !isTrace(r) {
+					pts = append(pts, plotter.XY{X: 100 * r.LossRate, Y: r.WB})
+				}
+			}
+			if len(pts) < 2 {
+				continue
+			}
+			sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+			lines = append(lines, cfg, pts)
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		if err := plotutil.AddLinePoints(p, lines...); err != nil {
+			return paths, fmt.Errorf("bench: plot: %w", err)
+		}
+		p.Legend.Top = false
+		name := "mos-vs-loss-random.png"
+		if bursty {
+			name = "mos-vs-loss-bursty.png"
+		}
+		path := filepath.Join(dir, name)
+		if err := p.Save(7*vg.Inch, 5*vg.Inch, path); err != nil {
+			return paths, fmt.Errorf("bench: plot: %w", err)
+		}
+		paths = append(paths, path)
+	}
+
+	p := plot.New()
+	p.Title.Text = "PESQ-WB vs bitrate (20 ms frames)"
+	p.X.Label.Text = "Opus bitrate (kb/s)"
+	p.Y.Label.Text = "PESQ-WB MOS-LQO"
+	p.Y.Min, p.Y.Max = 1, 4.7
+	var lines []any
+	for _, loss := range []float64{0, 0.10, 0.20} {
+		for _, fec := range []bool{false, true} {
+			var pts plotter.XYs
+			for _, r := range rows {
+				if r.FEC == fec && r.REDDepth == 0 && r.FrameMs == 20 && !r.Bursty && !isTrace(r) && abs(r.LossRate-loss) < 1e-9 {
+					pts = append(pts, plotter.XY{X: float64(r.BitrateBps) / 1000, Y: r.WB})
+				}
+			}
+			if len(pts) < 2 {
+				continue
+			}
+			sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
+			name := "PLC"
+			if fec {
+				name = "FEC"
+			}
+			lines = append(lines, fmt.Sprintf("%s, %d%% loss", name, int(loss*100+0.5)), pts)
+		}
+	}
+	if len(lines) > 0 {
+		if err := plotutil.AddLinePoints(p, lines...); err != nil {
+			return paths, fmt.Errorf("bench: plot: %w", err)
+		}
+		p.Legend.Top = false
+		p.Legend.Left = false
+		path := filepath.Join(dir, "mos-vs-bitrate.png")
+		if err := p.Save(7*vg.Inch, 5*vg.Inch, path); err != nil {
+			return paths, fmt.Errorf("bench: plot: %w", err)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+func isTrace(r CodecRow) bool { return len(r.Condition) > 6 && r.Condition[:6] == "trace " }
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func configOrder(rows []CodecRow) []string {
+	var order []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.Config] {
+			seen[r.Config] = true
+			order = append(order, r.Config)
+		}
+	}
+	return order
+}

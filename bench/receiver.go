@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"time"
+
+	"github.com/parley-voice/parley/codec"
+)
+
+// DefaultFixedDelay is FixedReceiver's jitter-buffer delay when Delay is zero.
+const DefaultFixedDelay = 80 * time.Millisecond
+
+// FixedReceiver is a fixed-delay jitter buffer: playout starts Delay after the first packet
+// arrives (rounded up to the playout clock) and then runs at a steady rate; a frame whose packet
+// is not there at its playout time is recovered from a RED copy, else from the next packet's
+// in-band FEC, else concealed by PLC; packets arriving after their frame played count as late
+// and are discarded. The zero value uses DefaultFixedDelay. Not safe for concurrent use.
+//
+// Frames the sender suppressed under DTX cannot be told from losses while they play; when the
+// next packet arrives with the next sequence number, the frames concealed since the previous one
+// are reclassified from Concealed to Silent.
+type FixedReceiver struct {
+	Delay time.Duration
+	// FEC says the sender's in-band FEC was negotiated (SDP useinbandfec=1): a lost frame is then
+	// decoded from the next packet's FEC data. Without it the receiver goes straight to PLC.
+	FEC bool
+
+	dec     *codec.Decoder
+	err     error
+	started bool
+	origin  time.Duration // playout time of RTP timestamp 0
+	fs      int           // samples per frame
+	nextTS  uint32        // timestamp of the next frame to decode
+	prim    map[uint32]Packet
+	red     map[uint32][]byte
+	blocks  []codec.REDBlock
+
+	lastSeq      uint16
+	haveSeq      bool
+	concealedRun int // frames concealed since the last decoded packet
+	pcm          []float32
+	pend         []float32 // decoded, not yet played
+	stats        ReceiveStats
+}
+
+// Origin implements Receiver.
+func (r *FixedReceiver) Origin() (time.Duration, bool) { return r.origin, r.started }
+
+// Stats implements Receiver.
+func (r *FixedReceiver) Stats() ReceiveStats { return r.stats }
+
+// Err reports a decoder failure (the receiver plays silence after one).
+func (r *FixedReceiver) Err() error { return r.err }
+
+func (r *FixedReceiver) delay() time.Duration {
+	if r.Delay <= 0 {
+		return DefaultFixedDelay
+	}
+	return r.Delay
+}
+
+// Receive implements Receiver.
+func (r *FixedReceiver) Receive(at time.Duration, p Packet) {
+	if r.prim == nil {
+		r.prim = map[uint32]Packet{}
+		r.red = map[uint32][]byte{}
+		r.dec, r.err = codec.NewDecoder(SampleRateHz)
+		r.pcm = make([]float32, SampleRateHz*120/1000)
+	}
+	if !r.started {
+		r.started = true
+		r.fs = p.FrameSamples
+		r.nextTS = p.Timestamp
+		start := at + r.delay()
+		start = (start + PlayoutChunk - 1) / PlayoutChunk * PlayoutChunk
+		r.origin = start - time.Duration(p.Timestamp)*time.Second/SampleRateHz
+	}
+	if int32(p.Timestamp-r.nextTS) < 0 {
+		r.stats.Late++
+		return
+	}
+	primary := p.Payload
+	if p.RED {
+		var err error
+		r.blocks, err = codec.UnpackRED(p.Payload, r.blocks)
+		if err != nil {
+			return // a malformed packet is dropped, like a lost one
+		}
+		for _, b := range r.blocks[:len(r.blocks)-1] {
+			ts := p.Timestamp - b.TimestampOffset
+			if int32(ts-r.nextTS) < 0 || len(b.Data) == 0 {
+				continue
+			}
+			if _, ok := r.red[ts]; !ok {
+				r.red[ts] = append([]byte(nil), b.Data...)
+			}
+		}
+		primary = r.blocks[len(r.blocks)-1].Data
+	}
+	p.Payload = append([]byte(nil), primary...)
+	r.prim[p.Timestamp] = p
+}
+
+// Play implements Receiver.
+func (r *FixedReceiver) Play(at time.Duration, out []float32) {
+	if !r.started || at < r.origin+time.Duration(r.nextTS)*time.Second/SampleRateHz && len(r.pend) == 0 {
+		clear(out)
+		return
+	}
+	for n := 0; n < len(out); {
+		if len(r.pend) == 0 {
+			r.decodeNext()
+		}
+		c := copy(out[n:], r.pend)
+		r.pend = r.pend[c:]
+		n += c
+	}
+}
+
+// decodeNext renders the frame at nextTS into pend.
+func (r *FixedReceiver) decodeNext() {
+	ts := r.nextTS
+	r.nextTS += uint32(r.fs)
+	frame := r.pcm[:r.fs]
+	r.stats.Frames++
+	if r.err != nil {
+		clear(frame)
+		r.pend = frame
+		return
+	}
+	if p, ok := r.prim[ts]; ok {
+		delete(r.prim, ts)
+		delete(r.red, ts)
+		if r.haveSeq && p.SequenceNumber == r.lastSeq+1 && r.concealedRun > 0 {
+			// No sequence gap: the frames concealed since the last packet were DTX silence.
+			r.stats.Concealed -= r.concealedRun
+			r.stats.Silent += r.concealedRun
+		}
+		r.lastSeq, r.haveSeq, r.concealedRun = p.SequenceNumber, true, 0
+		if n, err := r.dec.Decode(p.Payload, r.pcm); err == nil && n == r.fs {
+			r.stats.Decoded++
+			r.pend = r.pcm[:n]
+			return
+		}
+		// Undecodable primary: fall through to concealment.
+	}
+	if b, ok := r.red[ts]; ok {
+		delete(r.red, ts)
+		if n, err := r.dec.Decode(b, r.pcm); err == nil && n == r.fs {
+			r.stats.RecoveredRED++
+			r.concealedRun = 0
+			r.lastSeq++ // the lost packet's sequence number is accounted for
+			r.pend = r.pcm[:n]
+			return
+		}
+	}
+	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.FEC && len(next.Payload) > 0 {
+		if err := r.dec.DecodeFEC(next.Payload, frame); err == nil {
+			r.stats.RecoveredFEC++
+			r.concealedRun = 0
+			r.lastSeq++
+			r.pend = frame
+			return
+		}
+	}
+	if err := r.dec.DecodePLC(frame); err != nil {
+		clear(frame)
+	}
+	r.stats.Concealed++
+	r.concealedRun++
+	r.pend = frame
+}
