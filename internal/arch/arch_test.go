@@ -1,0 +1,152 @@
+package arch
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/parley-voice/parley"
+
+// pkgInfo is what the rules need to know of one package directory.
+type pkgInfo struct {
+	imports  map[string]bool // non-test imports
+	cgo      bool
+	hasDoc   bool
+	hasFiles bool
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// loadPackages parses the non-test Go files of every package in the module.
+func loadPackages(t *testing.T) map[string]*pkgInfo {
+	root := repoRoot(t)
+	pkgs := map[string]*pkgInfo{}
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "bin") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		p := pkgs[rel]
+		if p == nil {
+			p = &pkgInfo{imports: map[string]bool{}}
+			pkgs[rel] = p
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			return nil
+		}
+		p.hasFiles = true
+		if f.Doc != nil && strings.HasPrefix(f.Doc.Text(), "Package ") || f.Doc != nil && f.Name.Name == "main" && strings.HasPrefix(f.Doc.Text(), "Command ") {
+			p.hasDoc = true
+		}
+		for _, imp := range f.Imports {
+			ip, _ := strconv.Unquote(imp.Path.Value)
+			if ip == "C" {
+				p.cgo = true
+				continue
+			}
+			p.imports[ip] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+func isStd(ip string) bool { return !strings.Contains(strings.SplitN(ip, "/", 2)[0], ".") }
+
+// under reports whether package dir rel is dir or below it.
+func under(rel, dir string) bool { return rel == dir || strings.HasPrefix(rel, dir+"/") }
+
+func TestImportRules(t *testing.T) {
+	pkgs := loadPackages(t)
+	if len(pkgs) < 3 {
+		t.Fatalf("found only %d packages: the walk is broken", len(pkgs))
+	}
+	for rel, p := range pkgs {
+		for ip := range p.imports {
+			project := strings.HasPrefix(ip, module+"/")
+			own := strings.TrimPrefix(ip, module+"/")
+			pion := strings.HasPrefix(ip, "github.com/pion/")
+			switch {
+			case under(rel, "adapt"):
+				// Pure: std and gonum; no pion and no project package outside adapt itself.
+				if pion || (project && !under(own, "adapt")) || (!isStd(ip) && !project && !strings.HasPrefix(ip, "gonum.org/")) {
+					t.Errorf("%s imports %s: adapt may import only std, gonum and its own subpackages", rel, ip)
+				}
+			case under(rel, "e2ee"):
+				if pion || project && !under(own, "e2ee") || (!isStd(ip) && !project && !strings.HasPrefix(ip, "golang.org/x/crypto")) {
+					t.Errorf("%s imports %s: e2ee may import only std and golang.org/x/crypto", rel, ip)
+				}
+			case under(rel, "codec"):
+				if project || (!isStd(ip) && ip != "gopkg.in/hraban/opus.v2") {
+					t.Errorf("%s imports %s: codec may import only std and hraban/opus", rel, ip)
+				}
+			case under(rel, "internal/netem"):
+				if project && !under(own, "internal/netem") || (!isStd(ip) && !project && !strings.HasPrefix(ip, "github.com/pion/transport/")) {
+					t.Errorf("%s imports %s: netem may import only std and pion/transport", rel, ip)
+				}
+			case under(rel, "engine"):
+				if strings.HasPrefix(ip, "github.com/nats-io/") || project && strings.Contains(own, "server") ||
+					project && (under(own, "bench") || under(own, "cmd") || under(own, "internal/natlab")) {
+					t.Errorf("%s imports %s: the engine never imports the signaling server, NATS, bench or test labs", rel, ip)
+				}
+			}
+			if project && !under(rel, "cmd") && under(own, "cmd") {
+				t.Errorf("%s imports the command %s", rel, ip)
+			}
+		}
+	}
+}
+
+func TestCgoOnlyWhereAllowed(t *testing.T) {
+	for rel, p := range loadPackages(t) {
+		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" {
+			t.Errorf("%s uses cgo: only codec and engine/audio/portaudio may", rel)
+		}
+	}
+}
+
+func TestEveryPackageDocumented(t *testing.T) {
+	for rel, p := range loadPackages(t) {
+		if p.hasFiles && !p.hasDoc {
+			t.Errorf("%s has no package doc comment (\"Package name ...\" or \"Command name ...\")", rel)
+		}
+	}
+}
