@@ -215,6 +215,17 @@ func (c *Caller) Finish(r *Response) (*Reveal, *Session, error) {
 	return m, s, nil
 }
 
+// Close abandons the agreement (for example when the call is cancelled
+// before it completes) and drops its secrets. It is safe to call at any
+// point; later calls of Start and Finish return ErrState.
+func (c *Caller) Close() error {
+	if c.st != stateDone {
+		c.st = stateFailed
+	}
+	c.wipe()
+	return nil
+}
+
 func (c *Caller) fail(err error) error {
 	c.st = stateFailed
 	c.wipe()
@@ -332,6 +343,15 @@ func (c *Callee) Finish(m *Reveal) (*Session, error) {
 	c.st = stateDone
 	c.wipe()
 	return s, nil
+}
+
+// Close abandons the agreement and drops its secrets, like Caller.Close.
+func (c *Callee) Close() error {
+	if c.st != stateDone {
+		c.st = stateFailed
+	}
+	c.wipe()
+	return nil
 }
 
 func (c *Callee) fail(err error) error {

@@ -357,3 +357,18 @@ func TestAgreementState(t *testing.T) {
 		t.Fatal("Start with exhausted randomness succeeded")
 	}
 }
+
+func TestAgreementClose(t *testing.T) {
+	a, b := newParties(t, 8)
+	alice, _ := NewCaller(a.cfg)
+	c, _ := alice.Start()
+	alice.Close()
+	if _, _, err := alice.Finish(&Response{CallID: c.CallID}); !errors.Is(err, ErrState) {
+		t.Fatalf("Finish after Close: %v", err)
+	}
+	bob, _ := NewCallee(b.cfg)
+	bob.Close()
+	if _, err := bob.Respond(c); !errors.Is(err, ErrState) {
+		t.Fatalf("Respond after Close: %v", err)
+	}
+}

@@ -41,8 +41,9 @@ var (
 	// agreement failed. A failed agreement cannot be resumed; start a new one.
 	ErrState = errors.New("e2ee: agreement used out of order or after failure")
 
-	// ErrConfig reports an invalid Config (for example a missing identity).
-	ErrConfig = errors.New("e2ee: invalid configuration")
+	// ErrConfig reports an invalid Config or argument (a missing identity,
+	// a nil clock, an output buffer overlapping the input).
+	ErrConfig = errors.New("e2ee: invalid configuration or argument")
 
 	// ErrAuth reports a sealed envelope that failed authentication: it was
 	// tampered with, truncated inside the ciphertext, or sealed under another key.
