@@ -27,6 +27,9 @@ type Condition struct {
 	Link     netem.LinkConfig
 	LossRate float64 // nominal loss fraction (for plots and the FEC loss hint)
 	Bursty   bool
+	// SeedInvariant marks a condition with no random process (a clean link): it runs with one
+	// seed only, since more would repeat the same result.
+	SeedInvariant bool
 }
 
 // CodecSweep is a benchmark matrix: every config × condition × clip × seed.
@@ -89,6 +92,27 @@ func (c CodecConfig) sendConfig(cond Condition) SendConfig {
 	return SendConfig{Settings: s, Frame: c.frame(), REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps}
 }
 
+// Runs is the number of pipeline runs the sweep makes.
+func (s CodecSweep) Runs() int { return len(s.jobs()) }
+
+func (s CodecSweep) jobs() []sweepJob {
+	var jobs []sweepJob
+	for i := range s.Configs {
+		for j := range s.Conditions {
+			seeds := s.Seeds
+			if s.Conditions[j].SeedInvariant {
+				seeds = 1
+			}
+			for k := range s.Clips {
+				for seed := range seeds {
+					jobs = append(jobs, sweepJob{i, j, k, seed})
+				}
+			}
+		}
+	}
+	return jobs
+}
+
 type sweepJob struct{ cfg, cond, clip, seed int }
 
 type sweepOut struct {
@@ -109,16 +133,7 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 			return nil, fmt.Errorf("%w: config %q: %v", ErrConfig, c.Name, err)
 		}
 	}
-	var jobs []sweepJob
-	for i := range s.Configs {
-		for j := range s.Conditions {
-			for k := range s.Clips {
-				for seed := range s.Seeds {
-					jobs = append(jobs, sweepJob{i, j, k, seed})
-				}
-			}
-		}
-	}
+	jobs := s.jobs()
 	workers := s.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
