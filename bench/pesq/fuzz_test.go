@@ -6,64 +6,77 @@ import (
 	"testing"
 )
 
-// tile repeats the little-endian int16 samples of b to n samples scaled to full scale (zeros
-// when b holds no sample).
-func tile(b []byte, n int, gain float32) []float32 {
-	out := make([]float32, n)
-	m := len(b) / 2
-	if m == 0 {
-		return out
+// fuzzSignals builds a reference and a degraded signal from the fuzz parameters: a stretch of
+// real speech (or, with flags&0x20, the raw bytes tiled as samples), degraded by a delay, noise,
+// zeroed frames and raw bytes overlaid as samples.
+func fuzzSignals(speech []float32, raw []byte, start uint32, n uint16, delay int16, flags, noise, drop uint8) (ref, deg []float32, fs int) {
+	fs = 8000
+	step := 2
+	if flags&1 != 0 {
+		fs, step = 16000, 1
 	}
-	for i := range out {
-		j := i % m
-		out[i] = float32(int16(binary.LittleEndian.Uint16(b[2*j:]))) / 32768 * gain
+	length := int(n) % (fs + fs/4)
+	ref = make([]float32, length)
+	if flags&0x20 != 0 {
+		if m := len(raw) / 2; m > 0 {
+			for i := range ref {
+				j := i % m
+				ref[i] = float32(int16(binary.LittleEndian.Uint16(raw[2*j:]))) / 32768
+			}
+		}
+	} else {
+		off := int(start % uint32(len(speech)))
+		for i := range ref {
+			ref[i] = speech[(off+i*step)%len(speech)]
+		}
 	}
-	return out
+	d := int(delay) % (fs / 2)
+	deg = make([]float32, 0, length+max(d, 0))
+	if d > 0 {
+		deg = append(deg, make([]float32, d)...)
+		deg = append(deg, ref...)
+	} else {
+		deg = append(deg, ref[min(-d, len(ref)):]...)
+	}
+	deg = addNoise(deg, float64(noise)/255*0.1, uint64(start))
+	if drop > 0 {
+		deg = zeroFrames(deg, fs/50, int(drop))
+	}
+	for i := 0; i+1 < len(raw) && i/2 < len(deg) && flags&0x20 == 0; i += 2 {
+		deg[(i/2+int(start))%len(deg)] = float32(int16(binary.LittleEndian.Uint16(raw[i:]))) / 32768
+	}
+	if flags&0x40 != 0 && len(deg) > 0 {
+		deg[len(deg)/2] = float32(math.NaN())
+	}
+	if flags&0x80 != 0 {
+		for i := range ref {
+			ref[i] *= 1e30
+		}
+	}
+	return ref, deg, fs
 }
 
 // FuzzScore checks that Score never panics and returns either an error or finite scores in
-// range, for arbitrary signals, lengths, rates and options.
+// range. Inputs are real speech shaped by a few parameters plus arbitrary bytes, so that the
+// fuzzer reaches the alignment and splitting stages, not only the input checks.
 func FuzzScore(f *testing.F) {
-	speech := func(n int, step int) []byte {
-		s := codec2Speech(f)
-		b := make([]byte, 0, 2*n)
-		for i := 0; i < n; i++ {
-			v := int16(max(-32768, min(32767, s[(i*step)%len(s)]*32768)))
-			b = binary.LittleEndian.AppendUint16(b, uint16(v))
-		}
-		return b
-	}
-	sp := speech(6000, 1)
-	f.Add(sp, sp, uint16(8000), uint8(1))              // 16 kHz NB identity
-	f.Add(sp, sp, uint16(12000), uint8(3))             // 16 kHz WB identity
-	f.Add(sp, speech(6000, 2), uint16(9000), uint8(0)) // 8 kHz NB, different signal
-	f.Add(sp, []byte{}, uint16(9000), uint8(2))        // silent degraded
-	f.Add([]byte{1, 0}, sp, uint16(4000), uint8(1))    // near-silent reference
-	f.Add(sp, sp, uint16(1999), uint8(0))              // just too short
-	f.Add(sp, sp, uint16(8000), uint8(0x81))           // huge gain
-	f.Add(sp, sp, uint16(8000), uint8(0x41))           // NaN injected
-	f.Fuzz(func(t *testing.T, refB, degB []byte, n uint16, flags uint8) {
-		fs := 8000
-		if flags&1 != 0 {
-			fs = 16000
-		}
+	speech := codec2Speech(f)
+	f.Add([]byte{}, uint32(0), uint16(16000), int16(0), uint8(1), uint8(0), uint8(0))                   // 16 kHz NB identity
+	f.Add([]byte{}, uint32(5000), uint16(19000), int16(800), uint8(3), uint8(20), uint8(0))             // WB, delayed, noisy
+	f.Add([]byte{}, uint32(90000), uint16(9000), int16(-200), uint8(0), uint8(0), uint8(4))             // 8 kHz, dropped frames
+	f.Add([]byte{0, 0x40, 0, 0xc0}, uint32(0), uint16(9000), int16(0), uint8(0x20), uint8(0), uint8(0)) // tone ref
+	f.Add([]byte{}, uint32(0), uint16(1999), int16(0), uint8(0), uint8(0), uint8(0))                    // too short
+	f.Add([]byte{}, uint32(0), uint16(8000), int16(0), uint8(0x81), uint8(0), uint8(0))                 // huge level
+	f.Add([]byte{}, uint32(0), uint16(8000), int16(0), uint8(0x41), uint8(0), uint8(0))                 // NaN
+	f.Add([]byte{1, 0}, uint32(0), uint16(8000), int16(0), uint8(0x20), uint8(0), uint8(0))             // near-silent ref
+	f.Fuzz(func(t *testing.T, raw []byte, start uint32, n uint16, delay int16, flags, noise, drop uint8) {
+		ref, deg, fs := fuzzSignals(speech, raw, start, n, delay, flags, noise, drop)
 		opts := Options{}
 		if flags&2 != 0 {
 			opts.Mode = Wideband
 		}
 		if flags&4 != 0 {
 			opts.Variant = P862_2005
-		}
-		refLen := int(n) % (2 * fs)
-		degLen := refLen + int(flags>>3&7)*fs/16
-		gain := float32(1)
-		if flags&0x80 != 0 {
-			gain = 1e30
-		}
-		ref := tile(refB, refLen, gain)
-		deg := tile(degB, degLen, 1)
-		if flags&0x40 != 0 && len(deg) > 0 {
-			deg[len(deg)/2] = float32(math.NaN())
 		}
 		r, err := Score(ref, deg, fs, opts)
 		if err != nil {
