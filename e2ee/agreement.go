@@ -106,6 +106,15 @@ func commitment(xPub []byte, id CallID, caller PublicIdentity) (c [CommitmentSiz
 	return c
 }
 
+// sign signs msg into sig, failing if the identity was wiped meanwhile.
+func sign(k *IdentityKey, msg []byte, sig *[SignatureSize]byte) error {
+	if k.wiped() {
+		return fmt.Errorf("%w: identity key was wiped", ErrConfig)
+	}
+	copy(sig[:], k.Sign(msg))
+	return nil
+}
+
 type state uint8
 
 const (
@@ -163,7 +172,9 @@ func (c *Caller) Start() (*Commit, error) {
 	// th1 = H(th0 ‖ body1); the caller signs it.
 	c.th = newTranscript()
 	c.th.mix(m.appendBody(nil))
-	copy(m.Signature[:], c.cfg.Identity.Sign(c.th.signInput(labelSigCommit)))
+	if err := sign(c.cfg.Identity, c.th.signInput(labelSigCommit), &m.Signature); err != nil {
+		return nil, c.fail(err)
+	}
 	c.start = *m
 	c.st = stateWaiting
 	return m, nil
@@ -205,7 +216,9 @@ func (c *Caller) Finish(r *Response) (*Reveal, *Session, error) {
 	// Message 3 reveals xA_pub; th3 = H(th2 ‖ body3), signed by the caller.
 	m := &Reveal{CallID: c.cfg.CallID, X25519: c.xPub}
 	c.th.mix(m.appendBody(nil))
-	copy(m.Signature[:], c.cfg.Identity.Sign(c.th.signInput(labelSigReveal)))
+	if err := sign(c.cfg.Identity, c.th.signInput(labelSigReveal), &m.Signature); err != nil {
+		return nil, nil, c.fail(err)
+	}
 	s, err := newSession(roleCaller, c.cfg.CallID, c.start.Caller, r.Callee, &c.th, dh, ss)
 	if err != nil {
 		return nil, nil, c.fail(err)
@@ -302,7 +315,9 @@ func (c *Callee) Respond(m *Commit) (*Response, error) {
 	copy(r.Ciphertext[:], ct)
 	// th2 = H(th1 ‖ body2); the callee signs it.
 	c.th.mix(r.appendBody(nil))
-	copy(r.Signature[:], c.cfg.Identity.Sign(c.th.signInput(labelSigResp)))
+	if err := sign(c.cfg.Identity, c.th.signInput(labelSigResp), &r.Signature); err != nil {
+		return nil, c.fail(err)
+	}
 	c.commit = *m
 	c.st = stateWaiting
 	return r, nil

@@ -372,3 +372,36 @@ func TestAgreementClose(t *testing.T) {
 		t.Fatalf("Respond after Close: %v", err)
 	}
 }
+
+// TestCommitHidesX25519: message 1 carries only the commitment, never
+// xA_pub itself, and message 2 is computed without it — the ordering the
+// one-guess argument rests on.
+func TestCommitHidesX25519(t *testing.T) {
+	a, b := newParties(t, 12)
+	_, _, m1, m2, m3 := run(t, a.cfg, b.cfg)
+	b1, _ := m1.MarshalBinary()
+	b2, _ := m2.MarshalBinary()
+	if bytes.Contains(b1, m3.X25519[:]) || bytes.Contains(b2, m3.X25519[:]) {
+		t.Fatal("xA_pub appears before the reveal")
+	}
+	// The callee's answer is the same whatever xA the caller will reveal:
+	// rerun the callee on the same commit with the same randomness.
+	b.cfg.Rand = detRand(2*12 + 1)
+	callee, _ := NewCallee(b.cfg)
+	again, err := callee.Respond(m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *again != *m2 {
+		t.Fatal("callee response not a function of message 1 and its own randomness")
+	}
+}
+
+func TestAgreementWipedIdentity(t *testing.T) {
+	a, _ := newParties(t, 13)
+	alice, _ := NewCaller(a.cfg)
+	a.id.Wipe()
+	if _, err := alice.Start(); !errors.Is(err, ErrConfig) {
+		t.Fatalf("Start with a wiped identity: %v", err)
+	}
+}
