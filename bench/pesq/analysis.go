@@ -120,7 +120,7 @@ func (a *analysis) fixPowerLevel(x []float64, n int) error {
 	span := n - 2*off + a.pad
 	p := curvePower(a.plans, x[off:off+span], a.fs, alignFilterCurve[:]) /
 		float64(a.maxN-2*off+a.pad)
-	if !(p > 0) || p != p {
+	if !(p > 0) || math.IsInf(p, 0) {
 		return ErrNoSpeech
 	}
 	g := math.Sqrt(targetAvgPower / p)

@@ -116,7 +116,7 @@ func magnitudeDelay(plans ffts, x, y []float64, search int) (int, float64) {
 	n := len(x)
 	px, py := sumSquares(x), sumSquares(y)
 	p2 := nextPow2(2 * n)
-	if px*float64(1)/float64(p2) <= 1e-6 || py/float64(p2) <= 1e-6 {
+	if px/float64(p2) <= 1e-6 || py/float64(p2) <= 1e-6 {
 		return 0, 0
 	}
 	norm := math.Sqrt(px * py)

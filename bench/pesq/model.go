@@ -31,10 +31,12 @@ type model struct {
 	refBark  [][]float64
 	degBark  [][]float64
 	silent   []bool
-	refPower []float64 // audible reference power per frame (after compensation)
-	dist     []float64 // symmetric frame disturbance
-	asym     []float64 // asymmetric frame disturbance
-	spec     []float64
+	refPower []float64    // audible reference power per frame (after compensation)
+	dist     []float64    // symmetric frame disturbance
+	asym     []float64    // asymmetric frame disturbance
+	spec     []float64    // scratch: power spectrum of one frame
+	frame    []float64    // scratch: windowed frame
+	coef     []complex128 // scratch: its FFT
 }
 
 // perceptualModel runs stages 9–19 on the model-path signals and returns the raw score.
@@ -128,11 +130,14 @@ func (a *analysis) delayAt(s int) int {
 
 // barkSpectrum returns the Bark-band power densities of the Hann-windowed frame at x[start:].
 func (m *model) barkSpectrum(x []float64, start int) []float64 {
-	buf := make([]float64, m.nf)
-	for i := range buf {
-		buf[i] = x[start+i] * m.win[i]
+	if m.frame == nil {
+		m.frame = make([]float64, m.nf)
+		m.coef = make([]complex128, m.nf/2+1)
 	}
-	c := m.a.plans.get(m.nf).Coefficients(nil, buf)
+	for i := range m.frame {
+		m.frame[i] = x[start+i] * m.win[i]
+	}
+	c := m.a.plans.get(m.nf).Coefficients(m.coef, m.frame)
 	for k := range m.spec {
 		m.spec[k] = real(c[k])*real(c[k]) + imag(c[k])*imag(c[k])
 	}

@@ -115,7 +115,7 @@ func (a *analysis) bestSplit(u utterance, speechStart, speechEnd int) (splitCand
 			f.startd += n / 4
 		}
 		lag, conf := f.h.peak()
-		c.d1, c.conf1, c.done1 = c.est1+lag, conf, true
+		c.d1, c.conf1 = c.est1+lag, conf
 	}
 
 	// Second halves: frames from the utterance end back to each breakpoint, only where the
