@@ -200,3 +200,31 @@ func FuzzParseStore(f *testing.F) {
 		}
 	})
 }
+
+func FuzzTextForms(f *testing.F) {
+	k := mustIdentity(f, 1).Public()
+	f.Add([]byte(k.String()))
+	f.Add([]byte(CallID{1, 2, 3}.String()))
+	f.Add([]byte("zz"))
+	f.Add([]byte(""))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p PublicIdentity
+		if err := p.UnmarshalText(data); err == nil {
+			out, _ := p.MarshalText()
+			if !bytes.EqualFold(out, data) {
+				t.Fatalf("identity text %q re-encodes as %q", data, out)
+			}
+		} else if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("undocumented error %v", err)
+		}
+		var c CallID
+		if err := c.UnmarshalText(data); err == nil {
+			out, _ := c.MarshalText()
+			if !bytes.EqualFold(out, data) {
+				t.Fatalf("call ID text %q re-encodes as %q", data, out)
+			}
+		} else if !errors.Is(err, ErrMalformed) {
+			t.Fatalf("undocumented error %v", err)
+		}
+	})
+}

@@ -91,6 +91,25 @@ func (p PublicIdentity) Fingerprint() string {
 // String returns the key in hex. Public keys are not secret.
 func (p PublicIdentity) String() string { return hex.EncodeToString(p[:]) }
 
+// MarshalText encodes the key as 64 lowercase hex digits (the form used in
+// JSON by the store and the signaling protocol).
+func (p PublicIdentity) MarshalText() ([]byte, error) {
+	return hex.AppendEncode(nil, p[:]), nil
+}
+
+// UnmarshalText decodes the MarshalText form.
+func (p *PublicIdentity) UnmarshalText(b []byte) error {
+	if len(b) != 2*PublicIdentitySize {
+		return fmt.Errorf("%w: identity key text is %d characters, want %d", ErrMalformed, len(b), 2*PublicIdentitySize)
+	}
+	var k PublicIdentity
+	if _, err := hex.Decode(k[:], b); err != nil {
+		return fmt.Errorf("%w: identity key text is not hex", ErrMalformed)
+	}
+	*p = k
+	return nil
+}
+
 // IdentityKey is a user's long-term Ed25519 signing key. Create one with
 // GenerateIdentityKey or NewIdentityKey; the zero value is not usable.
 // Methods are safe for concurrent use except Wipe, which must not race

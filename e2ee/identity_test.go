@@ -2,6 +2,7 @@ package e2ee
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -132,5 +133,27 @@ func TestSASRendering(t *testing.T) {
 	}
 	if !s.Equal(SAS{0, 1, 2, 255}) || s.Equal(SAS{0, 1, 2, 254}) {
 		t.Fatal("Equal wrong")
+	}
+}
+
+func TestTextForms(t *testing.T) {
+	k := mustIdentity(t, 1).Public()
+	id := CallID{0xde, 0xad}
+	data, err := json.Marshal(struct {
+		Key  PublicIdentity
+		Call CallID
+	}{k, id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		Key  PublicIdentity
+		Call CallID
+	}
+	if err := json.Unmarshal(data, &back); err != nil || !back.Key.Equal(k) || back.Call != id {
+		t.Fatalf("JSON round trip: %s, %v", data, err)
+	}
+	if err := json.Unmarshal([]byte(`{"Key":"00"}`), &back); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("short key text: %v", err)
 	}
 }

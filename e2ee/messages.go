@@ -64,6 +64,22 @@ func NewCallID(rnd io.Reader) (CallID, error) {
 // String returns the ID in hex.
 func (c CallID) String() string { return hex.EncodeToString(c[:]) }
 
+// MarshalText encodes the ID as 32 lowercase hex digits.
+func (c CallID) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, c[:]), nil }
+
+// UnmarshalText decodes the MarshalText form.
+func (c *CallID) UnmarshalText(b []byte) error {
+	if len(b) != 2*CallIDSize {
+		return fmt.Errorf("%w: call ID text is %d characters, want %d", ErrMalformed, len(b), 2*CallIDSize)
+	}
+	var id CallID
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return fmt.Errorf("%w: call ID text is not hex", ErrMalformed)
+	}
+	*c = id
+	return nil
+}
+
 // Commit is message 1, caller → callee: the caller's identity, its ML-KEM-768
 // encapsulation key ekA and the commitment hA = H(label ‖ xA_pub ‖ context).
 // The zero value is an empty message; fill it with Caller.Start or UnmarshalBinary.
