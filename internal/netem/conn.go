@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -11,13 +12,14 @@ import (
 	"github.com/pion/transport/v5/deadline"
 )
 
-// inboxLimit bounds datagrams waiting to be read, like a socket receive buffer; more are
-// dropped.
+// inboxLimit bounds datagrams in flight on the ingress link or waiting to be read, like a
+// socket receive buffer; more are dropped.
 const inboxLimit = 4096
 
-// udpConn is a UDP connection whose traffic goes through a Net's links. Reads are served
-// from an inbox that the scheduler fills at delivery times; a goroutine reads the inner
-// connection. Safe for concurrent use.
+// udpConn is a UDP connection whose traffic goes through a Net's links. Writes go through the
+// egress link and the Net's scheduler; a goroutine reads the inner connection into an inbox of
+// datagrams stamped with their ingress due times, which ReadFrom waits for. Safe for
+// concurrent use.
 type udpConn struct {
 	n         *Net
 	inner     transport.UDPConn
@@ -46,7 +48,9 @@ func (c *udpConn) start() {
 	go c.readLoop()
 }
 
-// readLoop reads the inner connection and passes every datagram through the ingress link.
+// readLoop reads the inner connection and passes every datagram through the ingress link into
+// the inbox, stamped with its due time. Readers wait for the due time themselves (one wake-up
+// per datagram, as on a plain socket, rather than a hand-off through the scheduler).
 func (c *udpConn) readLoop() {
 	defer c.readerWG.Done()
 	for {
@@ -65,8 +69,36 @@ func (c *udpConn) readLoop() {
 			}
 			continue // transient (e.g. ICMP port unreachable on a connected socket)
 		}
-		transmit(c.n.ingress, c.n.sched, buf, n, addr, (*inboxSink)(c))
+		link := c.n.ingress
+		_, dv := link.send(n)
+		if dv.Dropped {
+			putBuf(buf)
+			continue
+		}
+		if dv.Dup {
+			dup := getBuf()
+			copy(*dup, (*buf)[:n])
+			c.enqueue(pending{due: link.start.Add(dv.DupAt), buf: dup, n: n, addr: addr})
+		}
+		c.enqueue(pending{due: link.start.Add(dv.At), buf: buf, n: n, addr: addr})
 	}
+}
+
+// enqueue inserts a datagram into the inbox in due-time order (FIFO among equal times).
+func (c *udpConn) enqueue(p pending) {
+	c.mu.Lock()
+	if c.closed || len(c.inbox) >= inboxLimit {
+		c.mu.Unlock()
+		putBuf(p.buf)
+		return
+	}
+	i := len(c.inbox)
+	for i > 0 && c.inbox[i-1].due.After(p.due) {
+		i--
+	}
+	c.inbox = slices.Insert(c.inbox, i, p)
+	c.mu.Unlock()
+	c.signal()
 }
 
 func (c *udpConn) fail(err error) {
@@ -85,22 +117,6 @@ func (c *udpConn) signal() {
 	}
 }
 
-// inboxSink delivers ingress datagrams into the inbox.
-type inboxSink udpConn
-
-func (s *inboxSink) deliver(buf *[]byte, n int, addr net.Addr) {
-	c := (*udpConn)(s)
-	c.mu.Lock()
-	if c.closed || len(c.inbox) >= inboxLimit {
-		c.mu.Unlock()
-		putBuf(buf)
-		return
-	}
-	c.inbox = append(c.inbox, pending{buf: buf, n: n, addr: addr})
-	c.mu.Unlock()
-	c.signal()
-}
-
 // egressSink writes egress datagrams to the inner connection.
 type egressSink udpConn
 
@@ -114,33 +130,69 @@ func (s *egressSink) deliver(buf *[]byte, n int, addr net.Addr) {
 	putBuf(buf)
 }
 
-// ReadFrom returns the next datagram delivered by the ingress link.
+// ReadFrom returns the next datagram delivered by the ingress link, waiting until its due
+// time (precisely, with the system clock), a read deadline, or Close.
 func (c *udpConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	clock := c.n.ingress.clock
+	precise, _ := clock.(preciseWaiter)
+	var timer Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
+		var timerC <-chan time.Time
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
 			return 0, nil, &net.OpError{Op: "read", Net: "udp", Addr: c.inner.LocalAddr(), Err: net.ErrClosed}
 		}
 		if len(c.inbox) > 0 {
-			d := c.inbox[0]
-			c.inbox[0] = pending{}
-			c.inbox = c.inbox[1:]
-			more := len(c.inbox) > 0
-			c.mu.Unlock()
-			if more {
-				c.signal() // another reader may be waiting
+			due := c.inbox[0].due
+			now := clock.Now()
+			if !due.After(now) {
+				d := c.inbox[0]
+				c.inbox[0] = pending{}
+				c.inbox = c.inbox[1:]
+				more := len(c.inbox) > 0
+				c.mu.Unlock()
+				if more {
+					c.signal() // another reader may be waiting
+				}
+				n := copy(p, (*d.buf)[:d.n])
+				putBuf(d.buf)
+				return n, d.addr, nil
 			}
-			n := copy(p, (*d.buf)[:d.n])
-			putBuf(d.buf)
-			return n, d.addr, nil
-		}
-		if err := c.readErr; err != nil {
 			c.mu.Unlock()
-			return 0, nil, err
+			wait := due.Sub(now)
+			if precise != nil {
+				if wait <= coarseMargin {
+					precise.waitUntil(due)
+					continue
+				}
+				wait -= coarseMargin
+			}
+			if timer == nil {
+				timer = clock.NewTimer(wait)
+			} else {
+				timer.Stop()
+				select {
+				case <-timer.C():
+				default:
+				}
+				timer.Reset(wait)
+			}
+			timerC = timer.C()
+		} else {
+			err := c.readErr
+			c.mu.Unlock()
+			if err != nil {
+				return 0, nil, err
+			}
 		}
-		c.mu.Unlock()
 		select {
+		case <-timerC:
 		case <-c.notify:
 		case <-c.readDL.Done():
 			return 0, nil, &net.OpError{Op: "read", Net: "udp", Addr: c.inner.LocalAddr(), Err: os.ErrDeadlineExceeded}

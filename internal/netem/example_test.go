@@ -1,8 +1,11 @@
 package netem_test
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/pion/transport/v5/stdnet"
 
 	"github.com/parley-voice/parley/internal/netem"
 )
@@ -37,4 +40,43 @@ func ExampleProfile() {
 	}
 	fmt.Println(cfg.Delay.Base, cfg.Capacity.RateBps)
 	// Output: 300ms 5000000
+}
+
+// Wrap a pion network so that everything an in-process pion agent sends crosses a 3G uplink
+// and everything it receives a 3G downlink, in real time.
+func ExampleNewNet() {
+	up, _ := netem.Profile("3g")
+	down, _ := netem.Profile("3g")
+	inner, err := stdnet.NewNet()
+	if err != nil {
+		panic(err)
+	}
+	nw, err := netem.NewNet(inner, netem.NetConfig{Egress: up, Ingress: down, Seed: 7})
+	if err != nil {
+		panic(err)
+	}
+	defer nw.Close()
+	// Pass nw as the transport.Net of pion (webrtc.SettingEngine.SetNet, ice.AgentConfig.Net,
+	// turn.ClientConfig.Net, ...).
+	conn, err := nw.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	fmt.Println(conn.LocalAddr().Network())
+	// Output: udp
+}
+
+// Put an external program behind an LTE link: clients talk to the proxy's address instead of
+// the server's.
+func ExampleNewProxy() {
+	lte, _ := netem.Profile("lte")
+	p, err := netem.NewProxy(netem.ProxyConfig{Listen: "127.0.0.1:0", To: "127.0.0.1:3478", Up: lte, Down: lte, Seed: 1})
+	if err != nil {
+		panic(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a real caller cancels on Ctrl-C
+	fmt.Println(p.Run(ctx))
+	// Output: <nil>
 }

