@@ -50,6 +50,12 @@
 // is fixed by randomness the attacker sees only after it is committed, so
 // each attack attempt matches with probability 2^-32. A failed attempt is
 // a call whose emoji differ, which users notice; it cannot retry silently.
+// What it can do is spend more attempts: having fixed SAS_A, it could ring
+// B again and again until one run happens to match. Every such attempt is
+// a visible call setup at B (a ring, then an aborted call), so the number
+// of guesses is bounded by what users tolerate and by the signaling
+// server's invite rate limits, not by computation; a Caller or Callee
+// accepts exactly one peer message per step and cannot be re-driven.
 //
 // # Signatures
 //

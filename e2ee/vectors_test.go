@@ -2,6 +2,8 @@ package e2ee
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/mlkem"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -58,6 +60,10 @@ type vector struct {
 	SAS            string   `json:"sas_hex"`
 	SASEmoji       []string `json:"sas_emoji"`
 	SASWords       []string `json:"sas_words"`
+	X25519Secret   string   `json:"x25519_shared_secret"`
+	MLKEMSecret    string   `json:"mlkem_shared_secret"`
+	KeyAB          string   `json:"key_caller_to_callee"`
+	KeyBA          string   `json:"key_callee_to_caller"`
 	Plaintext      string   `json:"plaintext"`
 	EnvelopeAB     []string `json:"envelopes_caller_to_callee"`
 	EnvelopeBA     []string `json:"envelopes_callee_to_caller"`
@@ -95,6 +101,23 @@ func makeVector(t *testing.T) vector {
 	s := sa.SAS()
 	e, w := s.Emoji(), s.Words()
 	v.SAS, v.SASEmoji, v.SASWords = hex.EncodeToString(s[:]), e[:], w[:]
+	// Intermediate secrets, recomputed from the caller's recorded random
+	// stream (xA scalar, then the ML-KEM seed), so other implementations
+	// can check the key schedule step by step.
+	var seed [X25519KeySize + mlkemSeedSize]byte
+	(&hashReader{label: v.CallerRand}).Read(seed[:])
+	xA, _ := ecdh.X25519().NewPrivateKey(seed[:X25519KeySize])
+	xB, _ := ecdh.X25519().NewPublicKey(m2.X25519[:])
+	dh, _ := xA.ECDH(xB)
+	dk, _ := mlkem.NewDecapsulationKey768(seed[X25519KeySize:])
+	ss, _ := dk.Decapsulate(m2.Ciphertext[:])
+	thr := transcript(th)
+	kab, kba, err := deriveKeys(&thr, id, ka.Public(), kb.Public(), dh, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.X25519Secret, v.MLKEMSecret = hex.EncodeToString(dh), hex.EncodeToString(ss)
+	v.KeyAB, v.KeyBA = hex.EncodeToString(kab[:]), hex.EncodeToString(kba[:])
 	for range 2 {
 		ab, _ := sa.Seal(nil, []byte(v.Plaintext))
 		ba, _ := sb.Seal(nil, []byte(v.Plaintext))
