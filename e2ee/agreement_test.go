@@ -114,8 +114,12 @@ func TestAgreementHonest(t *testing.T) {
 		if sa.TranscriptHash() != sb.TranscriptHash() {
 			t.Fatalf("seed %d: transcripts differ", seed)
 		}
-		if !sa.Peer().Equal(b.id.Public()) || !sb.Peer().Equal(a.id.Public()) {
-			t.Fatalf("seed %d: peers wrong", seed)
+		if !sa.Peer().Equal(b.id.Public()) || !sb.Peer().Equal(a.id.Public()) ||
+			!sa.Local().Equal(a.id.Public()) || !sb.Local().Equal(b.id.Public()) {
+			t.Fatalf("seed %d: identities wrong", seed)
+		}
+		if sa.CallID() != a.cfg.CallID || sb.CallID() != a.cfg.CallID {
+			t.Fatalf("seed %d: call IDs wrong", seed)
 		}
 		checkChannel(t, sa, sb)
 	}

@@ -180,8 +180,5 @@ func (k IdentityKey) String() string {
 	return "IdentityKey(secret redacted, fingerprint " + k.pub.Fingerprint() + ")"
 }
 
-// GoString redacts like String, for %#v.
-func (k IdentityKey) GoString() string { return k.String() }
-
 // Format redacts for every verb (%v, %+v, %x, %s, ...).
 func (k IdentityKey) Format(f fmt.State, _ rune) { io.WriteString(f, k.String()) }

@@ -84,6 +84,23 @@ func TestStoreLifecycle(t *testing.T) {
 	}
 }
 
+func TestStoreTightensPermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peers.json")
+	if err := os.WriteFile(path, []byte(`{"version":1,"peers":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Observe("bob", mustIdentity(t, 1).Public()); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after write %v, want 0600", fi.Mode().Perm())
+	}
+}
+
 func TestStorePeerNames(t *testing.T) {
 	s, _ := OpenStore(filepath.Join(t.TempDir(), "p.json"))
 	k := mustIdentity(t, 1).Public()
