@@ -23,6 +23,7 @@ func (a *analysis) locateUtterances() error {
 	}
 	a.utteranceBounds()
 	a.splitUtterances()
+	a.dropSpectra()
 	return nil
 }
 
@@ -201,6 +202,13 @@ func (a *analysis) frameSpectrum(cache map[int][]complex128, x []float64, start 
 	c := a.plans.get(n).Coefficients(nil, a.fbuf)
 	cache[start] = c
 	return c
+}
+
+// dropSpectra empties the frame-spectrum caches, bounding their memory to what one stage of
+// one utterance needs.
+func (a *analysis) dropSpectra() {
+	clear(a.refSpec)
+	clear(a.degSpec)
 }
 
 func absInt(x int) int {

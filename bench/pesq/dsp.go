@@ -108,14 +108,24 @@ func curvePower(plans ffts, x []float64, fs int, curve []freqPoint) float64 {
 }
 
 // filterIIR runs the cascade of biquads over x in place (direct form II, zero initial state).
+// All sections advance together sample by sample, which gives the same result as filtering
+// section after section with one pass over memory.
 func filterIIR(x []float64, sections []biquad) {
-	for _, s := range sections {
-		var z1, z2 float64
-		for i, v := range x {
-			z0 := v - s.a1*z1 - s.a2*z2
-			x[i] = s.b0*z0 + s.b1*z1 + s.b2*z2
-			z2, z1 = z1, z0
+	var z1, z2 [16]float64
+	if len(sections) > len(z1) {
+		for i := range sections {
+			filterIIR(x, sections[i:i+1])
 		}
+		return
+	}
+	for i, v := range x {
+		for k := range sections {
+			s := &sections[k]
+			z0 := v - s.a1*z1[k] - s.a2*z2[k]
+			v = s.b0*z0 + s.b1*z1[k] + s.b2*z2[k]
+			z2[k], z1[k] = z1[k], z0
+		}
+		x[i] = v
 	}
 }
 

@@ -34,6 +34,8 @@ type model struct {
 	refPower []float64    // audible reference power per frame (after compensation)
 	dist     []float64    // symmetric frame disturbance
 	asym     []float64    // asymmetric frame disturbance
+	lExp     []float64    // loudness exponent per band
+	lScale   []float64    // loudness scale per band
 	spec     []float64    // scratch: power spectrum of one frame
 	frame    []float64    // scratch: windowed frame
 	coef     []complex128 // scratch: its FFT
@@ -43,6 +45,7 @@ type model struct {
 func (a *analysis) perceptualModel() float64 {
 	m := &model{a: a, nf: 8 * a.down, nb: len(a.bands.hzBinsPerBand)}
 	m.win = hann(m.nf)
+	m.initLoudness()
 	m.spec = make([]float64, m.nf/2)
 	off := searchBuffer * a.down
 	half := m.nf / 2
@@ -239,20 +242,31 @@ func (m *model) frameDisturbance(f int, old float64) (dist, asym, next float64) 
 	return dist, asym, next
 }
 
-// loudness is Zwicker's law for band b (stage 13).
+// loudness is Zwicker's law for band b (stage 13), with the per-band exponent and scale from
+// initLoudness.
 func (m *model) loudness(p float64, b int) float64 {
-	bands := m.a.bands
-	th := bands.absThresh[b]
+	th := m.a.bands.absThresh[b]
 	if !(p > th) {
 		return 0
 	}
-	h := 1.0
-	if bark := bands.centreBark[b]; bark < 4 {
-		h = 6 / (bark + 2)
+	return m.lScale[b] * (math.Pow(0.5+0.5*p/th, m.lExp[b]) - 1)
+}
+
+// initLoudness precomputes, per band, the modified Zwicker exponent (larger below 4 Bark) and
+// the factor Sl·(threshold/0.5)^exponent.
+func (m *model) initLoudness() {
+	bands := m.a.bands
+	m.lExp = make([]float64, m.nb)
+	m.lScale = make([]float64, m.nb)
+	for b := range m.lExp {
+		h := 1.0
+		if bark := bands.centreBark[b]; bark < 4 {
+			h = 6 / (bark + 2)
+		}
+		g := zwickerPower * math.Pow(math.Min(h, 2), 0.15)
+		m.lExp[b] = g
+		m.lScale[b] = bands.sl * math.Pow(bands.absThresh[b]/0.5, g)
 	}
-	h = math.Pow(math.Min(h, 2), 0.15)
-	g := zwickerPower * h
-	return bands.sl * math.Pow(th/0.5, g) * (math.Pow(0.5+0.5*p/th, g) - 1)
 }
 
 // skipDelayJumps zeroes the disturbance of frames that the degraded signal skipped because the

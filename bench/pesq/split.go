@@ -28,6 +28,7 @@ func (a *analysis) splitUtterances() {
 			id++
 			continue
 		}
+		a.dropSpectra()
 		best, ok := a.bestSplit(u, speechStart, speechEnd)
 		if !ok {
 			id++
