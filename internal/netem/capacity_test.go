@@ -229,3 +229,15 @@ func TestSharedMahimahiTraces(t *testing.T) {
 		}
 	}
 }
+
+func TestRFC8867VariableCapacity(t *testing.T) {
+	steps := RFC8867VariableCapacity(0.1) // 100, 250, 60, 100 kbit/s
+	l := mustLink(t, LinkConfig{Capacity: CapacityConfig{Steps: steps, QueueDelay: 200 * time.Millisecond}}, 1)
+	got := saturate(l, 100*time.Second, 10*time.Millisecond, 500, 20*time.Second) // 400 kbit/s offered
+	want := []float64{100e3, 100e3, 250e3, 60e3, 100e3}
+	for i, w := range want {
+		if r := float64(got[i]) * 8 / 20; !within(r, w, 0.02) {
+			t.Errorf("window %d: %.0f bit/s, want %.0f", i, r, w)
+		}
+	}
+}

@@ -139,3 +139,14 @@ func Profile(name string) (LinkConfig, error) {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// RFC8867VariableCapacity is the bottleneck schedule of RFC 8867 §5.1 (variable available
+// capacity with a single flow), scaled by factor (1 = the RFC's rates): 1 Mbit/s for 40 s,
+// 2.5 Mbit/s for 20 s, 0.6 Mbit/s for 20 s, then 1 Mbit/s, held. Use it as CapacityConfig.Steps.
+func RFC8867VariableCapacity(factor float64) []RateStep {
+	steps := []RateStep{{40 * time.Second, 1e6}, {20 * time.Second, 2.5e6}, {20 * time.Second, 0.6e6}, {20 * time.Second, 1e6}}
+	for i := range steps {
+		steps[i].RateBps = int64(float64(steps[i].RateBps) * factor)
+	}
+	return steps
+}
