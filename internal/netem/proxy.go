@@ -52,6 +52,11 @@ type Proxy struct {
 	wg       sync.WaitGroup // session readers
 }
 
+// maxSessions bounds the client sessions (each holds a socket and a goroutine).
+const maxSessions = 1024
+
+var errTooManySessions = errors.New("netem: too many proxy sessions")
+
 type session struct {
 	p        *Proxy
 	client   *net.UDPAddr
@@ -199,6 +204,9 @@ func (p *Proxy) session(from *net.UDPAddr) (*session, error) {
 	if s, ok := p.sessions[key]; ok {
 		s.lastSeen = now
 		return s, nil
+	}
+	if len(p.sessions) >= maxSessions {
+		return nil, errTooManySessions
 	}
 	up, err := net.DialUDP("udp", nil, p.to)
 	if err != nil {
