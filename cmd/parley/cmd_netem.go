@@ -43,6 +43,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 	trace := fs.String("trace", "", "capacity trace `file` for both directions")
 	downTrace := fs.String("down-trace", "", "capacity trace `file` for the downlink (overrides --trace there)")
 	traceFormat := fs.String("trace-format", "mahimahi", "trace `format`: mahimahi, opennetlab or norway")
+	downTraceFormat := fs.String("down-trace-format", "", "`format` of --down-trace; default --trace-format")
 	queue := fs.Duration("queue", 0, "droptail queue limit in time for trace capacity (default: the profile's, else 300ms)")
 	loss := fs.Float64("loss", -1, "override: random loss `fraction` 0..1 in each direction (-1: the profile's)")
 	burst := fs.Float64("burst", 0, "with --loss: mean burst length in packets (Gilbert–Elliott); 0 = independent losses")
@@ -60,7 +61,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 	if *every <= 0 {
 		return usagef("--stats-every must be > 0")
 	}
-	dir := func(name, profileName, tracePath string) (netem.LinkConfig, error) {
+	dir := func(name, profileName, tracePath, format string) (netem.LinkConfig, error) {
 		if profileName == "" {
 			name, profileName = "profile", *profile
 		}
@@ -69,7 +70,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 			return cfg, usagef("--%s: %v", name, err)
 		}
 		if tracePath != "" {
-			tr, err := netem.LoadTrace(tracePath, netem.TraceFormat(*traceFormat))
+			tr, err := netem.LoadTrace(tracePath, netem.TraceFormat(format))
 			if err != nil {
 				return cfg, err
 			}
@@ -95,20 +96,25 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		return cfg, nil
 	}
-	switch *traceFormat {
-	case "mahimahi", "opennetlab", "norway":
-	default:
-		return usagef("--trace-format %q: want mahimahi, opennetlab or norway", *traceFormat)
+	if *downTraceFormat == "" {
+		*downTraceFormat = *traceFormat
 	}
-	up, err := dir("up-profile", *upProfile, *trace)
+	for _, f := range []string{*traceFormat, *downTraceFormat} {
+		switch f {
+		case "mahimahi", "opennetlab", "norway":
+		default:
+			return usagef("trace format %q: want mahimahi, opennetlab or norway", f)
+		}
+	}
+	up, err := dir("up-profile", *upProfile, *trace, *traceFormat)
 	if err != nil {
 		return err
 	}
-	dt := *trace
+	dt, df := *trace, *traceFormat
 	if *downTrace != "" {
-		dt = *downTrace
+		dt, df = *downTrace, *downTraceFormat
 	}
-	down, err := dir("down-profile", *downProfile, dt)
+	down, err := dir("down-profile", *downProfile, dt, df)
 	if err != nil {
 		return err
 	}

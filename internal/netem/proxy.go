@@ -52,6 +52,10 @@ type Proxy struct {
 	wg       sync.WaitGroup // session readers
 }
 
+// sockBuffer is the receive buffer asked for on the proxy's sockets, so that bursts wait in the
+// emulated queue (where they belong) rather than overflow the kernel's.
+const sockBuffer = 4 << 20
+
 // maxSessions bounds the client sessions (each holds a socket and a goroutine).
 const maxSessions = 1024
 
@@ -95,6 +99,7 @@ func NewProxy(cfg ProxyConfig) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netem: listen: %w", err)
 	}
+	_ = ln.SetReadBuffer(sockBuffer) // absorb client bursts; best effort
 	start := cfg.Clock.Now()
 	return &Proxy{
 		cfg: cfg, ln: ln, to: to,
@@ -212,6 +217,7 @@ func (p *Proxy) session(from *net.UDPAddr) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	_ = up.SetReadBuffer(sockBuffer)
 	s := &session{p: p, client: from, upstream: up, lastSeen: now}
 	p.sessions[key] = s
 	p.wg.Add(1)
