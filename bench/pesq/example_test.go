@@ -63,3 +63,22 @@ func ExampleScoreBatch() {
 	// 0 4.549
 	// 1 pesq: unsupported sample rate (want 8000 or 16000 Hz): 11025 Hz
 }
+
+// ScoreInt16 takes 16-bit PCM as read from a WAV file.
+func ExampleScoreInt16() {
+	const fs = 8000
+	pcm := make([]int16, fs)
+	for i := range pcm {
+		t := float64(i) / fs
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*250*t) * math.Sin(math.Pi*t*2) * math.Sin(math.Pi*t*2))
+	}
+	r, err := pesq.ScoreInt16(pcm, pcm, fs, pesq.Options{})
+	fmt.Printf("%.3f %v\n", r.MOSLQO, err)
+	// Output: 4.549 <nil>
+}
+
+// The mappings turn a raw P.862 score into MOS-LQO.
+func ExampleMapNarrowband() {
+	fmt.Printf("NB %.3f %.3f, WB %.3f\n", pesq.MapNarrowband(4.5), pesq.MapNarrowband(2.0), pesq.MapWideband(4.5))
+	// Output: NB 4.549 1.632, WB 4.644
+}

@@ -134,7 +134,11 @@ func validate(ref, deg []float64, fs int, opts Options) error {
 	if opts.Mode == Wideband && fs != 16000 {
 		return fmt.Errorf("%w: got %d Hz", ErrWidebandRate, fs)
 	}
-	for name, x := range map[string][]float64{"reference": ref, "degraded": deg} {
+	for _, sig := range []struct {
+		name string
+		x    []float64
+	}{{"reference", ref}, {"degraded", deg}} {
+		name, x := sig.name, sig.x
 		if len(x) < fs/4 {
 			return fmt.Errorf("%w: %s has %d samples at %d Hz", ErrTooShort, name, len(x), fs)
 		}

@@ -209,3 +209,21 @@ func TestScoreBatchMatchesScore(t *testing.T) {
 		t.Error("ScoreBatch(nil) not empty")
 	}
 }
+
+// TestTimeWeighting: in signals longer than 1000 frames (16 s) P.862 weights later frames more,
+// so the same degradation of the same content scores lower near the end than near the start.
+// (Without the weighting both scores are identical.)
+func TestTimeWeighting(t *testing.T) {
+	clip := testClip(t)
+	ref := slices.Concat(clip, clip, clip, clip, clip) // 20 s, 1250 frames
+	noisy := addNoise(clip, 0.01, 9)
+	score := func(seg int) float64 {
+		deg := slices.Clone(ref)
+		copy(deg[seg*len(clip):], noisy)
+		return mustScore(t, ref, deg, 16000, Options{Mode: Wideband}).MOSLQO
+	}
+	early, late := score(1), score(4)
+	if !(late < early-0.01) {
+		t.Errorf("noise in the last 4 s scores %.4f, in the second 4 s %.4f: want the late one lower by > 0.01", late, early)
+	}
+}
