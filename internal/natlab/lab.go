@@ -88,6 +88,24 @@ func (p *Peer) Net() transport.Net { return p.net }
 // VNet returns the peer's underlying *vnet.Net, which has no TCP at all.
 func (p *Peer) VNet() *vnet.Net { return p.vnet }
 
+// vnetMu serializes construction of vnet routers and nets: vnet's
+// newMACAddress increments an unsynchronized package-level counter, which is
+// a data race when labs are built concurrently (pion/transport v5.1.4,
+// vnet/net.go).
+var vnetMu sync.Mutex
+
+func newRouter(cfg *vnet.RouterConfig) (*vnet.Router, error) {
+	vnetMu.Lock()
+	defer vnetMu.Unlock()
+	return vnet.NewRouter(cfg)
+}
+
+func newNet(cfg *vnet.NetConfig) (*vnet.Net, error) {
+	vnetMu.Lock()
+	defer vnetMu.Unlock()
+	return vnet.NewNet(cfg)
+}
+
 // Lab is a running network lab. Its methods are safe for concurrent use.
 type Lab struct {
 	// Immutable after New.
@@ -140,14 +158,14 @@ func New(cfg Config) (*Lab, error) {
 	}
 	factory := slogFactory{log: lab.log.With("lab", "natlab")}
 
-	wan, err := vnet.NewRouter(&vnet.RouterConfig{
+	wan, err := newRouter(&vnet.RouterConfig{
 		Name: "wan", CIDR: "0.0.0.0/0", MinDelay: cfg.WANDelay, LoggerFactory: factory,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("natlab: WAN router: %w", err)
 	}
 	lab.wan = wan
-	serverNet, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ServerIP}})
+	serverNet, err := newNet(&vnet.NetConfig{StaticIPs: []string{ServerIP}})
 	if err != nil {
 		return nil, fmt.Errorf("natlab: server net: %w", err)
 	}
@@ -215,7 +233,7 @@ func (l *Lab) addPeer(i int, pc PeerConfig, factory logging.LoggerFactory) (*Pee
 	} else {
 		p.LocalIP = net.IPv4(10, 0, byte(i+1), 2).To4()
 	}
-	vn, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{p.LocalIP.String()}})
+	vn, err := newNet(&vnet.NetConfig{StaticIPs: []string{p.LocalIP.String()}})
 	if err != nil {
 		return nil, fmt.Errorf("natlab: peer %q: %w", p.Name, err)
 	}
@@ -228,7 +246,7 @@ func (l *Lab) addPeer(i int, pc PeerConfig, factory logging.LoggerFactory) (*Pee
 		return p, nil
 	}
 	lanCIDR := &net.IPNet{IP: net.IPv4(10, 0, byte(i+1), 0).To4(), Mask: net.CIDRMask(24, 32)}
-	lan, err := vnet.NewRouter(&vnet.RouterConfig{
+	lan, err := newRouter(&vnet.RouterConfig{
 		Name:          "lan-" + p.Name,
 		CIDR:          lanCIDR.String(),
 		StaticIPs:     []string{p.PublicIP.String()},
@@ -326,7 +344,7 @@ func (l *Lab) Close() error {
 		errs = append(errs, fmt.Errorf("natlab: TURN server: %w", err))
 	}
 	for _, c := range streams {
-		_ = c.Close() // net.Pipe Close never fails
+		_ = c.Close() // a stream Close never fails
 	}
 	if err := l.wan.Stop(); err != nil {
 		errs = append(errs, fmt.Errorf("natlab: routers: %w", err))

@@ -15,10 +15,10 @@ import (
 // This file emulates the one TCP path vnet lacks: a peer's stream to the TURN
 // server's TCP listener (see the package doc).
 
-// streamConn is one end of an in-memory stream (net.Pipe) dressed as a TCP
-// connection. Safe for concurrent use, like net.Pipe.
+// streamConn is one end of an in-memory stream dressed as a TCP connection.
+// Safe for concurrent use.
 type streamConn struct {
-	net.Conn
+	*pipeEnd
 	local, remote *net.TCPAddr
 }
 
@@ -38,7 +38,7 @@ func (c *streamConn) CloseWrite() error { return transport.ErrNotSupported }
 
 // ReadFrom copies r into the stream until EOF.
 func (c *streamConn) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+	return io.Copy(struct{ io.Writer }{c.pipeEnd}, r)
 }
 
 // SetLinger is accepted and ignored: the stream has no kernel buffer.
@@ -95,9 +95,9 @@ func (l *streamListener) Addr() net.Addr { return l.addr }
 // and public (as the server sees it, after NAT) and hands the server end to
 // Accept. It blocks until accepted or the listener is closed.
 func (l *streamListener) dial(local, public *net.TCPAddr) (*streamConn, *streamConn, error) {
-	a, b := net.Pipe()
-	client := &streamConn{Conn: a, local: local, remote: l.addr}
-	server := &streamConn{Conn: b, local: l.addr, remote: public}
+	a, b := newStream()
+	client := &streamConn{pipeEnd: a, local: local, remote: l.addr}
+	server := &streamConn{pipeEnd: b, local: l.addr, remote: public}
 	select {
 	case l.accept <- server:
 		return client, server, nil
