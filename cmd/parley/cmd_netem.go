@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 	queue := fs.Duration("queue", 0, "droptail queue limit in time for trace capacity (default: the profile's, else 300ms)")
 	loss := fs.Float64("loss", -1, "override: random loss `fraction` 0..1 in each direction (-1: the profile's)")
 	burst := fs.Float64("burst", 0, "with --loss: mean burst length in packets (Gilbert–Elliott); 0 = independent losses")
+	lossPattern := fs.String("loss-pattern", "", "override: replay this loss pattern `file` (0 = delivered, 1 = lost, per packet) in each direction")
 	delay := fs.Duration("delay", -1, "override: base one-way delay in each direction (negative: the profile's)")
 	every := fs.Duration("stats-every", time.Second, "period of the stats lines")
 	if err := parseFlags(fs, args); err != nil {
@@ -61,7 +63,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 	if *every <= 0 {
 		return usagef("--stats-every must be > 0")
 	}
-	dir := func(name, profileName, tracePath, format string) (netem.LinkConfig, error) {
+	dir := func(label, name, profileName, tracePath, format string) (netem.LinkConfig, error) {
 		if profileName == "" {
 			name, profileName = "profile", *profile
 		}
@@ -88,11 +90,23 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 				cfg.Loss = netem.LossConfig{Model: netem.LossGilbertElliott, Rate: *loss, MeanBurst: *burst}
 			}
 		}
+		if *lossPattern != "" {
+			f, err := os.Open(*lossPattern)
+			if err != nil {
+				return cfg, fmt.Errorf("--loss-pattern: %w", err)
+			}
+			pat, err := netem.ParseLossPattern(f)
+			f.Close()
+			if err != nil {
+				return cfg, err
+			}
+			cfg.Loss = netem.LossConfig{Model: netem.LossReplay, Pattern: pat}
+		}
 		if *delay >= 0 {
 			cfg.Delay.Base = *delay
 		}
 		if err := cfg.Validate(); err != nil {
-			return cfg, usagef("%s: %v", name, err)
+			return cfg, usagef("%s: %v", label, err)
 		}
 		return cfg, nil
 	}
@@ -106,7 +120,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 			return usagef("trace format %q: want mahimahi, opennetlab or norway", f)
 		}
 	}
-	up, err := dir("up-profile", *upProfile, *trace, *traceFormat)
+	up, err := dir("uplink", "up-profile", *upProfile, *trace, *traceFormat)
 	if err != nil {
 		return err
 	}
@@ -114,7 +128,7 @@ func cmdNetem(ctx context.Context, env *cmdEnv, args []string) error {
 	if *downTrace != "" {
 		dt, df = *downTrace, *downTraceFormat
 	}
-	down, err := dir("down-profile", *downProfile, dt, df)
+	down, err := dir("downlink", "down-profile", *downProfile, dt, df)
 	if err != nil {
 		return err
 	}
