@@ -223,14 +223,19 @@ func (m *model) frameDisturbance(f int, old float64) (dist, asym, next float64) 
 		default:
 			d = 0
 		}
-		h := math.Pow((deg[b]+50)/(ref[b]+50), 1.2)
-		if h > 12 {
-			h = 12
-		} else if h < 3 {
-			h = 0
-		}
 		if b == 0 {
 			continue
+		}
+		// Asymmetry factor ((deg+50)/(ref+50))^1.2, zero below 3 and capped at 12; the power is
+		// only evaluated where the ratio can reach 3 (2.49^1.2 < 3).
+		h := 0.0
+		if ratio := (deg[b] + 50) / (ref[b] + 50); d != 0 && ratio >= 2.49 {
+			h = math.Pow(ratio, 1.2)
+			if h > 12 {
+				h = 12
+			} else if h < 3 {
+				h = 0
+			}
 		}
 		w := bands.widthBark[b]
 		dSum += (math.Abs(d) * w) * (math.Abs(d) * w)
