@@ -2,9 +2,11 @@ package pesq
 
 import (
 	"encoding/csv"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,7 +106,7 @@ func TestReferenceScores(t *testing.T) {
 	if n != len(rows)-1 {
 		t.Errorf("scored %d of %d rows", n, len(rows)-1)
 	}
-	for k, v := range worst {
-		t.Logf("worst deviation %-16s %.5f", k, v)
+	for _, k := range slices.Sorted(maps.Keys(worst)) {
+		t.Logf("worst deviation %-16s %.5f", k, worst[k])
 	}
 }
