@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 // inboxLimit bounds datagrams in flight on the ingress link or waiting to be read, like a
 // socket receive buffer; more are dropped.
 const inboxLimit = 4096
+
+// maxReadFailures consecutive read errors end a connection's reads.
+const maxReadFailures = 1000
 
 // udpConn is a UDP connection whose traffic goes through a Net's links. Writes go through the
 // egress link and the Net's scheduler; a goroutine reads the inner connection into an inbox of
@@ -53,6 +57,7 @@ func (c *udpConn) start() {
 // per datagram, as on a plain socket, rather than a hand-off through the scheduler).
 func (c *udpConn) readLoop() {
 	defer c.readerWG.Done()
+	failures := 0
 	for {
 		buf := getBuf()
 		n, addr, err := c.inner.ReadFrom(*buf)
@@ -63,12 +68,17 @@ func (c *udpConn) readLoop() {
 				return
 			default:
 			}
-			if errors.Is(err, net.ErrClosed) {
+			// Transient errors (ICMP port unreachable on a connected socket) are skipped; a
+			// closed inner connection (vnet says so only in words) or an endless run of
+			// errors ends the connection's reads.
+			failures++
+			if errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "closed") || failures > maxReadFailures {
 				c.fail(err)
 				return
 			}
-			continue // transient (e.g. ICMP port unreachable on a connected socket)
+			continue
 		}
+		failures = 0
 		link := c.n.ingress
 		_, dv := link.send(n)
 		if dv.Dropped {

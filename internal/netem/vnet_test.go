@@ -1,7 +1,9 @@
 package netem
 
 import (
+	"errors"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -61,5 +63,29 @@ func TestNetOverVNet(t *testing.T) {
 	}
 	if d := time.Since(start); d < 30*time.Millisecond {
 		t.Errorf("arrived after %v, before the configured 30 ms", d)
+	}
+}
+
+// TestNetInnerClosed: when the wrapped vnet connection dies underneath, reads fail instead of
+// the reader goroutine spinning.
+func TestNetInnerClosed(t *testing.T) {
+	a, err := vnet.NewNet(&vnet.NetConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := a.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 7000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := NewNet(a, NetConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	c, _ := nw.wrap(inner, false)
+	_ = inner.Close()
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, _, err := c.ReadFrom(make([]byte, 8)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read on a dead inner connection: %v", err)
 	}
 }
