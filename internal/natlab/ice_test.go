@@ -26,7 +26,7 @@ const (
 	maxChecks     = 40
 	srflxWait     = 100 * time.Millisecond
 	prflxWait     = 200 * time.Millisecond
-	relayWait     = 6 * time.Second
+	relayWait     = 8 * time.Second
 	cellTimeout   = 40 * time.Second
 )
 
@@ -124,12 +124,17 @@ func trickle(from, to *ice.Agent, log *candLog) error {
 
 // candLog collects a side's candidates for failure messages.
 type candLog struct {
+	start time.Time // set before gathering; immutable after
 	mu    sync.Mutex
-	cands []string
+	cands []string // each with its arrival time since start
 	err   error
 }
 
-func (l *candLog) add(s string) { l.mu.Lock(); l.cands = append(l.cands, s); l.mu.Unlock() }
+func (l *candLog) add(s string) {
+	l.mu.Lock()
+	l.cands = append(l.cands, fmt.Sprintf("%s @%v", s, time.Since(l.start).Round(time.Millisecond)))
+	l.mu.Unlock()
+}
 
 func (l *candLog) fail(err error) {
 	l.mu.Lock()
@@ -179,7 +184,7 @@ func connect(a, b NAT) (c cell, err error) {
 	}
 	defer func() { err = errors.Join(err, agentB.GracefulClose()) }()
 
-	var logA, logB candLog
+	logA, logB := candLog{start: time.Now()}, candLog{start: time.Now()}
 	defer func() { c.candsA, c.candsB = logA.String(), logB.String() }()
 	if err := errors.Join(trickle(agentA, agentB, &logA), trickle(agentB, agentA, &logB)); err != nil {
 		return c, err
