@@ -35,5 +35,38 @@
 // out is TURN over TCP: a relay candidate whose allocation is reached by
 // stream.
 //
-// Labs are independent: many may run in parallel in one process.
+// # What connects how
+//
+// TestGrid connects two pion ICE agents across every pair of named kinds, in
+// both roles, and asserts the selected pair's path. Expected, from RFC 4787
+// semantics (the reasoning per cell is at expect in grid_test.go):
+//
+//	               no-nat  full  restr  port  symm  blocked
+//	no-nat         D       D     D      D     D     R
+//	full-cone      D       D     D      D     D     R
+//	restricted     D       D     D      D     D     R
+//	port-restr     D       D     D      D     R     R
+//	symmetric      D       D     D      R     R     R
+//	udp-blocked    R       R     R      R     R     R      (D direct, R relay)
+//
+// vnet matches theory in every cell. Its NAT differs from real ones in ways
+// that do not change these outcomes: hairpinning and port preservation are
+// not implemented (each peer has its own LAN here, so neither arises),
+// external ports are allocated sequentially from 49152 (a symmetric NAT's
+// next port is predictable, which ICE does not exploit), and bindings live
+// 30 s after the last outbound packet.
+//
+// # Using it with pion
+//
+// Pion's ICE defaults are tuned for real networks, and a test on a loaded
+// machine needs two of them changed (see ice_test.go): the relay
+// acceptance wait must outlast hole punching (otherwise a relay pair can be
+// nominated before a direct one validates), and MaxBindingRequests must
+// cover that wait (pion fails a pair after 7 unanswered checks, which at a
+// short CheckInterval can be before the peer's trickled candidates arrive).
+//
+// Labs are independent: many may run in parallel in one process. vnet's
+// constructors share an unsynchronized counter (pion/transport v5.1.4,
+// newMACAddress), so natlab serializes them; any other code in the process
+// that calls vnet.NewNet or vnet.NewRouter concurrently with New still races.
 package natlab

@@ -19,6 +19,10 @@ var (
 	// not one of the declared NAT constants.
 	ErrUnknownNAT = errors.New("natlab: unknown NAT kind")
 
+	// ErrBadBehavior is returned by New for a PeerConfig whose Mapping or
+	// Filtering is out of range, or set on a kind other than CustomNAT.
+	ErrBadBehavior = errors.New("natlab: bad NAT mapping/filtering behaviour")
+
 	// ErrUnknownPeer is returned by Lab.Peer for a name not in the lab.
 	ErrUnknownPeer = errors.New("natlab: unknown peer")
 

@@ -60,6 +60,9 @@ type PeerConfig struct {
 	Name string
 	// NAT is the peer's attachment; the zero value is NoNAT.
 	NAT NAT
+	// Mapping and Filtering are the RFC 4787 behaviours of a CustomNAT;
+	// they must be zero for every other kind.
+	Mapping, Filtering Behavior
 }
 
 // Peer is one host of a lab. All fields are immutable after New.
@@ -204,6 +207,11 @@ func validate(cfg Config) error {
 		if !pc.NAT.valid() {
 			return fmt.Errorf("%w: Peers[%d].NAT = %d", ErrUnknownNAT, i, int(pc.NAT))
 		}
+		if !pc.Mapping.valid() || !pc.Filtering.valid() ||
+			(pc.NAT != CustomNAT && (pc.Mapping != EndpointIndependent || pc.Filtering != EndpointIndependent)) {
+			return fmt.Errorf("%w: Peers[%d] (%v) Mapping = %v, Filtering = %v",
+				ErrBadBehavior, i, pc.NAT, pc.Mapping, pc.Filtering)
+		}
 		name := peerName(i, pc)
 		if seen[name] {
 			return fmt.Errorf("%w: Peers[%d].Name = %q", ErrDuplicatePeer, i, name)
@@ -250,7 +258,7 @@ func (l *Lab) addPeer(i int, pc PeerConfig, factory logging.LoggerFactory) (*Pee
 		Name:          "lan-" + p.Name,
 		CIDR:          lanCIDR.String(),
 		StaticIPs:     []string{p.PublicIP.String()},
-		NATType:       pc.NAT.vnetType(),
+		NATType:       pc.NAT.vnetType(pc),
 		LoggerFactory: factory,
 	})
 	if err != nil {

@@ -25,6 +25,8 @@ func TestNewValidates(t *testing.T) {
 		{"duplicate", Config{Peers: []PeerConfig{{}, {Name: "peer0"}}}, ErrDuplicatePeer},
 		{"unknown NAT", Config{Peers: []PeerConfig{{NAT: NAT(99)}}}, ErrUnknownNAT},
 		{"negative NAT", Config{Peers: []PeerConfig{{NAT: NAT(-1)}}}, ErrUnknownNAT},
+		{"behaviour on named kind", Config{Peers: []PeerConfig{{NAT: FullCone, Filtering: AddressDependent}}}, ErrBadBehavior},
+		{"behaviour out of range", Config{Peers: []PeerConfig{{NAT: CustomNAT, Mapping: Behavior(7)}}}, ErrBadBehavior},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lab, err := New(tc.cfg)
@@ -249,9 +251,13 @@ func readOne(t *testing.T, c net.PacketConn) (string, net.Addr) {
 // TestNATBehaviour checks each kind's mapping and filtering on raw UDP,
 // against two public observers o1 (ports 5000, 5001) and o2 (port 5000).
 func TestNATBehaviour(t *testing.T) {
-	for _, kind := range AllNATs {
+	for _, kind := range append(append([]NAT(nil), AllNATs...), CustomNAT) {
 		t.Run(kind.String(), func(t *testing.T) {
-			lab, err := New(Config{Peers: []PeerConfig{{Name: "o1"}, {Name: "o2"}, {Name: "p", NAT: kind}}})
+			pc := PeerConfig{Name: "p", NAT: kind}
+			if kind == CustomNAT { // address-dependent mapping and filtering
+				pc.Mapping, pc.Filtering = AddressDependent, AddressDependent
+			}
+			lab, err := New(Config{Peers: []PeerConfig{{Name: "o1"}, {Name: "o2"}, pc}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,6 +291,10 @@ func TestNATBehaviour(t *testing.T) {
 			case Symmetric:
 				if !distinct {
 					t.Errorf("symmetric: sources %v %v %v, want all distinct", m1, m2, m3)
+				}
+			case CustomNAT:
+				if m1.String() != m2.String() || m1.String() == m3.String() {
+					t.Errorf("address-dependent: sources %v %v %v, want o1 ports shared, o2 apart", m1, m2, m3)
 				}
 			default:
 				if !same || !m1.(*net.UDPAddr).IP.Equal(p.PublicIP) {
@@ -324,6 +334,7 @@ func TestNATBehaviour(t *testing.T) {
 				RestrictedCone:     "[from o1:5001]",
 				PortRestrictedCone: "[]",
 				Symmetric:          "[]",
+				CustomNAT:          "[from o1:5001]",
 			}[kind]
 			if fmt.Sprint(got) != want {
 				t.Errorf("admitted %v, want %v", got, want)

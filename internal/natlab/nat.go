@@ -37,11 +37,62 @@ const (
 	// UDP crossing the LAN boundary; only TURN over TCP gets out (see the
 	// package doc for how TCP is emulated).
 	UDPBlocked
+	// CustomNAT is a NAT whose mapping and filtering are given by
+	// PeerConfig.Mapping and PeerConfig.Filtering, for the RFC 4787
+	// combinations the named kinds do not cover (e.g. address-dependent
+	// mapping).
+	CustomNAT
 
 	numNATs // sentinel, keep last
 )
 
-// AllNATs lists every NAT kind, in declaration order; the grid test uses it.
+// Behavior is an RFC 4787 mapping or filtering behaviour: on what part of
+// the remote endpoint a NAT binding (§4.1) or an inbound filter (§5)
+// depends. The zero value is EndpointIndependent.
+type Behavior int
+
+// Behaviours.
+const (
+	// EndpointIndependent: one binding for all destinations / any source
+	// may send in.
+	EndpointIndependent Behavior = iota
+	// AddressDependent: one binding per destination IP / only IPs the
+	// inside socket has sent to may send in.
+	AddressDependent
+	// AddressAndPortDependent: one binding per destination IP and port /
+	// only exact IP:port pairs sent to may send in.
+	AddressAndPortDependent
+)
+
+// String returns "EI", "AD" or "APD".
+func (b Behavior) String() string {
+	switch b {
+	case EndpointIndependent:
+		return "EI"
+	case AddressDependent:
+		return "AD"
+	case AddressAndPortDependent:
+		return "APD"
+	default:
+		return fmt.Sprintf("Behavior(%d)", int(b))
+	}
+}
+
+func (b Behavior) valid() bool { return b >= EndpointIndependent && b <= AddressAndPortDependent }
+
+func (b Behavior) vnet() vnet.EndpointDependencyType {
+	switch b {
+	case AddressDependent:
+		return vnet.EndpointAddrDependent
+	case AddressAndPortDependent:
+		return vnet.EndpointAddrPortDependent
+	default:
+		return vnet.EndpointIndependent
+	}
+}
+
+// AllNATs lists every named NAT kind (all but CustomNAT), in declaration
+// order; the grid test uses it.
 var AllNATs = []NAT{NoNAT, FullCone, RestrictedCone, PortRestrictedCone, Symmetric, UDPBlocked}
 
 // String returns a short lowercase name ("full-cone", "symmetric", ...).
@@ -59,6 +110,8 @@ func (n NAT) String() string {
 		return "symmetric"
 	case UDPBlocked:
 		return "udp-blocked"
+	case CustomNAT:
+		return "custom"
 	default:
 		return fmt.Sprintf("NAT(%d)", int(n))
 	}
@@ -67,10 +120,13 @@ func (n NAT) String() string {
 // valid reports whether n is a declared kind.
 func (n NAT) valid() bool { return n >= NoNAT && n < numNATs }
 
-// vnetType returns the vnet NAT behaviour for n; nil for NoNAT (no router).
-func (n NAT) vnetType() *vnet.NATType {
+// vnetType returns the vnet NAT behaviour for n (pc supplies CustomNAT's);
+// nil for NoNAT (no router).
+func (n NAT) vnetType(pc PeerConfig) *vnet.NATType {
 	var m, f vnet.EndpointDependencyType
 	switch n {
+	case CustomNAT:
+		m, f = pc.Mapping.vnet(), pc.Filtering.vnet()
 	case FullCone:
 		m, f = vnet.EndpointIndependent, vnet.EndpointIndependent
 	case RestrictedCone:
