@@ -3,7 +3,6 @@
 package netem
 
 import (
-	"runtime"
 	"syscall"
 	"time"
 )
@@ -14,5 +13,3 @@ func preciseSleep(d time.Duration) {
 	ts := syscall.NsecToTimespec(int64(d))
 	_ = syscall.Nanosleep(&ts, nil) // EINTR: the caller re-checks the time
 }
-
-func spinYield() { runtime.Gosched() }

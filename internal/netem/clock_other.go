@@ -2,11 +2,6 @@
 
 package netem
 
-import (
-	"runtime"
-	"time"
-)
+import "time"
 
 func preciseSleep(d time.Duration) { time.Sleep(d) }
-
-func spinYield() { runtime.Gosched() }

@@ -172,6 +172,7 @@ func (c *udpConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				}
 				n := copy(p, (*d.buf)[:d.n])
 				putBuf(d.buf)
+				c.n.ingressLate.add(clock.Now().Sub(d.due))
 				return n, d.addr, nil
 			}
 			c.mu.Unlock()

@@ -27,7 +27,8 @@ type Net struct {
 	transport.Net // the wrapped network, for the methods passed through
 
 	egress, ingress *lockedLink
-	sched           *scheduler
+	sched           *scheduler // delivers egress datagrams (and records their lateness)
+	ingressLate     lateHist
 
 	mu     sync.Mutex // guards the following
 	conns  map[*udpConn]struct{}
@@ -79,6 +80,14 @@ func prefixField(parent string, err error) error {
 // EgressStats and IngressStats report the two links' counters.
 func (n *Net) EgressStats() Stats  { return n.egress.stats() }
 func (n *Net) IngressStats() Stats { return n.ingress.stats() }
+
+// EgressLateness reports how late, relative to the link's verdicts, egress datagrams were
+// handed to the wrapped connection: the latency this wrapper adds on this machine.
+func (n *Net) EgressLateness() Lateness { return n.sched.late.summary() }
+
+// IngressLateness reports how late ingress datagrams were returned by ReadFrom relative to the
+// link's verdicts; it includes any time the application took to call ReadFrom.
+func (n *Net) IngressLateness() Lateness { return n.ingressLate.summary() }
 
 // Close stops delivery and closes every connection made through n. Idempotent.
 func (n *Net) Close() error {

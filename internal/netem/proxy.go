@@ -29,10 +29,12 @@ type ProxyConfig struct {
 	IdleTimeout time.Duration
 }
 
-// ProxyStats are the counters of both directions and the number of client sessions.
+// ProxyStats are the counters of both directions, the number of client sessions, and how late
+// (relative to the links' verdicts) datagrams were sent on.
 type ProxyStats struct {
 	Up, Down Stats
 	Sessions int
+	Lateness Lateness
 }
 
 // Proxy is a UDP proxy impairing traffic between clients and one upstream address: for each
@@ -118,7 +120,7 @@ func (p *Proxy) Stats() ProxyStats {
 	p.mu.Lock()
 	n := len(p.sessions)
 	p.mu.Unlock()
-	return ProxyStats{Up: p.up.stats(), Down: p.down.stats(), Sessions: n}
+	return ProxyStats{Up: p.up.stats(), Down: p.down.stats(), Sessions: n, Lateness: p.sched.late.summary()}
 }
 
 // Run forwards traffic until ctx is done, then closes every socket, stops every goroutine and
@@ -167,7 +169,8 @@ func statsLine(prev, cur ProxyStats, every time.Duration) string {
 			sent, dl, float64(b.DeliveredBytes-a.DeliveredBytes)*8/every.Seconds()/1e3,
 			b.Lost-a.Lost, b.QueueDrops-a.QueueDrops, b.OutageDrops-a.OutageDrops, meanDelay.Seconds()*1e3)
 	}
-	return fmt.Sprintf("netem: %d sessions | up: %s | down: %s", cur.Sessions, dir(prev.Up, cur.Up), dir(prev.Down, cur.Down))
+	return fmt.Sprintf("netem: %d sessions | up: %s | down: %s | emulator lateness p99 %v",
+		cur.Sessions, dir(prev.Up, cur.Up), dir(prev.Down, cur.Down), cur.Lateness.P99)
 }
 
 // readClients reads datagrams from clients and sends them upstream through the Up link.

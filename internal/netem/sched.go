@@ -63,6 +63,8 @@ type scheduler struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
+	late lateHist // lateness of every delivery
+
 	mu     sync.Mutex // guards the following
 	h      pendingHeap
 	seq    uint64
@@ -128,6 +130,7 @@ func (s *scheduler) run() {
 			s.mu.Unlock()
 			for i := range batch {
 				p := &batch[i]
+				s.late.add(s.clock.Now().Sub(p.due))
 				p.dst.deliver(p.buf, p.n, p.addr)
 				*p = pending{}
 			}
