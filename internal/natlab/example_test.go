@@ -3,6 +3,8 @@ package natlab_test
 import (
 	"fmt"
 
+	"github.com/pion/ice/v4"
+
 	"github.com/parley-voice/parley/internal/natlab"
 )
 
@@ -33,4 +35,36 @@ func ExampleNew() {
 	// stun:203.0.113.1:3478
 	// [turn:203.0.113.1:3478?transport=udp turn:203.0.113.1:3478?transport=tcp]
 	// 3 true
+}
+
+// Giving a lab peer to a pion ICE agent: its Net carries all traffic
+// through the lab, its URLs carry the lab's STUN and TURN servers with
+// fresh credentials. (For webrtc, use SettingEngine.SetNet(p.Net()) and
+// ICEServers built from Lab.STUNURL, Lab.TURNURLs and Lab.Credentials.)
+func ExamplePeer_Net() {
+	lab, err := natlab.New(natlab.Config{Peers: []natlab.PeerConfig{{Name: "alice", NAT: natlab.UDPBlocked}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer lab.Close()
+	alice, _ := lab.Peer("alice")
+	urls, err := alice.URLs()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	agent, err := ice.NewAgent(&ice.AgentConfig{
+		Net:              alice.Net(),
+		Urls:             urls,
+		NetworkTypes:     []ice.NetworkType{ice.NetworkTypeUDP4, ice.NetworkTypeTCP4}, // TCP4 for TURN over TCP
+		MulticastDNSMode: ice.MulticastDNSModeDisabled,
+		DisableActiveTCP: true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer agent.Close()
+	// ... OnCandidate, GatherCandidates, Dial or Accept as usual.
 }

@@ -84,8 +84,9 @@ type Peer struct {
 }
 
 // Net returns the network to hand to pion (ice.AgentConfig.Net,
-// webrtc.SettingEngine.SetNet): vnet for UDP plus a TCP path to the TURN
-// server only.
+// webrtc.SettingEngine.SetNet): vnet for UDP, plus outbound TCP to the TURN
+// server only (Dial, DialTCP and CreateDialer; any other TCP destination
+// fails with ErrNoTCPRoute, and ListenTCP is unsupported as in vnet).
 func (p *Peer) Net() transport.Net { return p.net }
 
 // VNet returns the peer's underlying *vnet.Net, which has no TCP at all.
