@@ -49,6 +49,13 @@
 //	symmetric      D       D     D      R     R     R
 //	udp-blocked    R       R     R      R     R     R      (D direct, R relay)
 //
+// The grid asserts the path class (a pair with a relay candidate on either
+// side is relay) and, for a UDP-blocked peer, that its local candidate is a
+// relay allocated over TCP. It does not assert exact candidate types of
+// direct pairs: they vary run to run, because a check that arrives before
+// the trickled candidate it comes from makes that remote peer-reflexive
+// (pion/ice#622), and which of several valid pairs wins is a race.
+//
 // vnet matches theory in every cell. Its NAT differs from real ones in ways
 // that do not change these outcomes: hairpinning and port preservation are
 // not implemented (each peer has its own LAN here, so neither arises),
