@@ -43,7 +43,7 @@ type preciseWaiter interface {
 // coarseMargin is how far ahead of a deadline the scheduler stops using timers and switches to
 // the precise wait; spinMargin is how far ahead the precise wait stops sleeping and spins.
 const (
-	coarseMargin = 2 * time.Millisecond
+	coarseMargin = 4 * time.Millisecond
 	spinMargin   = 200 * time.Microsecond
 )
 
