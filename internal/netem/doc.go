@@ -16,8 +16,11 @@
 //   - Proxy, a loopback UDP proxy (the `parley netem` command) for external programs such as
 //     a real TURN server or a browser.
 //
-// The real-time faces take a Clock, so tests can drive them; their delivery timers sleep
-// coarsely and finish with a short precise wait so added latency stays in the tens of µs.
+// The real-time faces take a Clock, so tests can drive them. With the system clock a delivery
+// waits on a Go timer until a few milliseconds before it is due, then in nanosleep and a short
+// spin, because Go timers fire up to milliseconds late; on an idle machine the emulator's own
+// lateness stays in the tens of µs, on a loaded one it grows with the OS scheduling latency
+// (Net.EgressLateness, Net.IngressLateness and ProxyStats.Lateness report what it was).
 //
 // Named profiles (ProfileNames, Profile) give ready-made links; their parameters are tabled on
 // the profiles variable in profiles.go and in the `parley netem -h` output.
