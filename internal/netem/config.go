@@ -282,7 +282,7 @@ func (c *CapacityConfig) validate() error {
 	if c.Trace != nil {
 		n++
 		if err := c.Trace.validate(); err != nil {
-			return err
+			return prefixField("Capacity", err)
 		}
 	}
 	if n > 1 {

@@ -128,7 +128,7 @@ func TestValidateErrors(t *testing.T) {
 		{"Capacity.Markov.Transitions", mk(func(c *LinkConfig) {
 			c.Capacity.Markov = &MarkovCapacity{States: []MarkovState{{1e6, time.Second}}, Transitions: [][]float64{{0.5}}}
 		})},
-		{"Trace.Period", mk(func(c *LinkConfig) { c.Capacity.Trace = &Trace{Opportunities: []time.Duration{0}} })},
+		{"Capacity.Trace.Period", mk(func(c *LinkConfig) { c.Capacity.Trace = &Trace{Opportunities: []time.Duration{0}} })},
 	}
 	for _, c := range cases {
 		_, err := NewLink(c.cfg, 1)
