@@ -376,3 +376,27 @@ func assertSilent(t *testing.T, c net.PacketConn) {
 		t.Errorf("got %q from %v (err %v), want silence", buf[:n], from, err)
 	}
 }
+
+// TestWANDelay checks that Config.WANDelay holds a datagram at least that
+// long (a lower bound only: scheduling may add more).
+func TestWANDelay(t *testing.T) {
+	const delay = 50 * time.Millisecond
+	lab, err := New(Config{Peers: []PeerConfig{{Name: "a"}, {Name: "b", NAT: FullCone}}, WANDelay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lab.Close()
+	a, _ := lab.Peer("a")
+	b, _ := lab.Peer("b")
+	ca, cb := listen(t, a, 5000), listen(t, b, 0)
+	start := time.Now()
+	if _, err := cb.WriteTo([]byte("ping"), ca.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := readOne(t, ca); got != "ping" {
+		t.Fatalf("got %q", got)
+	}
+	if el := time.Since(start); el < delay {
+		t.Fatalf("delivered after %v, want ≥ %v", el, delay)
+	}
+}
