@@ -49,24 +49,28 @@ func FrameSamples(hz int, d time.Duration) (int, error) {
 	return hz * int(d/time.Millisecond) / 1000, nil
 }
 
-// Float32ToInt16 converts samples in [-1, 1] to 16-bit PCM with clipping. dst must be at least
-// as long as src; it returns dst[:len(src)].
+// Float32ToInt16 converts samples in [-1, 1] to 16-bit PCM with clipping (NaN becomes 0). dst
+// must be at least as long as src; it returns dst[:len(src)].
 func Float32ToInt16(dst []int16, src []float32) []int16 {
 	dst = dst[:len(src)]
 	for i, v := range src {
-		x := v * 32768
-		switch {
-		case x >= 32767:
-			dst[i] = 32767
-		case x <= -32768:
-			dst[i] = -32768
-		case x != x: // NaN
-			dst[i] = 0
-		default:
-			dst[i] = int16(x)
-		}
+		dst[i] = toInt16(v)
 	}
 	return dst
+}
+
+func toInt16(v float32) int16 {
+	x := v * 32768
+	switch {
+	case x >= 32767:
+		return 32767
+	case x <= -32768:
+		return -32768
+	case x != x: // NaN
+		return 0
+	default:
+		return int16(x)
+	}
 }
 
 // Int16ToFloat32 converts 16-bit PCM to [-1, 1). dst must be at least as long as src; it

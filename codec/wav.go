@@ -269,9 +269,7 @@ func WriteWAV(w io.Writer, a Audio, format WAVFormat) error {
 		if format == WAVFloat32 {
 			buf = le.AppendUint32(buf, math.Float32bits(v))
 		} else {
-			var s [1]int16
-			Float32ToInt16(s[:], []float32{v})
-			buf = le.AppendUint16(buf, uint16(s[0]))
+			buf = le.AppendUint16(buf, uint16(toInt16(v)))
 		}
 		if len(buf) >= 4092 {
 			if _, err := w.Write(buf); err != nil {
