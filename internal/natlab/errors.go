@@ -23,6 +23,10 @@ var (
 	// Filtering is out of range, or set on a kind other than CustomNAT.
 	ErrBadBehavior = errors.New("natlab: bad NAT mapping/filtering behaviour")
 
+	// ErrNegativeDuration is returned by New for a negative Config.WANDelay
+	// or Config.CredentialTTL; the message names the field.
+	ErrNegativeDuration = errors.New("natlab: negative duration")
+
 	// ErrUnknownPeer is returned by Lab.Peer for a name not in the lab.
 	ErrUnknownPeer = errors.New("natlab: unknown peer")
 

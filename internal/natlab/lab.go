@@ -157,7 +157,7 @@ func New(cfg Config) (*Lab, error) {
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 		lab.secret = hex.EncodeToString(b[:])
 	}
-	if lab.ttl <= 0 {
+	if lab.ttl == 0 {
 		lab.ttl = time.Hour
 	}
 	factory := slogFactory{log: lab.log.With("lab", "natlab")}
@@ -199,6 +199,12 @@ func New(cfg Config) (*Lab, error) {
 func validate(cfg Config) error {
 	if len(cfg.Peers) == 0 {
 		return ErrNoPeers
+	}
+	if cfg.WANDelay < 0 {
+		return fmt.Errorf("%w: WANDelay = %v", ErrNegativeDuration, cfg.WANDelay)
+	}
+	if cfg.CredentialTTL < 0 {
+		return fmt.Errorf("%w: CredentialTTL = %v", ErrNegativeDuration, cfg.CredentialTTL)
 	}
 	if len(cfg.Peers) > MaxPeers {
 		return fmt.Errorf("%w: %d > %d", ErrTooManyPeers, len(cfg.Peers), MaxPeers)

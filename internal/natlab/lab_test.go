@@ -25,6 +25,8 @@ func TestNewValidates(t *testing.T) {
 		{"duplicate", Config{Peers: []PeerConfig{{}, {Name: "peer0"}}}, ErrDuplicatePeer},
 		{"unknown NAT", Config{Peers: []PeerConfig{{NAT: NAT(99)}}}, ErrUnknownNAT},
 		{"negative NAT", Config{Peers: []PeerConfig{{NAT: NAT(-1)}}}, ErrUnknownNAT},
+		{"negative delay", Config{Peers: []PeerConfig{{}}, WANDelay: -1}, ErrNegativeDuration},
+		{"negative TTL", Config{Peers: []PeerConfig{{}}, CredentialTTL: -time.Second}, ErrNegativeDuration},
 		{"behaviour on named kind", Config{Peers: []PeerConfig{{NAT: FullCone, Filtering: AddressDependent}}}, ErrBadBehavior},
 		{"behaviour out of range", Config{Peers: []PeerConfig{{NAT: CustomNAT, Mapping: Behavior(7)}}}, ErrBadBehavior},
 	} {
