@@ -58,11 +58,10 @@ func (c *udpConn) start() {
 func (c *udpConn) readLoop() {
 	defer c.readerWG.Done()
 	failures := 0
+	scratch := make([]byte, maxDatagram)
 	for {
-		buf := getBuf()
-		n, addr, err := c.inner.ReadFrom(*buf)
+		n, addr, err := c.inner.ReadFrom(scratch)
 		if err != nil {
-			putBuf(buf)
 			select {
 			case <-c.closing:
 				return
@@ -82,15 +81,12 @@ func (c *udpConn) readLoop() {
 		link := c.n.ingress
 		_, dv := link.send(n)
 		if dv.Dropped {
-			putBuf(buf)
 			continue
 		}
 		if dv.Dup {
-			dup := getBuf()
-			copy(*dup, (*buf)[:n])
-			c.enqueue(pending{due: link.start.Add(dv.DupAt), buf: dup, n: n, addr: addr})
+			c.enqueue(pending{due: link.start.Add(dv.DupAt), buf: copyBuf(scratch[:n]), n: n, addr: addr})
 		}
-		c.enqueue(pending{due: link.start.Add(dv.At), buf: buf, n: n, addr: addr})
+		c.enqueue(pending{due: link.start.Add(dv.At), buf: copyBuf(scratch[:n]), n: n, addr: addr})
 	}
 }
 
@@ -226,9 +222,7 @@ func (c *udpConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if c.connected && addr == nil {
 		addr = c.inner.RemoteAddr()
 	}
-	buf := getBuf()
-	n := copy(*buf, p)
-	transmit(c.n.egress, c.n.sched, buf, n, addr, (*egressSink)(c))
+	transmit(c.n.egress, c.n.sched, copyBuf(p), len(p), addr, (*egressSink)(c))
 	return len(p), nil
 }
 

@@ -1,6 +1,7 @@
 package netem
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -174,7 +175,7 @@ func TestNetIngressFakeClock(t *testing.T) {
 func TestNetDialEcho(t *testing.T) {
 	echo := loopback(t)
 	go func() {
-		buf := make([]byte, 1500)
+		buf := make([]byte, 16384)
 		for {
 			k, a, err := echo.ReadFromUDP(buf)
 			if err != nil {
@@ -201,6 +202,19 @@ func TestNetDialEcho(t *testing.T) {
 	}
 	if rtt := time.Since(start); rtt < 10*time.Millisecond || rtt > time.Second { // upper bound only catches hangs
 		t.Errorf("round trip %v, want ≈ 10 ms", rtt)
+	}
+	// A datagram above the small buffer class survives intact both ways.
+	big := make([]byte, 9000)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	if _, err := c.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	back := make([]byte, 10000)
+	k, err = c.Read(back)
+	if err != nil || !bytes.Equal(back[:k], big) {
+		t.Fatalf("9000-byte echo: %d bytes, %v", k, err)
 	}
 }
 

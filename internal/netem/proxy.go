@@ -175,11 +175,10 @@ func statsLine(prev, cur ProxyStats, every time.Duration) string {
 
 // readClients reads datagrams from clients and sends them upstream through the Up link.
 func (p *Proxy) readClients() error {
+	scratch := make([]byte, maxDatagram)
 	for {
-		buf := getBuf()
-		n, from, err := p.ln.ReadFromUDP(*buf)
+		n, from, err := p.ln.ReadFromUDP(scratch)
 		if err != nil {
-			putBuf(buf)
 			p.mu.Lock()
 			closed := p.closed
 			p.mu.Unlock()
@@ -193,10 +192,9 @@ func (p *Proxy) readClients() error {
 		}
 		s, err := p.session(from)
 		if err != nil {
-			putBuf(buf)
 			continue // closing, or no socket available: drop like a full NAT table
 		}
-		transmit(p.up, p.sched, buf, n, nil, s)
+		transmit(p.up, p.sched, copyBuf(scratch[:n]), n, nil, s)
 	}
 }
 
@@ -244,11 +242,10 @@ func (d *downSink) deliver(buf *[]byte, n int, _ net.Addr) {
 
 func (s *session) readUpstream() {
 	defer s.p.wg.Done()
+	scratch := make([]byte, maxDatagram)
 	for {
-		buf := getBuf()
-		n, err := s.upstream.Read(*buf)
+		n, err := s.upstream.Read(scratch)
 		if err != nil {
-			putBuf(buf)
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				continue
 			}
@@ -260,7 +257,7 @@ func (s *session) readUpstream() {
 		s.p.mu.Lock()
 		s.lastSeen = s.p.cfg.Clock.Now()
 		s.p.mu.Unlock()
-		transmit(s.p.down, s.p.sched, buf, n, nil, (*downSink)(s))
+		transmit(s.p.down, s.p.sched, copyBuf(scratch[:n]), n, nil, (*downSink)(s))
 	}
 }
 

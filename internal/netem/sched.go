@@ -14,11 +14,39 @@ const maxDatagram = 64 << 10
 // the IPv4 and UDP headers a real bottleneck also carries.
 const UDPOverheadBytes = 28
 
-// bufPool holds datagram buffers (maxDatagram bytes each).
-var bufPool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); return &b }}
+// smallDatagram is the size class that holds nearly all real traffic (MTU-sized or less).
+const smallDatagram = 2048
 
-func getBuf() *[]byte  { return bufPool.Get().(*[]byte) }
-func putBuf(b *[]byte) { bufPool.Put(b) }
+// Buffer pools for datagrams in flight, in two size classes so that thousands of small packets
+// queued on a long link do not each pin 64 KiB.
+var (
+	smallPool = sync.Pool{New: func() any { b := make([]byte, smallDatagram); return &b }}
+	largePool = sync.Pool{New: func() any { b := make([]byte, maxDatagram); return &b }}
+)
+
+// getBuf returns a pooled buffer of at least n bytes (n ≤ maxDatagram).
+func getBuf(n int) *[]byte {
+	if n <= smallDatagram {
+		return smallPool.Get().(*[]byte)
+	}
+	return largePool.Get().(*[]byte)
+}
+
+// putBuf returns a buffer from getBuf to its pool.
+func putBuf(b *[]byte) {
+	if cap(*b) == smallDatagram {
+		smallPool.Put(b)
+	} else {
+		largePool.Put(b)
+	}
+}
+
+// copyBuf copies p into a pooled buffer.
+func copyBuf(p []byte) *[]byte {
+	b := getBuf(len(p))
+	copy(*b, p)
+	return b
+}
 
 // sink receives a datagram when its delivery time comes. It owns buf afterwards and must
 // return it with putBuf.
@@ -213,8 +241,7 @@ func transmit(link *lockedLink, sched *scheduler, buf *[]byte, n int, addr net.A
 		return
 	}
 	if dv.Dup {
-		dup := getBuf()
-		copy(*dup, (*buf)[:n])
+		dup := copyBuf((*buf)[:n])
 		sched.schedule(link.start.Add(dv.DupAt), dup, n, addr, dst)
 	}
 	due := link.start.Add(dv.At)
