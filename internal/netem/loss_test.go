@@ -33,6 +33,7 @@ func TestBernoulliRate(t *testing.T) {
 	for _, p := range []float64{0, 0.01, 0.1, 0.3, 1} {
 		l := mustLink(t, LinkConfig{Loss: LossConfig{Model: LossBernoulli, Rate: p}}, 7)
 		rate, burst := lossRuns(l, 200_000)
+		t.Logf("Bernoulli %.2f: measured %.4f, mean run %.3f", p, rate, burst)
 		if !within(rate, p, 0.05) && !(p == 0 && rate == 0) {
 			t.Errorf("Bernoulli %v: loss %v", p, rate)
 		}
@@ -50,6 +51,7 @@ func TestGilbertElliottRateAndBurst(t *testing.T) {
 	for _, c := range cases {
 		l := mustLink(t, LinkConfig{Loss: LossConfig{Model: LossGilbertElliott, Rate: c.rate, MeanBurst: c.burst}}, 42)
 		rate, burst := lossRuns(l, 500_000)
+		t.Logf("GE configured %.2f/%.1f: measured loss %.4f, mean burst %.3f", c.rate, c.burst, rate, burst)
 		if !within(rate, c.rate, 0.05) {
 			t.Errorf("GE %v/%v: loss %.4f", c.rate, c.burst, rate)
 		}
