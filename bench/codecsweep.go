@@ -57,7 +57,7 @@ type CodecRow struct {
 	JitterBufMs   int     `json:"jitter_buffer_ms"`
 	Runs          int     `json:"runs"`
 	WB            float64 `json:"pesq_wb"`
-	WBCI          float64 `json:"pesq_wb_ci95"`
+	WBCI          float64 `json:"pesq_wb_ci95"` // half-width of the 95 % CI over loss seeds
 	NB            float64 `json:"pesq_nb"`
 	NBCI          float64 `json:"pesq_nb_ci95"`
 	PayloadKbps   float64 `json:"payload_kbps"`
@@ -207,30 +207,39 @@ func (s CodecSweep) runJob(j sweepJob) sweepOut {
 
 func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 	type key struct{ cfg, cond int }
-	cells := map[key][]sweepOut{}
+	cells := map[key][]int{}
 	for i, j := range jobs {
 		k := key{j.cfg, j.cond}
-		cells[k] = append(cells[k], results[i])
+		cells[k] = append(cells[k], i)
 	}
 	var rows []CodecRow
 	for i, c := range s.Configs {
 		for j, cond := range s.Conditions {
-			outs := cells[key{i, j}]
-			var wb, nb []float64
+			idx := cells[key{i, j}]
+			// Confidence intervals are over loss seeds: each seed's score is first averaged over
+			// the clips, so differences between clips do not widen the interval.
+			wbSeed, nbSeed, nSeed := map[int]float64{}, map[int]float64{}, map[int]int{}
 			var kbps, nl, rl float64
-			for _, o := range outs {
-				wb = append(wb, o.wb)
-				nb = append(nb, o.nb)
+			for _, k := range idx {
+				o, seed := results[k], jobs[k].seed
+				wbSeed[seed] += o.wb
+				nbSeed[seed] += o.nb
+				nSeed[seed]++
 				kbps += o.kbps
 				nl += o.netLoss
 				rl += o.resLoss
 			}
-			n := float64(len(outs))
+			var wb, nb []float64
+			for seed := range len(nSeed) {
+				wb = append(wb, wbSeed[seed]/float64(nSeed[seed]))
+				nb = append(nb, nbSeed[seed]/float64(nSeed[seed]))
+			}
+			n := float64(len(idx))
 			r := CodecRow{
 				Config: c.Name, Condition: cond.Name, LossRate: cond.LossRate, Bursty: cond.Bursty,
 				BitrateBps: c.BitrateBps, FrameMs: int(c.frame() / time.Millisecond), FEC: c.FEC,
 				REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps,
-				JitterBufMs: int(c.jitterBuffer() / time.Millisecond), Runs: len(outs),
+				JitterBufMs: int(c.jitterBuffer() / time.Millisecond), Runs: len(idx),
 				PayloadKbps: kbps / n, NetworkLoss: nl / n, ResidualLoss: rl / n,
 			}
 			r.WB, r.WBCI = MeanCI(wb)

@@ -96,3 +96,32 @@ func TestPipelineLossRecovery(t *testing.T) {
 		t.Fatalf("at 15%% loss expected PLC < FEC < RED2, got %.2f %.2f %.2f", wb[0], wb[1], wb[2])
 	}
 }
+
+// TestDTXSilenceIsNotLoss puts a second of silence inside speech: the sender stops sending
+// (DTX), and the receiver must account those frames as silence, not concealment, both on a clean
+// link and when the talkspurt's first packet is lost.
+func TestDTXSilenceIsNotLoss(t *testing.T) {
+	speech := loadSpeech48(t)[:3*SampleRateHz]
+	withGap := append(append(append([]float32{}, speech...), make([]float32, SampleRateHz)...), speech...)
+	cfg := SendConfig{Settings: codec.DefaultSettings()} // DTX on
+	res, _ := runOnce(t, withGap, cfg, netem.LinkConfig{Delay: netem.DelayConfig{Base: 20 * time.Millisecond}}, 1)
+	st := res.Receive
+	t.Logf("clean: %+v, sent %d packets", st, res.PacketsSent)
+	if st.Silent < 30 || st.Concealed != 0 || st.Decoded != res.PacketsSent {
+		t.Fatalf("clean link with a 1 s pause: %+v (sent %d)", st, res.PacketsSent)
+	}
+	lossy := netem.LinkConfig{Delay: netem.DelayConfig{Base: 20 * time.Millisecond},
+		Loss: netem.LossConfig{Model: netem.LossBernoulli, Rate: 0.1}}
+	for seed := uint64(1); seed <= 3; seed++ {
+		l, _ := netem.NewLink(lossy, seed)
+		res, err := Run(withGap, cfg, l, &FixedReceiver{FEC: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := res.Receive
+		lost := res.PacketsSent - st.Decoded
+		if st.Concealed+st.RecoveredFEC+st.RecoveredRED != lost {
+			t.Errorf("seed %d: %d packets lost but %d concealed + %d FEC: DTX frames miscounted (%+v)", seed, lost, st.Concealed, st.RecoveredFEC, st)
+		}
+	}
+}

@@ -15,9 +15,10 @@ const DefaultFixedDelay = 80 * time.Millisecond
 // in-band FEC, else concealed by PLC; packets arriving after their frame played count as late
 // and are discarded. The zero value uses DefaultFixedDelay. Not safe for concurrent use.
 //
-// Frames the sender suppressed under DTX cannot be told from losses while they play; when the
-// next packet arrives with the next sequence number, the frames concealed since the previous one
-// are reclassified from Concealed to Silent.
+// Frames the sender suppressed under DTX cannot always be told from losses while they play: a
+// missing frame whose successor is already buffered with the next sequence number is silence;
+// otherwise it is concealed, and reclassified from Concealed to Silent when the next packet
+// turns out to carry the next sequence number.
 type FixedReceiver struct {
 	Delay time.Duration
 	// FEC says the sender's in-band FEC was negotiated (SDP useinbandfec=1): a lost frame is then
@@ -34,12 +35,14 @@ type FixedReceiver struct {
 	red     map[uint32][]byte
 	blocks  []codec.REDBlock
 
-	lastSeq      uint16
-	haveSeq      bool
-	concealedRun int // frames concealed since the last decoded packet
-	pcm          []float32
-	pend         []float32 // decoded, not yet played
-	stats        ReceiveStats
+	lastSeq uint16
+	haveSeq bool
+	// Frames rendered without their own packet since the last decoded primary, by how; settled
+	// against the sequence-number gap when the next primary arrives.
+	runConcealed, runFEC, runRED int
+	pcm                          []float32
+	pend                         []float32 // decoded, not yet played
+	stats                        ReceiveStats
 }
 
 // Origin implements Receiver.
@@ -130,12 +133,11 @@ func (r *FixedReceiver) decodeNext() {
 	if p, ok := r.prim[ts]; ok {
 		delete(r.prim, ts)
 		delete(r.red, ts)
-		if r.haveSeq && p.SequenceNumber == r.lastSeq+1 && r.concealedRun > 0 {
-			// No sequence gap: the frames concealed since the last packet were DTX silence.
-			r.stats.Concealed -= r.concealedRun
-			r.stats.Silent += r.concealedRun
+		if r.haveSeq {
+			r.settleRun(int(p.SequenceNumber - r.lastSeq - 1))
 		}
-		r.lastSeq, r.haveSeq, r.concealedRun = p.SequenceNumber, true, 0
+		r.lastSeq, r.haveSeq = p.SequenceNumber, true
+		r.runConcealed, r.runFEC, r.runRED = 0, 0, 0
 		if n, err := r.dec.Decode(p.Payload, r.pcm); err == nil && n == r.fs {
 			r.stats.Decoded++
 			r.pend = r.pcm[:n]
@@ -143,12 +145,21 @@ func (r *FixedReceiver) decodeNext() {
 		}
 		// Undecodable primary: fall through to concealment.
 	}
+	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.haveSeq && next.SequenceNumber == r.lastSeq+1 {
+		// The following frame's packet carries the next sequence number: nothing was sent for
+		// this one (DTX). Comfort noise, counted as silence.
+		r.stats.Silent++
+		if err := r.dec.DecodePLC(frame); err != nil {
+			clear(frame)
+		}
+		r.pend = frame
+		return
+	}
 	if b, ok := r.red[ts]; ok {
 		delete(r.red, ts)
 		if n, err := r.dec.Decode(b, r.pcm); err == nil && n == r.fs {
 			r.stats.RecoveredRED++
-			r.concealedRun = 0
-			r.lastSeq++ // the lost packet's sequence number is accounted for
+			r.runRED++
 			r.pend = r.pcm[:n]
 			return
 		}
@@ -156,8 +167,7 @@ func (r *FixedReceiver) decodeNext() {
 	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.FEC && len(next.Payload) > 0 {
 		if err := r.dec.DecodeFEC(next.Payload, frame); err == nil {
 			r.stats.RecoveredFEC++
-			r.concealedRun = 0
-			r.lastSeq++
+			r.runFEC++
 			r.pend = frame
 			return
 		}
@@ -166,6 +176,23 @@ func (r *FixedReceiver) decodeNext() {
 		clear(frame)
 	}
 	r.stats.Concealed++
-	r.concealedRun++
+	r.runConcealed++
 	r.pend = frame
+}
+
+// settleRun reconciles the frames rendered without their own packet since the last primary with
+// the number of packets actually missing in between: only that many frames were lost; the rest
+// were DTX silence. A RED copy proves its frame was sent; an FEC decode does not (the encoder
+// codes no FEC data for a frame it did not send), so excess is taken from concealed frames
+// first, then from FEC decodes.
+func (r *FixedReceiver) settleRun(missing int) {
+	excess := r.runConcealed + r.runFEC + r.runRED - missing
+	if excess <= 0 {
+		return
+	}
+	c := min(excess, r.runConcealed)
+	r.stats.Concealed -= c
+	f := min(excess-c, r.runFEC)
+	r.stats.RecoveredFEC -= f
+	r.stats.Silent += c + f
 }
