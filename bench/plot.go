@@ -23,23 +23,30 @@ func PlotCodec(dir string, rows []CodecRow) ([]string, error) {
 		if bursty {
 			kind = "bursty (mean burst 2.5)"
 		}
-		p.Title.Text = "PESQ-WB vs " + kind + " loss, Opus 32 kb/s"
+		p.Title.Text = "PESQ-WB vs " + kind + " loss, Opus 32 kb/s (bars: 95 % CI over loss seeds)"
 		p.X.Label.Text = "packet loss (%)"
 		p.Y.Label.Text = "PESQ-WB MOS-LQO"
 		p.Y.Min, p.Y.Max = 1, 4.7
 		var lines []any
+		var bars []plot.Plotter
 		for _, cfg := range configOrder(rows) {
-			var pts plotter.XYs
+			var pts errPoints
 			for _, r := range rows {
 				if r.Config == cfg && r.BitrateBps == 32000 && (r.Bursty == bursty || r.LossRate == 0) && !isTrace(r) {
-					pts = append(pts, plotter.XY{X: 100 * r.LossRate, Y: r.WB})
+					pts.XYs = append(pts.XYs, plotter.XY{X: 100 * r.LossRate, Y: r.WB})
+					pts.errs = append(pts.errs, r.WBCI)
 				}
 			}
-			if len(pts) < 2 {
+			if len(pts.XYs) < 2 {
 				continue
 			}
-			sort.Slice(pts, func(i, j int) bool { return pts[i].X < pts[j].X })
-			lines = append(lines, cfg, pts)
+			sort.Sort(pts)
+			lines = append(lines, cfg, pts.XYs)
+			eb, err := plotter.NewYErrorBars(pts)
+			if err != nil {
+				return paths, fmt.Errorf("bench: plot: %w", err)
+			}
+			bars = append(bars, eb)
 		}
 		if len(lines) == 0 {
 			continue
@@ -47,6 +54,7 @@ func PlotCodec(dir string, rows []CodecRow) ([]string, error) {
 		if err := plotutil.AddLinePoints(p, lines...); err != nil {
 			return paths, fmt.Errorf("bench: plot: %w", err)
 		}
+		p.Add(bars...)
 		p.Legend.Top = false
 		name := "mos-vs-loss-random.png"
 		if bursty {
@@ -118,4 +126,17 @@ func configOrder(rows []CodecRow) []string {
 		}
 	}
 	return order
+}
+
+// errPoints are points with symmetric Y error bars (95 % CI half-widths), sortable by X.
+type errPoints struct {
+	plotter.XYs
+	errs []float64
+}
+
+func (e errPoints) YError(i int) (float64, float64) { return e.errs[i], e.errs[i] }
+func (e errPoints) Less(i, j int) bool              { return e.XYs[i].X < e.XYs[j].X }
+func (e errPoints) Swap(i, j int) {
+	e.XYs[i], e.XYs[j] = e.XYs[j], e.XYs[i]
+	e.errs[i], e.errs[j] = e.errs[j], e.errs[i]
 }
