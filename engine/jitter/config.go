@@ -1,0 +1,95 @@
+package jitter
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultMinTarget      = 20 * time.Millisecond
+	DefaultMaxTarget      = 1000 * time.Millisecond
+	DefaultInitialTarget  = 60 * time.Millisecond
+	DefaultQuantile       = 0.95
+	DefaultForgetFactor   = 0.995
+	DefaultMaxStretchRate = 0.10
+	DefaultCapacity       = 256
+)
+
+// maxTargetLimit bounds MaxTarget: the delay histogram spans this range.
+const maxTargetLimit = histBins * histBinWidth
+
+// Config configures a Buffer. The zero value is ready to use: every zero field takes the
+// default named after it.
+type Config struct {
+	// FEC says Opus in-band FEC was negotiated (SDP useinbandfec=1): a lost frame is then
+	// decoded from the next packet's FEC data when RED has no copy of it. Without it the buffer
+	// goes from RED straight to PLC.
+	FEC bool
+
+	// MinTarget and MaxTarget bound the target delay whatever the policy asks for. MinTarget
+	// is also the floor that absorbs small reordering and clock noise. Zero means
+	// DefaultMinTarget (20 ms) and DefaultMaxTarget (1 s); MaxTarget is at most 2 s.
+	MinTarget, MaxTarget time.Duration
+	// InitialTarget is the delay playout starts with, after the first packet arrives, before
+	// the estimator has seen anything. Zero means DefaultInitialTarget (60 ms).
+	InitialTarget time.Duration
+
+	// Quantile is the fraction of packets the default target policy wants on time: the
+	// target is this quantile of the relative arrival delay (0.5 to 0.999; zero means 0.95).
+	Quantile float64
+	// ForgetFactor is the per-packet forgetting factor of the delay histogram (0.9 to 0.9999;
+	// zero means 0.995, a memory of about 200 packets, 4 s at 20 ms frames).
+	ForgetFactor float64
+
+	// MaxStretchRate bounds time-stretching of speech: samples removed or inserted are at most
+	// this fraction of the samples played (0.01 to 0.5; zero means 0.10, a 10 % speed change).
+	// Low-energy segments may be stretched four times as fast.
+	MaxStretchRate float64
+
+	// Capacity is the number of packets (and RED copies) the buffer holds (16 to 4096; zero
+	// means 256, 5 s of 20 ms frames). A packet arriving when all are taken is discarded.
+	Capacity int
+}
+
+// withDefaults fills zero fields and validates the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.MinTarget == 0 {
+		c.MinTarget = DefaultMinTarget
+	}
+	if c.MaxTarget == 0 {
+		c.MaxTarget = DefaultMaxTarget
+	}
+	if c.InitialTarget == 0 {
+		c.InitialTarget = DefaultInitialTarget
+	}
+	if c.Quantile == 0 {
+		c.Quantile = DefaultQuantile
+	}
+	if c.ForgetFactor == 0 {
+		c.ForgetFactor = DefaultForgetFactor
+	}
+	if c.MaxStretchRate == 0 {
+		c.MaxStretchRate = DefaultMaxStretchRate
+	}
+	if c.Capacity == 0 {
+		c.Capacity = DefaultCapacity
+	}
+	switch {
+	case c.MinTarget < 0 || c.MinTarget > c.MaxTarget:
+		return c, fmt.Errorf("%w: MinTarget %v (want 0 to MaxTarget %v)", ErrConfig, c.MinTarget, c.MaxTarget)
+	case c.MaxTarget > maxTargetLimit:
+		return c, fmt.Errorf("%w: MaxTarget %v (want at most %v)", ErrConfig, c.MaxTarget, maxTargetLimit)
+	case c.InitialTarget < 0 || c.InitialTarget > c.MaxTarget:
+		return c, fmt.Errorf("%w: InitialTarget %v (want 0 to MaxTarget %v)", ErrConfig, c.InitialTarget, c.MaxTarget)
+	case !(c.Quantile >= 0.5 && c.Quantile <= 0.999):
+		return c, fmt.Errorf("%w: Quantile %v (want 0.5 to 0.999)", ErrConfig, c.Quantile)
+	case !(c.ForgetFactor >= 0.9 && c.ForgetFactor <= 0.9999):
+		return c, fmt.Errorf("%w: ForgetFactor %v (want 0.9 to 0.9999)", ErrConfig, c.ForgetFactor)
+	case !(c.MaxStretchRate >= 0.01 && c.MaxStretchRate <= 0.5):
+		return c, fmt.Errorf("%w: MaxStretchRate %v (want 0.01 to 0.5)", ErrConfig, c.MaxStretchRate)
+	case c.Capacity < 16 || c.Capacity > 4096:
+		return c, fmt.Errorf("%w: Capacity %d (want 16 to 4096)", ErrConfig, c.Capacity)
+	}
+	return c, nil
+}

@@ -1,0 +1,156 @@
+package jitter
+
+import "time"
+
+// Delay histogram geometry: 1024 bins of 2 ms cover 0 to 2.048 s of relative delay; the last
+// bin also holds everything beyond.
+const (
+	histBins     = 1024
+	histBinWidth = 2 * time.Millisecond
+)
+
+// minWindow is how far back the estimator looks for the fastest packet, the reference of the
+// relative delay (NetEq uses the same 2 s).
+const minWindow = 2 * time.Second
+
+// minRingLen bounds the packets remembered for the minimum (2 s of 10 ms frames and more).
+const minRingLen = 256
+
+// estimator measures the relative arrival delay of packets — how much later than the fastest
+// packet of the last 2 s each one arrived, measured against the RTP clock — and keeps an
+// exponentially forgetting histogram of it. Its quantiles are what the target policy works
+// from. The zero value is not usable; see newEstimator.
+type estimator struct {
+	forget float64
+	// hist holds weights; a newer packet weighs 1/forget times the one before, which is an
+	// exponential forgetting of the older ones without touching every bin per packet.
+	hist   [histBins]float64
+	total  float64
+	weight float64
+	count  int // packets seen, for the equal-weight start
+
+	// ring holds the transit offset (arrival − RTP time) of recent packets.
+	ring       [minRingLen]offsetSample
+	head, n    int
+	minOffset  time.Duration // minimum offset over the window
+	last       time.Duration // relative delay of the last packet
+	haveOffset bool
+}
+
+type offsetSample struct {
+	at     time.Duration
+	offset time.Duration
+}
+
+func newEstimator(forget float64) *estimator {
+	return &estimator{forget: forget, weight: 1}
+}
+
+// tsDuration converts RTP timestamp units (48 kHz) to time.
+func tsDuration(ts int64) time.Duration {
+	return time.Duration(ts) * time.Second / rtpClockHz
+}
+
+// durationTS converts time to RTP timestamp units (48 kHz), rounding down.
+func durationTS(d time.Duration) int64 {
+	return int64(d) * rtpClockHz / int64(time.Second)
+}
+
+// update records a packet with extended RTP timestamp ts arriving at at.
+func (e *estimator) update(at time.Duration, ts int64) {
+	off := at - tsDuration(ts)
+	// Forget samples older than the window, then add this one (dropping the oldest if full).
+	for e.n > 0 && at-e.ring[e.head].at > minWindow {
+		e.head = (e.head + 1) % minRingLen
+		e.n--
+	}
+	if e.n == minRingLen {
+		e.head = (e.head + 1) % minRingLen
+		e.n--
+	}
+	e.ring[(e.head+e.n)%minRingLen] = offsetSample{at: at, offset: off}
+	e.n++
+	e.minOffset = off
+	for i := 0; i < e.n; i++ {
+		if o := e.ring[(e.head+i)%minRingLen].offset; o < e.minOffset {
+			e.minOffset = o
+		}
+	}
+	e.haveOffset = true
+	rel := off - e.minOffset
+	e.last = rel
+
+	b := int(rel / histBinWidth)
+	if b >= histBins {
+		b = histBins - 1
+	}
+	// Equal weights while count < 1/(1−forget), so the start is a plain average; then each new
+	// packet weighs 1/forget times the previous one.
+	e.count++
+	if float64(e.count) > 1/(1-e.forget) {
+		e.weight /= e.forget
+	}
+	e.hist[b] += e.weight
+	e.total += e.weight
+	if e.weight > 1e200 {
+		for i := range e.hist {
+			e.hist[i] /= e.weight
+		}
+		e.total /= e.weight
+		e.weight = 1
+	}
+}
+
+// quantile is the relative delay below which a fraction q of the (weighted) packets fell: the
+// upper edge of the bin where the cumulative weight reaches q. Zero before any packet.
+func (e *estimator) quantile(q float64) time.Duration {
+	if e.total <= 0 {
+		return 0
+	}
+	want := q * e.total
+	var cum float64
+	for i, w := range e.hist {
+		cum += w
+		if cum >= want {
+			return time.Duration(i+1) * histBinWidth
+		}
+	}
+	return histBins * histBinWidth
+}
+
+// Estimate is what a TargetPolicy sees: the delay estimator's state when a packet arrived.
+// Relative delay is a packet's arrival delay beyond the fastest packet of the last 2 s,
+// measured against the RTP clock (so it excludes the constant network delay). An Estimate is
+// valid only during the policy call.
+type Estimate struct {
+	// Percentile is the relative delay at the configured Config.Quantile.
+	Percentile time.Duration
+	// Last is the relative delay of the packet that just arrived.
+	Last time.Duration
+	// Frame is the duration of that packet's audio.
+	Frame time.Duration
+	// MinTarget and MaxTarget are the configured bounds (the result is clamped to them).
+	MinTarget, MaxTarget time.Duration
+
+	est *estimator
+}
+
+// Quantile is the relative delay at quantile q (0 to 1) of the forgetting histogram, with the
+// histogram's 2 ms resolution. It allocates nothing.
+func (e Estimate) Quantile(q float64) time.Duration {
+	if e.est == nil {
+		return 0
+	}
+	return e.est.quantile(q)
+}
+
+// TargetPolicy maps the estimator's state to a target delay: the playout margin a packet that
+// arrives with the smallest recent delay should get (its relative delay is 0; a packet with
+// relative delay d then waits target − d). The buffer clamps the result to
+// [MinTarget, MaxTarget]. It is called once per arriving packet, must be cheap, and must not
+// call back into the Buffer.
+type TargetPolicy func(Estimate) time.Duration
+
+// DefaultPolicy is the NetEq-like policy: the configured quantile of the relative delay.
+// Combined with the MinTarget floor it absorbs small reordering.
+func DefaultPolicy(e Estimate) time.Duration { return e.Percentile }

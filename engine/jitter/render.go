@@ -1,0 +1,234 @@
+package jitter
+
+import "time"
+
+// Rendering: each call to render appends audio to the sync buffer, choosing, for the frame at
+// the playout position pos, in this order: the primary packet, a RED copy, the next packet's
+// in-band FEC (when negotiated), then concealment. A gap before the next packet whose sequence
+// number follows the last one played is the sender's DTX silence, not a loss.
+//
+// When nothing at all is buffered the position is held: the buffer conceals in 10 ms steps
+// (stall) until a packet tells what happened. If the awaited packet turns up, it plays after
+// the concealment — the concealment stretched time instead of dropping a merely late packet,
+// and the margin grew. If a later packet shows the awaited one was lost, the held concealment
+// stands in for it; if it shows DTX, the held samples were comfort noise.
+
+// stallStep is how much a held position conceals per render call.
+const stallStep = rtpClockHz / 100
+
+// plcQuantum: Opus conceals in multiples of 2.5 ms.
+const plcQuantum = rtpClockHz / 400
+
+// stretchHysteresis is the dead band around the target: inside it nothing is stretched.
+// Between one and three bands off target only low-energy audio is stretched; beyond, speech
+// too.
+const stretchHysteresis = 5 * time.Millisecond
+
+// render appends at least one sample, or makes progress on the position.
+func (b *Buffer) render() {
+	if k := b.pkts.dropBefore(b.pos); k > 0 {
+		b.stats.PacketsDiscarded += uint64(k)
+	}
+	if b.pkts.len() == 0 {
+		b.stall += b.conceal(stallStep, &b.stallQuiet)
+		return
+	}
+	e := b.pkts.at(0)
+	gap := e.ts - b.pos
+	switch {
+	case gap == 0:
+		b.play(e)
+		b.pkts.removeAt(0)
+	case !e.red && b.haveSeq && e.seq-b.lastSeq-1-int64(b.recovered) <= 0:
+		b.dtxGap(gap)
+	default:
+		b.lossGap(e, gap)
+	}
+}
+
+// resyncGap is how far beyond what any buffering explains a next packet may lie before the
+// position jumps to it (a timestamp discontinuity at the sender) instead of playing the gap.
+func (b *Buffer) resyncGap() int64 { return durationTS(b.cfg.MaxTarget + time.Second) }
+
+// play decodes entry e, which is at the position.
+func (b *Buffer) play(e *entry) {
+	b.commitStall()
+	pcm, _ := b.sync.tail(maxFrameSamples + maxLag)
+	n, err := b.dec.Decode(e.payload(), pcm[:maxFrameSamples])
+	if err != nil || n <= 0 {
+		b.pos += int64(e.samples)
+		var quiet int
+		b.commitConceal(b.conceal(e.samples, &quiet), quiet)
+		return
+	}
+	b.sync.commit(n, e.arrival)
+	b.pos += int64(n)
+	b.lastFrame = n
+	b.concealing = false
+	if e.red {
+		b.stats.FramesRecoveredRED++
+		b.recovered++
+	} else {
+		b.stats.FramesDecoded++
+		b.lastSeq, b.haveSeq, b.recovered = e.seq, true, 0
+	}
+	b.stretch()
+}
+
+// dtxGap renders the sender's silence before the next packet, gap samples away.
+func (b *Buffer) dtxGap(gap int64) {
+	if b.stall > 0 {
+		// The held concealment was comfort noise: move the position past it.
+		b.pos += min(int64(b.stall), gap)
+		b.stats.DTXSamples += uint64(b.stall)
+		b.stall, b.stallQuiet = 0, 0
+		return
+	}
+	if gap > b.resyncGap() {
+		b.pos += gap
+		return
+	}
+	excess := b.margin() - b.target
+	switch {
+	case excess > stretchHysteresis:
+		// Shorten the silence: the cheapest acceleration there is.
+		s := min(gap, durationTS(excess))
+		b.pos += s
+		b.stats.RemovedSamplesForAcceleration += uint64(s)
+	case excess < -stretchHysteresis:
+		// Lengthen it: play comfort noise without advancing.
+		var quiet int
+		n := b.conceal(int(min(durationTS(-excess), int64(stallStep))), &quiet)
+		b.stats.InsertedSamplesForDeceleration += uint64(n)
+		b.stats.DTXSamples += uint64(n)
+	default:
+		var quiet int
+		n := b.conceal(int(min(gap, int64(b.lastFrame))), &quiet)
+		b.pos += int64(n)
+		b.stats.DTXSamples += uint64(n)
+	}
+}
+
+// lossGap renders the frames lost before entry e, gap samples away.
+func (b *Buffer) lossGap(e *entry, gap int64) {
+	fec := b.cfg.FEC && !e.red && opusCanFEC(e.payload())
+	if fec && gap == int64(e.samples) {
+		b.commitStall()
+		pcm, _ := b.sync.tail(maxFrameSamples + maxLag)
+		if err := b.dec.DecodeFEC(e.payload(), pcm[:gap]); err == nil {
+			b.sync.commit(int(gap), e.arrival)
+			b.pos += gap
+			b.concealing = false
+			b.stats.FramesRecoveredFEC++
+			b.recovered++
+			b.stretch()
+			return
+		}
+	}
+	room := gap // what may be concealed without giving up the FEC of the frame before e
+	if fec && gap > int64(e.samples) {
+		room = gap - int64(e.samples)
+	}
+	if b.stall > 0 {
+		// The held concealment stands in for (part of) the lost audio.
+		b.pos += min(int64(b.stall), room)
+		b.commitStall()
+		return
+	}
+	if gap > b.resyncGap() {
+		b.pos += gap
+		return
+	}
+	var quiet int
+	n := b.conceal(int(min(room, int64(b.lastFrame))), &quiet)
+	b.pos += int64(n)
+	b.commitConceal(n, quiet)
+}
+
+// conceal appends n samples of Opus concealment (comfort noise after DTX) and returns n; it
+// adds to *quiet the samples that came out near silent.
+func (b *Buffer) conceal(n int, quiet *int) int {
+	n = max(1, min(n, maxFrameSamples))
+	pcm, _ := b.sync.tail(n)
+	q := n / plcQuantum * plcQuantum
+	if q == 0 || b.dec.DecodePLC(pcm[:q]) != nil {
+		q = 0
+	}
+	clear(pcm[q:])
+	b.sync.commit(n, -1)
+	if power(pcm) < lowEnergyFloor {
+		*quiet += n
+	}
+	return n
+}
+
+// commitStall counts held concealment as concealment.
+func (b *Buffer) commitStall() {
+	if b.stall > 0 {
+		b.commitConceal(b.stall, b.stallQuiet)
+		b.stall, b.stallQuiet = 0, 0
+	}
+}
+
+// commitConceal counts n concealed samples, quiet of them near silent.
+func (b *Buffer) commitConceal(n, quiet int) {
+	b.stats.ConcealedSamples += uint64(n)
+	b.stats.SilentConcealedSamples += uint64(quiet)
+	if !b.concealing {
+		b.stats.ConcealmentEvents++
+		b.concealing = true
+	}
+}
+
+// stretch time-stretches the audio not yet played (the frame just decoded and what was left
+// before it) towards the target, within the rate budget.
+func (b *Buffer) stretch() {
+	s := &b.sync
+	region := s.pcm[s.rd:s.wr]
+	pw := power(region)
+	b.speechPow = max(pw, b.speechPow*0.995)
+	excess := b.margin() - b.target
+	if excess > -stretchHysteresis && excess < stretchHysteresis {
+		return
+	}
+	low := pw < lowEnergyFloor || pw < b.speechPow*lowEnergyRatio
+	far := excess > 3*stretchHysteresis || excess < -3*stretchHysteresis
+	if !low && !far {
+		return // prefer low-energy segments while close to the target
+	}
+	want := durationTS(excess)
+	if want < 0 {
+		want = -want
+	}
+	lmax := min(maxLag, len(region)/2)
+	if lmax < minLag {
+		return
+	}
+	var l int
+	if low {
+		l = int(min(max(want, minLag), int64(lmax)))
+	} else {
+		var c float64
+		if l, c = bestLag(region, b.scratch, lmax); l == 0 || c < voicedCorr {
+			return
+		}
+	}
+	cost := float64(l)
+	if low {
+		cost /= 4
+	}
+	if b.credit < cost {
+		return
+	}
+	b.credit -= cost
+	if excess > 0 {
+		n := removePeriod(region, s.arr[s.rd:s.wr], l)
+		s.wr = s.rd + n
+		b.stats.RemovedSamplesForAcceleration += uint64(l)
+		return
+	}
+	s.tail(l) // room for the inserted period (may move rd)
+	n := insertPeriod(s.pcm[s.rd:], s.arr[s.rd:], s.len(), l)
+	s.wr = s.rd + n
+	b.stats.InsertedSamplesForDeceleration += uint64(l)
+}
