@@ -1,0 +1,115 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config configures a Server. Every field's zero value takes the default given, so the zero
+// Config is a working single-node server without TURN.
+type Config struct {
+	// ID names this node in login challenges (logins are bound to it). Zero picks a random ID.
+	// Nodes of one deployment share users, so a client may log in to any of them.
+	ID string
+	// Broker routes messages between nodes; nil uses a private MemoryBroker (single node).
+	Broker Broker
+	// Registry binds user names to identity keys; nil uses a private MemoryRegistry. Nodes
+	// sharing a Broker must share a Registry too.
+	Registry Registry
+	// Clock times ring timeouts, the resume grace period and credential expiry; nil is the
+	// system clock.
+	Clock Clock
+	// Logger receives connection and call events; nil discards. Secrets, nonces, signatures
+	// and payloads are never logged.
+	Logger *slog.Logger
+
+	// RingTimeout is how long an invite rings before the caller gets "timeout"; zero is 30 s.
+	RingTimeout time.Duration
+	// ResumeGrace is how long a session outlives its dropped connection, queuing frames for
+	// the client to resume; zero is 30 s.
+	ResumeGrace time.Duration
+	// LoginTimeout bounds the time from WebSocket accept to a valid login (real time); zero
+	// is 10 s.
+	LoginTimeout time.Duration
+	// BrokerTimeout bounds one broker request (an invite's ring fan-out); zero is 5 s.
+	BrokerTimeout time.Duration
+	// WriteTimeout bounds one WebSocket write (real time); a peer that does not take a frame
+	// within it is disconnected. Zero is 10 s.
+	WriteTimeout time.Duration
+
+	// TURN configures the ICE servers handed to clients at login.
+	TURN TURNConfig
+	// Limits configures abuse protection.
+	Limits Limits
+}
+
+// TURNConfig is what clients are told about STUN/TURN. With no Secret, clients get the URLs
+// (if any) without credentials.
+type TURNConfig struct {
+	// Secret is the HMAC secret shared with the TURN server (coturn static-auth-secret).
+	Secret []byte
+	// URLs are handed out as is: "stun:host:port", "turn:host:port?transport=udp|tcp".
+	URLs []string
+	// TTL is each credential's lifetime; zero is 10 minutes.
+	TTL time.Duration
+}
+
+// Limits bounds what one connection, user and address may do. Zero fields take the defaults
+// given; negative rates mean unlimited.
+type Limits struct {
+	// InvitesPerSec is the per-session invite rate (burst twice that); zero is 5.
+	InvitesPerSec float64
+	// MessagesPerSec is the per-session rate of all frames (burst twice that); zero is 200.
+	MessagesPerSec float64
+	// UserInvitesPerSec is the invite rate of all of a user's sessions on this node; zero is 10.
+	UserInvitesPerSec float64
+	// UserMessagesPerSec is the frame rate of all of a user's sessions on this node; zero is 400.
+	UserMessagesPerSec float64
+	// MaxConnsPerIP bounds concurrent WebSockets from one IP address; zero is 64.
+	MaxConnsPerIP int
+	// MaxConns bounds concurrent WebSockets on this node; zero is 100,000.
+	MaxConns int
+	// SendQueue bounds the frames waiting to be written to one connection; a reader slower
+	// than that is disconnected (its session may still resume). Zero is 256.
+	SendQueue int
+	// MaxUnacked bounds a session's unacknowledged frames; past it the session is ended.
+	// Zero is 1024.
+	MaxUnacked int
+	// MaxBadFrames is how many malformed frames a connection may send (each answered with an
+	// error frame) before it is closed as abusive; zero is 8.
+	MaxBadFrames int
+}
+
+func (c *Config) setDefaults() {
+	dur := func(d *time.Duration, def time.Duration) {
+		if *d == 0 {
+			*d = def
+		}
+	}
+	dur(&c.RingTimeout, 30*time.Second)
+	dur(&c.ResumeGrace, 30*time.Second)
+	dur(&c.LoginTimeout, 10*time.Second)
+	dur(&c.BrokerTimeout, 5*time.Second)
+	dur(&c.WriteTimeout, 10*time.Second)
+	dur(&c.TURN.TTL, 10*time.Minute)
+	f := func(v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	l := &c.Limits
+	f(&l.InvitesPerSec, 5)
+	f(&l.MessagesPerSec, 200)
+	f(&l.UserInvitesPerSec, 10)
+	f(&l.UserMessagesPerSec, 400)
+	i := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	i(&l.MaxConnsPerIP, 64)
+	i(&l.MaxConns, 100_000)
+	i(&l.SendQueue, 256)
+	i(&l.MaxUnacked, 1024)
+	i(&l.MaxBadFrames, 8)
+}

@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-voice/parley/signaling"
+)
+
+// conn is one WebSocket. The HTTP handler goroutine reads; a writer goroutine (started after
+// login) drains the write queue. A full queue means a slow reader, which is disconnected.
+type conn struct {
+	srv *Server
+	ws  *websocket.Conn
+	ip  string
+
+	signal chan struct{} // capacity 1: queue non-empty or ack due
+	done   chan struct{} // closed by kill
+	once   sync.Once
+
+	// mu guards the following.
+	mu  sync.Mutex
+	wq  [][]byte
+	bye bool // send a reconnect frame, then close
+}
+
+func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
+	return &conn{srv: s, ws: ws, ip: ip, signal: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// writeNow writes f directly; only before the writer starts (login).
+func (c *conn) writeNow(ctx context.Context, f *signaling.Frame) error {
+	f.V = signaling.Version
+	b, err := signaling.Encode(f)
+	if err != nil {
+		return err
+	}
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// push queues b for the writer. It reports false, and disconnects the client, when the queue
+// is full: a reader that slow must not make us buffer without bound.
+func (c *conn) push(b []byte) bool {
+	c.mu.Lock()
+	if len(c.wq) >= c.srv.cfg.Limits.SendQueue {
+		c.mu.Unlock()
+		c.srv.m.reject("slow_reader")
+		c.srv.log.Info("signaling: slow reader disconnected", "ip", c.ip)
+		c.kill()
+		return false
+	}
+	c.wq = append(c.wq, b)
+	c.mu.Unlock()
+	c.poke()
+	return true
+}
+
+func (c *conn) poke() {
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// kill closes the connection at once; idempotent.
+func (c *conn) kill() {
+	c.once.Do(func() {
+		close(c.done)
+		_ = c.ws.CloseNow()
+	})
+}
+
+// reconnect asks the writer to tell the client to reconnect and close (graceful shutdown).
+// Before login (no writer) it just closes.
+func (c *conn) reconnect() {
+	c.mu.Lock()
+	c.bye = true
+	c.mu.Unlock()
+	c.poke()
+}
+
+func (c *conn) startWriter(sess *session) {
+	c.srv.wg.Add(1)
+	go func() {
+		defer c.srv.wg.Done()
+		c.writeLoop(sess)
+	}()
+}
+
+func (c *conn) writeLoop(sess *session) {
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.signal:
+		}
+		c.mu.Lock()
+		batch, bye := c.wq, c.bye
+		c.wq = nil
+		c.mu.Unlock()
+		for _, b := range batch {
+			if !c.write(b) {
+				return
+			}
+		}
+		if ack := sess.ackDue(); ack != nil && !c.write(ack) {
+			return
+		}
+		if bye {
+			b, _ := signaling.Encode(&signaling.Frame{V: signaling.Version, Type: signaling.TypeReconnect})
+			c.write(b)
+			_ = c.ws.Close(websocket.StatusServiceRestart, "reconnect")
+			c.kill()
+			return
+		}
+	}
+}
+
+func (c *conn) write(b []byte) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		c.kill()
+		return false
+	}
+	c.srv.m.framesOut.Add(1)
+	return true
+}
+
+// readLoop reads and dispatches frames until the connection ends, then detaches the session.
+func (c *conn) readLoop(sess *session) {
+	defer func() { sess.detach(c) }()
+	bad := 0
+	ctx := context.Background()
+	for {
+		typ, b, err := c.ws.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				sess.setClosedByClient()
+			}
+			return
+		}
+		c.srv.m.framesIn.Add(1)
+		var f *signaling.Frame
+		if typ != websocket.MessageText {
+			err = errors.New("signaling: binary frame")
+		} else {
+			f, err = signaling.Decode(b)
+		}
+		if err != nil {
+			bad++
+			c.srv.m.reject("bad_frame")
+			if bad > c.srv.cfg.Limits.MaxBadFrames {
+				c.srv.log.Info("signaling: closing abusive connection", "ip", c.ip, "user", sess.ue.name)
+				_ = c.ws.Close(websocket.StatusPolicyViolation, "too many bad frames")
+				return
+			}
+			sess.sendUnreliable(errorFrame(err, nil))
+			continue
+		}
+		sess.handle(f)
+	}
+}

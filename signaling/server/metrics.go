@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// metrics are the server's counters, exposed in the Prometheus text format (version 0.0.4)
+// by a small hand-written writer: the set is fixed and tiny, and it keeps the dependency list
+// short. All fields are safe for concurrent use.
+type metrics struct {
+	conns      atomic.Int64 // open WebSockets (gauge)
+	sessions   atomic.Int64 // sessions, attached or in grace (gauge)
+	logins     atomic.Int64
+	registered atomic.Int64
+	resumed    atomic.Int64
+	authFail   atomic.Int64
+	framesIn   atomic.Int64
+	framesOut  atomic.Int64
+	invites    atomic.Int64
+	answered   atomic.Int64
+	relayed    atomic.Int64
+
+	mu      sync.Mutex
+	outcome map[string]int64 // call outcomes: unavailable, busy, declined, timeout, cancel, route_error
+	rejects map[string]int64 // reason → count
+}
+
+func (m *metrics) reject(reason string) { m.inc(&m.rejects, reason) }
+func (m *metrics) call(outcome string)  { m.inc(&m.outcome, outcome) }
+
+func (m *metrics) inc(mp *map[string]int64, k string) {
+	m.mu.Lock()
+	if *mp == nil {
+		*mp = make(map[string]int64)
+	}
+	(*mp)[k]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) write(w io.Writer) {
+	g := func(name, help, typ string, v int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, typ, name, v)
+	}
+	g("parley_signaling_connections", "Open WebSocket connections.", "gauge", m.conns.Load())
+	g("parley_signaling_sessions", "Sessions, attached or waiting to resume.", "gauge", m.sessions.Load())
+	g("parley_signaling_logins_total", "Successful logins.", "counter", m.logins.Load())
+	g("parley_signaling_registrations_total", "First logins that bound a name to a key.", "counter", m.registered.Load())
+	g("parley_signaling_resumes_total", "Logins that resumed a session.", "counter", m.resumed.Load())
+	g("parley_signaling_auth_failures_total", "Rejected logins.", "counter", m.authFail.Load())
+	g("parley_signaling_frames_in_total", "Frames received from clients.", "counter", m.framesIn.Load())
+	g("parley_signaling_frames_out_total", "Frames queued to clients.", "counter", m.framesOut.Load())
+	g("parley_signaling_invites_total", "Invites accepted for routing.", "counter", m.invites.Load())
+	g("parley_signaling_calls_answered_total", "Calls answered.", "counter", m.answered.Load())
+	g("parley_signaling_relayed_total", "Peer-to-peer frames relayed.", "counter", m.relayed.Load())
+	m.mu.Lock()
+	labelled := func(name, help, label string, mp map[string]int64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
+		keys := make([]string, 0, len(mp))
+		for k := range mp {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s{%s=%q} %d\n", name, label, k, mp[k])
+		}
+	}
+	labelled("parley_signaling_call_outcomes_total", "Calls that ended unanswered, by outcome.", "outcome", m.outcome)
+	labelled("parley_signaling_rejects_total", "Rejected frames and connections, by reason.", "reason", m.rejects)
+	m.mu.Unlock()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	g("go_goroutines", "Number of goroutines.", "gauge", int64(runtime.NumGoroutine()))
+	g("go_memstats_heap_inuse_bytes", "Heap bytes in use.", "gauge", int64(ms.HeapInuse))
+	g("go_memstats_stack_inuse_bytes", "Stack bytes in use.", "gauge", int64(ms.StackInuse))
+	g("go_memstats_sys_bytes", "Bytes obtained from the OS.", "gauge", int64(ms.Sys))
+}
+
+func (m *metrics) handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		m.write(w)
+	})
+}

@@ -1,0 +1,252 @@
+package server
+
+import (
+	"sync"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/signaling"
+	"github.com/parley-voice/parley/signaling/internal/outbox"
+)
+
+// session is one device of one user on this node. It survives its connection for
+// ResumeGrace so a client can resume without losing frames.
+type session struct {
+	// Immutable after newSession.
+	srv     *Server
+	ue      *userEntry
+	device  string
+	key     e2ee.PublicIdentity
+	invites *rate.Limiter // per session (connection)
+	msgs    *rate.Limiter
+
+	// mu guards the following.
+	mu           sync.Mutex
+	c            *conn // nil while detached
+	out          outbox.Outbox[*signaling.Frame]
+	recv         uint64 // highest Seq received from the client
+	ackSent      uint64
+	grace        Timer
+	closedByPeer bool // the client closed normally: no grace
+	gone         bool
+	overflow     bool // queue full: ending, drop further frames
+	legs         map[e2ee.CallID]*leg
+}
+
+func newSession(s *Server, ue *userEntry, device string, key e2ee.PublicIdentity) *session {
+	return &session{srv: s, ue: ue, device: device, key: key,
+		invites: s.newLimiter(s.cfg.Limits.InvitesPerSec), msgs: s.newLimiter(s.cfg.Limits.MessagesPerSec)}
+}
+
+// attach installs c, drops what the client acknowledged (ack) and queues the welcome and every
+// unacknowledged frame. It reports false if the session ended meanwhile.
+func (s *session) attach(c *conn, welcome *signaling.Frame, ack uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gone {
+		return false
+	}
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	old := s.c
+	s.c = c
+	s.closedByPeer = false
+	if old != nil {
+		old.kill() // a new login for the same device replaces the old connection
+	}
+	s.out.Ack(ack)
+	s.ackSent = 0
+	s.writeLocked(welcome)
+	s.out.Pending(func(_ uint64, f *signaling.Frame) { s.writeLocked(f) })
+	return true
+}
+
+func (s *session) setClosedByClient() {
+	s.mu.Lock()
+	s.closedByPeer = true
+	s.mu.Unlock()
+}
+
+// detach is called when c's read loop ends. The session waits ResumeGrace for the client,
+// unless the client said goodbye or the server is going away.
+func (s *session) detach(c *conn) {
+	s.mu.Lock()
+	if s.c != c || s.gone {
+		s.mu.Unlock()
+		return
+	}
+	s.c = nil
+	now := s.closedByPeer
+	s.mu.Unlock()
+	s.srv.mu.Lock()
+	draining := s.srv.draining
+	s.srv.mu.Unlock()
+	if now || draining {
+		s.expire(true)
+		return
+	}
+	s.mu.Lock()
+	if s.c == nil && !s.gone && s.grace == nil {
+		s.grace = s.srv.clock.AfterFunc(s.srv.cfg.ResumeGrace, func() { s.expire(true) })
+	}
+	s.mu.Unlock()
+}
+
+// expire ends the session: it leaves the user table and its calls end (peers are told when
+// notify is set).
+func (s *session) expire(notify bool) {
+	s.mu.Lock()
+	if s.gone || (s.c != nil && notify) {
+		s.mu.Unlock()
+		return
+	}
+	s.gone = true
+	if s.grace != nil {
+		s.grace.Stop()
+		s.grace = nil
+	}
+	legs := s.legs
+	s.legs = nil
+	c := s.c
+	s.c = nil
+	s.out.Reset()
+	s.mu.Unlock()
+	if c != nil {
+		c.kill()
+	}
+	s.srv.removeSession(s)
+	for id, l := range legs {
+		if l.timer != nil {
+			l.timer.Stop()
+		}
+		s.endLeg(id, l)
+	}
+}
+
+// deliver sends f to the client: reliable frames are numbered and kept until acknowledged.
+// f must not be shared with another session.
+func (s *session) deliver(f *signaling.Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deliverLocked(f)
+}
+
+func (s *session) deliverLocked(f *signaling.Frame) {
+	if s.gone || s.overflow {
+		return
+	}
+	f.V = signaling.Version
+	if f.Type.Reliable() {
+		if s.out.Len() >= s.srv.cfg.Limits.MaxUnacked {
+			s.srv.m.reject("queue_full")
+			s.srv.log.Info("signaling: session queue full, ending it", "user", s.ue.name, "device", s.device)
+			s.overflow = true
+			go s.expire(false) // not under s.mu
+			return
+		}
+		f.Seq = s.out.Add(f)
+	}
+	s.writeLocked(f)
+}
+
+// sendUnreliable sends f without numbering (errors about the connection itself).
+func (s *session) sendUnreliable(f *signaling.Frame) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f.V = signaling.Version
+	s.writeLocked(f)
+}
+
+// writeLocked encodes f with the current ack and queues it on the live connection.
+func (s *session) writeLocked(f *signaling.Frame) {
+	if s.c == nil {
+		return
+	}
+	f.V, f.Ack = signaling.Version, s.recv
+	b, err := signaling.Encode(f)
+	if err != nil {
+		s.srv.log.Error("signaling: encoding a server frame", "type", f.Type, "err", err)
+		return
+	}
+	if s.c.push(b) {
+		s.ackSent = f.Ack
+	}
+}
+
+// ackDue returns an encoded bare ack if the client is owed one, else nil. Called by the
+// writer after draining its queue.
+func (s *session) ackDue() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recv <= s.ackSent {
+		return nil
+	}
+	s.ackSent = s.recv
+	b, _ := signaling.Encode(&signaling.Frame{V: signaling.Version, Type: signaling.TypeAck, Ack: s.recv})
+	return b
+}
+
+// handle processes one valid frame from the client.
+func (s *session) handle(f *signaling.Frame) {
+	now := s.srv.clock.Now()
+	s.mu.Lock()
+	s.out.Ack(f.Ack)
+	if f.Seq != 0 {
+		if f.Seq <= s.recv { // a resend we already have
+			c := s.c
+			s.mu.Unlock()
+			if c != nil {
+				c.poke()
+			}
+			return
+		}
+		s.recv = f.Seq
+	}
+	c := s.c
+	s.mu.Unlock()
+	if f.Seq != 0 && c != nil {
+		defer c.poke() // the writer acks unless a frame carried it
+	}
+	if f.Type == signaling.TypeAck {
+		return
+	}
+	if !s.msgs.AllowN(now, 1) || !s.ue.msgs.AllowN(now, 1) {
+		s.reject(f, signaling.CodeRateLimited, "too many messages")
+		return
+	}
+	switch f.Type {
+	case signaling.TypeInvite:
+		if !s.invites.AllowN(now, 1) || !s.ue.invites.AllowN(now, 1) {
+			s.reject(f, signaling.CodeRateLimited, "too many invites")
+			return
+		}
+		s.invite(f)
+	case signaling.TypeAccept:
+		s.accept(f)
+	case signaling.TypeDecline:
+		s.decline(f)
+	case signaling.TypeCancel:
+		s.cancel(f)
+	case signaling.TypeHangup:
+		s.hangup(f)
+	case signaling.TypeRelay:
+		s.relay(f)
+	default:
+		s.reject(f, signaling.CodeBadRequest, "not a client frame here")
+	}
+}
+
+// reject answers f with an error frame (reliable when it concerns a call).
+func (s *session) reject(f *signaling.Frame, code, reason string) {
+	s.srv.m.reject(code)
+	e := &signaling.Frame{Type: signaling.TypeError, Code: code, Reason: reason, Call: f.Call}
+	var zero e2ee.CallID
+	if f.Call == zero {
+		s.sendUnreliable(e)
+		return
+	}
+	s.deliver(e)
+}
