@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"runtime"
 	"sort"
@@ -175,3 +176,5 @@ func newCallID(t *testing.T) e2ee.CallID {
 	}
 	return id
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

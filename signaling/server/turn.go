@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/pion/logging"
+	"github.com/pion/turn/v5"
+
+	"github.com/parley-voice/parley/signaling"
+)
+
+// TURNServerConfig configures the embedded TURN server. Zero fields take the defaults given.
+type TURNServerConfig struct {
+	// Secret is the REST-credential HMAC secret, the same as Config.TURN.Secret. Required.
+	Secret []byte
+	// Realm is the TURN realm; zero is "parley".
+	Realm string
+	// UDPAddr is the UDP listen address, e.g. "0.0.0.0:3478"; empty disables UDP.
+	UDPAddr string
+	// TCPAddr is the TCP listen address; empty disables TCP.
+	TCPAddr string
+	// RelayIP is the address relays are announced at (the server's public IP). Zero uses the
+	// host of UDPAddr or TCPAddr, which must then be a specific IP.
+	RelayIP net.IP
+	// RelayBind is the local IP relay sockets bind to; zero is RelayIP.
+	RelayBind string
+	// Clock checks credential expiry; nil is the system clock.
+	Clock Clock
+	// Logger receives pion's TURN logs; nil discards. Credentials are never logged.
+	Logger *slog.Logger
+}
+
+// TURNServer is an embedded pion TURN server authenticating coturn-style REST credentials,
+// so it and an external coturn are interchangeable. Close stops it.
+type TURNServer struct {
+	srv *turn.Server
+	udp net.PacketConn
+	tcp net.Listener
+}
+
+// StartTURN listens and starts serving.
+func StartTURN(cfg TURNServerConfig) (*TURNServer, error) {
+	if len(cfg.Secret) == 0 || cfg.UDPAddr == "" && cfg.TCPAddr == "" {
+		return nil, fmt.Errorf("%w: TURN needs a secret and a listen address", ErrConfig)
+	}
+	if cfg.Realm == "" {
+		cfg.Realm = "parley"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RelayIP == nil {
+		addr := cfg.UDPAddr
+		if addr == "" {
+			addr = cfg.TCPAddr
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		cfg.RelayIP = net.ParseIP(host)
+		if cfg.RelayIP == nil || cfg.RelayIP.IsUnspecified() {
+			return nil, fmt.Errorf("%w: set RelayIP when listening on %q", ErrConfig, addr)
+		}
+	}
+	if cfg.RelayBind == "" {
+		cfg.RelayBind = cfg.RelayIP.String()
+	}
+	gen := func() turn.RelayAddressGenerator {
+		return &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind}
+	}
+	t := &TURNServer{}
+	sc := turn.ServerConfig{
+		Realm:         cfg.Realm,
+		LoggerFactory: pionLogs{cfg.Logger.With("scope", "turn")},
+		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
+			pw, err := signaling.CheckTURN(cfg.Secret, ra.Username, cfg.Clock.Now())
+			if err != nil {
+				cfg.Logger.Debug("signaling: TURN credential refused", "err", err)
+				return "", nil, false
+			}
+			return ra.Username, turn.GenerateAuthKey(ra.Username, cfg.Realm, pw), true
+		},
+	}
+	if cfg.UDPAddr != "" {
+		pc, err := net.ListenPacket("udp", cfg.UDPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("signaling: TURN UDP: %w", err)
+		}
+		t.udp = pc
+		sc.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen()}}
+	}
+	if cfg.TCPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.TCPAddr)
+		if err != nil {
+			t.closeListeners()
+			return nil, fmt.Errorf("signaling: TURN TCP: %w", err)
+		}
+		t.tcp = ln
+		sc.ListenerConfigs = []turn.ListenerConfig{{Listener: ln, RelayAddressGenerator: gen()}}
+	}
+	srv, err := turn.NewServer(sc)
+	if err != nil {
+		t.closeListeners()
+		return nil, fmt.Errorf("signaling: TURN: %w", err)
+	}
+	t.srv = srv
+	return t, nil
+}
+
+func (t *TURNServer) closeListeners() {
+	if t.udp != nil {
+		_ = t.udp.Close()
+	}
+	if t.tcp != nil {
+		_ = t.tcp.Close()
+	}
+}
+
+// UDPAddr returns the UDP listen address, or nil.
+func (t *TURNServer) UDPAddr() net.Addr {
+	if t.udp == nil {
+		return nil
+	}
+	return t.udp.LocalAddr()
+}
+
+// TCPAddr returns the TCP listen address, or nil.
+func (t *TURNServer) TCPAddr() net.Addr {
+	if t.tcp == nil {
+		return nil
+	}
+	return t.tcp.Addr()
+}
+
+// URLs returns the STUN and TURN URLs clients should use to reach this server at host (the
+// public name or IP; empty uses the listen addresses).
+func (t *TURNServer) URLs(host string) []string {
+	var urls []string
+	hp := func(a net.Addr) string {
+		h, p, _ := net.SplitHostPort(a.String())
+		if host != "" {
+			h = host
+		}
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		return h + ":" + p
+	}
+	if a := t.UDPAddr(); a != nil {
+		urls = append(urls, "stun:"+hp(a), "turn:"+hp(a)+"?transport=udp")
+	}
+	if a := t.TCPAddr(); a != nil {
+		urls = append(urls, "turn:"+hp(a)+"?transport=tcp")
+	}
+	return urls
+}
+
+// Close stops the server and its listeners.
+func (t *TURNServer) Close() error {
+	return t.srv.Close()
+}
+
+// pionLogs adapts slog to pion's logging.LoggerFactory.
+type pionLogs struct{ log *slog.Logger }
+
+func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
+	return pionLogger{f.log.With("pion", scope)}
+}
+
+type pionLogger struct{ log *slog.Logger }
+
+func (l pionLogger) emit(level slog.Level, format string, args ...any) {
+	if l.log.Enabled(context.Background(), level) {
+		l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
+	}
+}
+
+func (l pionLogger) Trace(msg string)                  { l.emit(slog.LevelDebug-4, "%s", msg) }
+func (l pionLogger) Tracef(format string, args ...any) { l.emit(slog.LevelDebug-4, format, args...) }
+func (l pionLogger) Debug(msg string)                  { l.emit(slog.LevelDebug, "%s", msg) }
+func (l pionLogger) Debugf(format string, args ...any) { l.emit(slog.LevelDebug, format, args...) }
+func (l pionLogger) Info(msg string)                   { l.emit(slog.LevelInfo, "%s", msg) }
+func (l pionLogger) Infof(format string, args ...any)  { l.emit(slog.LevelInfo, format, args...) }
+func (l pionLogger) Warn(msg string)                   { l.emit(slog.LevelWarn, "%s", msg) }
+func (l pionLogger) Warnf(format string, args ...any)  { l.emit(slog.LevelWarn, format, args...) }
+func (l pionLogger) Error(msg string)                  { l.emit(slog.LevelError, "%s", msg) }
+func (l pionLogger) Errorf(format string, args ...any) { l.emit(slog.LevelError, format, args...) }
