@@ -61,6 +61,7 @@ type Buffer struct {
 	concealing bool    // the last rendered audio was concealment
 	credit     float64 // stretch budget in samples
 	speechPow  float64 // recent speech power, for the low-energy test
+	offTarget  int64   // samples played since the margin was last within the dead band
 
 	stats Stats
 }
@@ -245,6 +246,11 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 		n += b.emit(out[n:])
 	}
 	b.stats.TotalSamplesReceived += uint64(len(out))
+	if ex := b.margin() - b.target; ex > stretchHysteresis || ex < -stretchHysteresis {
+		b.offTarget += int64(len(out))
+	} else {
+		b.offTarget = 0
+	}
 	b.credit = min(b.credit+b.cfg.MaxStretchRate*float64(len(out)), maxLag)
 }
 

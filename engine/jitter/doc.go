@@ -1,0 +1,77 @@
+// Package jitter is Parley's receive-side jitter buffer for Opus voice: packets go in as they
+// arrive (Push), 48 kHz mono audio comes out at the pace of a steady playout clock (Pull, in
+// 10 ms chunks). It is modelled on WebRTC's NetEq, and reports WebRTC's statistics.
+//
+// # Time
+//
+// The buffer reads no clock and starts no goroutines: Push and Pull take the current time from
+// the caller, so it runs the same under a real clock in the engine and under virtual time in
+// the offline bench (bench.AdaptiveReceiver). A Buffer is not safe for concurrent use.
+//
+// # Target delay
+//
+// For every packet the estimator measures its relative delay: how much later than the fastest
+// packet of the last 2 s it arrived, against the RTP clock (arrival − timestamp/48 kHz, minus
+// the window's minimum), so a constant network delay counts zero. Relative delays go into a
+// histogram of 2 ms bins with exponential forgetting (Config.ForgetFactor per packet, equal
+// weights at the start). The default TargetPolicy takes its Config.Quantile (95th percentile);
+// SetTargetPolicy replaces it (the adaptation layer does), and the result is clamped to
+// [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs reordering and clock
+// noise.
+//
+// The target is a margin: the time between the arrival of a packet with relative delay 0 and
+// the playout of its first sample. The buffer knows its current margin exactly — when the
+// sample at its playout position will play, minus the arrival time a zero-delay packet for it
+// would have had — and steers it to the target by time-stretching. A packet with relative
+// delay d then waits margin − d, and is late when d exceeds the margin.
+//
+// # Rendering
+//
+// When the playout clock needs audio the frame at the playout position comes from, in order:
+// its own packet; a RED copy (RFC 2198) carried by a later packet; the in-band FEC of the next
+// packet (only when Config.FEC says FEC was negotiated, and the next packet is SILK or hybrid);
+// Opus packet-loss concealment (codec.Decoder.DecodePLC). A gap in timestamps whose next packet
+// carries the next sequence number is the sender's DTX silence: it is rendered as Opus comfort
+// noise and is not concealment. Packets are stored sorted by timestamp, so reordered packets
+// play in order; duplicates (same sequence number, or same timestamp) are dropped; a packet
+// whose audio has been played is late and discarded.
+//
+// When nothing at all is buffered the position is held and the buffer conceals in 10 ms steps
+// until a packet arrives and says what happened: if it is the awaited packet it plays next (the
+// concealment stretched time and the margin grew, as NetEq's expand does, rather than losing a
+// merely late packet); if a later packet shows a loss, the held concealment stands in for the
+// lost audio; if it shows DTX, the held samples were comfort noise.
+//
+// # Time-stretching
+//
+// The margin moves by pitch-synchronous overlap-add on the decoded audio (NetEq's accelerate
+// and preemptive expand, a WSOLA variant): after each frame is decoded, if the margin is off
+// target by more than 5 ms, the lag L of 2.5–15 ms at which the audio best repeats itself is
+// found (coarse search at 12 kHz, refined at 48 kHz) and one period is removed (two periods
+// cross-faded into one) or inserted (a period cross-faded in again). The cross-fades start and
+// end on original samples, so the waveform stays continuous, and whole periods keep the pitch.
+// Speech is stretched only when two consecutive periods correlate at 0.9 or more; low-energy
+// segments (30 dB under the recent speech level) are stretched without that test, and are
+// preferred: within 15 ms of the target only they are stretched. A budget limits stretching to
+// Config.MaxStretchRate (10 %) of the samples played, low-energy stretching costing a quarter.
+// During DTX silence the margin moves for free by shortening or lengthening the silence.
+//
+// # Statistics
+//
+// Stats uses the names of the W3C webrtc-stats RTCInboundRtpStreamStats members:
+// JitterBufferDelay sums, over emitted samples that came from a packet, the seconds between the
+// packet's arrival and the sample's playout; JitterBufferEmittedCount counts those samples, so
+// their ratio is the mean buffering delay. JitterBufferTargetDelay and JitterBufferMinimumDelay
+// sum the target and the estimator's unclamped delay per emitted sample. ConcealedSamples
+// counts PLC output (SilentConcealedSamples the near-silent part, ConcealmentEvents the runs);
+// InsertedSamplesForDeceleration and RemovedSamplesForAcceleration count stretching.
+// PacketsReceived, PacketsLost (RFC 3550: expected minus distinct received), PacketsDiscarded
+// (late, or buffer full), PacketsDuplicated and FECPacketsReceived follow webrtc-stats too.
+// Parley adds FramesDecoded, FramesRecoveredFEC, FramesRecoveredRED, DTXSamples,
+// PacketsMalformed, and the current BufferLevel, TargetDelay and Margin.
+//
+// # Allocation
+//
+// Packets are copied into preallocated slots (Config.Capacity) and audio lives in
+// preallocated buffers: Push and Pull allocate nothing in steady state.
+package jitter
