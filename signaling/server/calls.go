@@ -246,3 +246,34 @@ func (s *session) endLeg(call e2ee.CallID, l *leg) {
 		_ = s.publish(r)
 	}
 }
+
+// brokerDown ends every call on this node that is still being set up, telling each client
+// with an error frame (code "route"): with the broker gone the answer would never come, and a
+// caller must hear an error, not ring forever. Answered calls continue; their relays fail
+// one by one until the broker is back.
+func (s *Server) brokerDown(err error) {
+	s.log.Warn("signaling: broker connection lost", "err", err)
+	s.mu.Lock()
+	var all []*session
+	for _, ue := range s.users {
+		for _, ss := range ue.devices {
+			all = append(all, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range all {
+		ss.mu.Lock()
+		for id, l := range ss.legs {
+			if l.active {
+				continue
+			}
+			delete(ss.legs, id)
+			if l.timer != nil {
+				l.timer.Stop()
+			}
+			s.m.call("route_error")
+			ss.deliverLocked(&signaling.Frame{Type: signaling.TypeError, Call: id, Code: signaling.CodeRoute, Reason: "signaling cluster unreachable"})
+		}
+		ss.mu.Unlock()
+	}
+}

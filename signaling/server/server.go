@@ -94,6 +94,9 @@ func New(cfg Config) (*Server, error) {
 	if s.reg == nil {
 		s.reg = &MemoryRegistry{}
 	}
+	if w, ok := s.broker.(interface{ OnDown(func(error)) }); ok {
+		w.OnDown(s.brokerDown)
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathWS, s.serveWS)
 	s.mux.HandleFunc(PathHealth, s.serveHealth)
@@ -130,6 +133,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Unlock()
 	if down {
 		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	if h, ok := s.broker.(interface{ Healthy() bool }); ok && !h.Healthy() {
+		http.Error(w, "broker unreachable", http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ok")
