@@ -44,6 +44,11 @@ func (c *conn) writeNow(ctx context.Context, f *signaling.Frame) error {
 // push queues b for the writer. It reports false, and disconnects the client, when the queue
 // is full: a reader that slow must not make us buffer without bound.
 func (c *conn) push(b []byte) bool {
+	select {
+	case <-c.done:
+		return false // already closing; the session keeps the frame if it is reliable
+	default:
+	}
 	c.mu.Lock()
 	if len(c.wq) >= c.srv.cfg.Limits.SendQueue {
 		c.mu.Unlock()

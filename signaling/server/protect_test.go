@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-voice/parley/signaling"
+)
+
+func TestInviteRateLimit(t *testing.T) {
+	checkGoroutines(t)
+	clk := newFakeClock()
+	ts := startServer(t, Config{Clock: clk, Limits: Limits{InvitesPerSec: 1, UserInvitesPerSec: 100}})
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	for i := range 4 { // burst is 2×rate+1 = 3
+		_ = a.Invite(newCallID(t), "nobody", []byte{1})
+		f := next(t, a)
+		want := signaling.TypeUnavailable
+		if i == 3 {
+			want = signaling.TypeError
+			if f.Code != signaling.CodeRateLimited {
+				t.Fatalf("code %q", f.Code)
+			}
+		}
+		if f.Type != want {
+			t.Fatalf("invite %d: %s", i, f.Type)
+		}
+	}
+	clk.Advance(time.Second)
+	_ = a.Invite(newCallID(t), "nobody", []byte{1})
+	expect(t, a, signaling.TypeUnavailable)
+}
+
+func TestMaxConnsPerIP(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{Limits: Limits{MaxConnsPerIP: 2}})
+	dial(t, ts.url, "alice", newIdentity(t), "")
+	dial(t, ts.url, "bob", newIdentity(t), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := signaling.Dial(ctx, signaling.ClientConfig{URL: ts.url, User: "carol", Identity: newIdentity(t)}); err == nil || !strings.Contains(err.Error(), "429") {
+		t.Fatalf("third connection: %v", err)
+	}
+}
+
+func TestSlowReaderDisconnected(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{Limits: Limits{SendQueue: 8, MaxUnacked: 1 << 20, MessagesPerSec: -1, UserMessagesPerSec: -1}})
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	// The slow reader: logs in, accepts one call, then never reads again.
+	ws, _ := rawLogin(t, ts.url, "sloth", newIdentity(t), nil)
+	call := newCallID(t)
+	_ = a.Invite(call, "sloth", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	if f := readRaw(t, ws); f.Type != signaling.TypeIncoming {
+		t.Fatalf("got %s", f.Type)
+	}
+	writeRaw(t, ws, &signaling.Frame{V: 1, Type: signaling.TypeAccept, Seq: 1, Call: call, Data: []byte{2}})
+	expect(t, a, signaling.TypeAccepted)
+	big := make([]byte, signaling.MaxDataSize)
+	for i := 0; ts.m.conns.Load() == 2; i++ {
+		if i > 20000 {
+			t.Fatal("slow reader never disconnected")
+		}
+		_ = a.Relay(call, big)
+		if i%64 == 63 {
+			drainAcks(a)
+		}
+	}
+	ts.m.mu.Lock()
+	n := ts.m.rejects["slow_reader"]
+	ts.m.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("slow_reader rejects = %d", n)
+	}
+}
+
+// drainAcks discards pending events without blocking (errors while the sender floods).
+func drainAcks(c *signaling.Client) {
+	for {
+		select {
+		case <-c.Events():
+		default:
+			return
+		}
+	}
+}
+
+func TestShutdownTellsClientsToReconnect(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{})
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _ = ts.Shutdown(ctx) }()
+	expect(t, a, signaling.TypeReconnect)
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{})
+	dial(t, ts.url, "alice", newIdentity(t), "")
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + ts.addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(PathHealth); code != 200 || body != "ok\n" {
+		t.Fatalf("healthz %d %q", code, body)
+	}
+	code, body := get(PathMetrics)
+	for _, want := range []string{"parley_signaling_connections 1", "parley_signaling_registrations_total 1", "parley_signaling_logins_total 1"} {
+		if code != 200 || !strings.Contains(body, want+"\n") {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
