@@ -222,7 +222,7 @@ func (b *Buffer) updateTarget(n int) {
 }
 
 // Pull fills out with the audio due from time at on (48 kHz mono; 10 ms chunks are the
-// intended use, any length works). Before playout begins — InitialTarget after the first
+// intended use, any length works), clipped to [-1, 1]. Before playout begins — InitialTarget after the first
 // packet — it writes silence. In steady state it allocates nothing.
 func (b *Buffer) Pull(at time.Duration, out []float32) {
 	if !b.playing {
@@ -258,7 +258,9 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 func (b *Buffer) emit(out []float32) int {
 	c := min(len(out), b.sync.len())
 	s := &b.sync
-	copy(out, s.pcm[s.rd:s.rd+c])
+	for i, v := range s.pcm[s.rd : s.rd+c] {
+		out[i] = min(max(v, -1), 1) // Opus may overshoot full scale; Parley audio is in [-1, 1]
+	}
 	target, minimum := b.target.Seconds(), b.minDelay.Seconds()
 	for i, a := range s.arr[s.rd : s.rd+c] {
 		if a < 0 {
