@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -54,6 +55,8 @@ type Client struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the run goroutine exits
+	sent   atomic.Uint64 // WebSocket messages written
+	rcvd   atomic.Uint64 // WebSocket messages read
 
 	// wmu serialises numbering and writing, so frames leave in Seq order.
 	wmu      sync.Mutex
@@ -127,6 +130,10 @@ func (c *Client) TURN() TURNInfo {
 	defer c.wmu.Unlock()
 	return c.turn
 }
+
+// Stats counts the WebSocket messages this client wrote and read (every frame, including
+// login, acks and resends), for load tests that check nothing was lost.
+func (c *Client) Stats() (sent, received uint64) { return c.sent.Load(), c.rcvd.Load() }
 
 // Err returns why the client stopped, after Events is closed; nil before and after Close.
 func (c *Client) Err() error {
@@ -210,6 +217,7 @@ func (c *Client) writeLocked(f *Frame) error {
 		c.log.Debug("signaling: write failed", "err", err)
 		return nil
 	}
+	c.sent.Add(1)
 	c.ackSent = max(c.ackSent, f.Ack)
 	return nil
 }
@@ -255,6 +263,7 @@ func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
 	if err != nil {
 		return fail(err)
 	}
+	c.rcvd.Add(1)
 	if ch.Type != TypeChallenge {
 		return fail(fmt.Errorf("%w: expected challenge, got %s %s", ErrRejected, ch.Type, ch.Code))
 	}
@@ -270,10 +279,12 @@ func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
 	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
 		return fail(fmt.Errorf("signaling: login: %w", err))
 	}
+	c.sent.Add(1)
 	wf, err := readFrame(ctx, ws)
 	if err != nil {
 		return fail(err)
 	}
+	c.rcvd.Add(1)
 	switch {
 	case wf.Type == TypeError && wf.Code == CodeAuth:
 		return fail(fmt.Errorf("%w: %s", ErrAuth, wf.Reason))
@@ -380,6 +391,7 @@ func (c *Client) readLoop(ws *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
+		c.rcvd.Add(1)
 		f, err := Decode(b)
 		if err != nil {
 			c.log.Warn("signaling: bad frame from server", "err", err)

@@ -57,14 +57,6 @@ func cmdBenchAdapt(_ context.Context, env *cmdEnv, args []string) error {
 	return notBuilt("bench adapt")
 }
 
-func cmdBenchSignaling(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "bench signaling", "", "Load-test the signaling server on loopback.")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	return notBuilt("bench signaling")
-}
-
 func cmdBenchTrain(_ context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "bench train", "", "Train the network predictor from seeded synthetic traces.")
 	if err := parseFlags(fs, args); err != nil {

@@ -41,7 +41,11 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"bench", "codec", "-configs", "nosuch"}, 2, "unknown config"},
 		{[]string{"bench", "adapt"}, 1, "not yet built"},
 		{[]string{"call", "bob"}, 1, "not yet built"},
-		{[]string{"serve"}, 1, "not yet built"},
+		{[]string{"serve", "-addr", "nocolon"}, 2, "missing port"},
+		{[]string{"serve", "-turn-secret", "s"}, 2, "go together"},
+		{[]string{"id"}, 2, "say new or show"},
+		{[]string{"id", "show", "-dir", "/nonexistent/parley-test"}, 1, "no identity"},
+		{[]string{"bench", "signaling", "-clients", "1"}, 2, "-clients 1"},
 	}
 	for _, c := range cases {
 		code, o, e := runCLI(t, c.args...)

@@ -10,25 +10,28 @@ import (
 	"github.com/parley-voice/parley/signaling"
 )
 
-// conn is one WebSocket. The HTTP handler goroutine reads; a writer goroutine (started after
-// login) drains the write queue. A full queue means a slow reader, which is disconnected.
+// conn is one WebSocket. The HTTP handler goroutine reads; a writer goroutine runs only
+// while there is something to write (idle connections cost one goroutine, not two). A full
+// write queue means a slow reader, which is disconnected.
 type conn struct {
 	srv *Server
 	ws  *websocket.Conn
 	ip  string
 
-	signal chan struct{} // capacity 1: queue non-empty or ack due
-	done   chan struct{} // closed by kill
-	once   sync.Once
+	done chan struct{} // closed by kill
+	once sync.Once
 
 	// mu guards the following.
-	mu  sync.Mutex
-	wq  [][]byte
-	bye bool // send a reconnect frame, then close
+	mu      sync.Mutex
+	sess    *session // set after login; writers run only then
+	wq      [][]byte
+	bye     bool // send a reconnect frame, then close
+	ackDue  bool // the session may owe the client an ack
+	writing bool // a writer goroutine is running
 }
 
 func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
-	return &conn{srv: s, ws: ws, ip: ip, signal: make(chan struct{}, 1), done: make(chan struct{})}
+	return &conn{srv: s, ws: ws, ip: ip, done: make(chan struct{})}
 }
 
 // writeNow writes f directly; only before the writer starts (login).
@@ -38,7 +41,11 @@ func (c *conn) writeNow(ctx context.Context, f *signaling.Frame) error {
 	if err != nil {
 		return err
 	}
-	return c.ws.Write(ctx, websocket.MessageText, b)
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		return err
+	}
+	c.srv.m.framesOut.Add(1)
+	return nil
 }
 
 // push queues b for the writer. It reports false, and disconnects the client, when the queue
@@ -58,16 +65,31 @@ func (c *conn) push(b []byte) bool {
 		return false
 	}
 	c.wq = append(c.wq, b)
+	c.startWriterLocked()
 	c.mu.Unlock()
-	c.poke()
 	return true
 }
 
+// poke makes sure a writer runs to drain the queue and send a due ack.
 func (c *conn) poke() {
+	c.mu.Lock()
+	c.ackDue = true
+	c.startWriterLocked()
+	c.mu.Unlock()
+}
+
+func (c *conn) startWriterLocked() {
+	if c.sess == nil || c.writing {
+		return
+	}
 	select {
-	case c.signal <- struct{}{}:
+	case <-c.done:
+		return
 	default:
 	}
+	c.writing = true
+	c.srv.wg.Add(1) // the connection's handler holds the group open, so this never races Wait
+	go c.writeLoop()
 }
 
 // kill closes the connection at once; idempotent.
@@ -79,39 +101,48 @@ func (c *conn) kill() {
 }
 
 // reconnect asks the writer to tell the client to reconnect and close (graceful shutdown).
-// Before login (no writer) it just closes.
+// Before login it just closes.
 func (c *conn) reconnect() {
 	c.mu.Lock()
+	if c.sess == nil {
+		c.mu.Unlock()
+		c.kill()
+		return
+	}
 	c.bye = true
+	c.startWriterLocked()
 	c.mu.Unlock()
-	c.poke()
 }
 
+// startWriter marks the login done and drains what attach queued.
 func (c *conn) startWriter(sess *session) {
-	c.srv.wg.Add(1)
-	go func() {
-		defer c.srv.wg.Done()
-		c.writeLoop(sess)
-	}()
+	c.mu.Lock()
+	c.sess = sess
+	c.startWriterLocked()
+	c.mu.Unlock()
 }
 
-func (c *conn) writeLoop(sess *session) {
+func (c *conn) writeLoop() {
+	defer c.srv.wg.Done()
 	for {
-		select {
-		case <-c.done:
-			return
-		case <-c.signal:
-		}
 		c.mu.Lock()
-		batch, bye := c.wq, c.bye
-		c.wq = nil
+		batch, bye, ackDue := c.wq, c.bye, c.ackDue
+		c.wq, c.ackDue = nil, false
+		if len(batch) == 0 && !bye && !ackDue {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		sess := c.sess
 		c.mu.Unlock()
 		for _, b := range batch {
 			if !c.write(b) {
+				c.stopWriting()
 				return
 			}
 		}
 		if ack := sess.ackDue(); ack != nil && !c.write(ack) {
+			c.stopWriting()
 			return
 		}
 		if bye {
@@ -119,9 +150,17 @@ func (c *conn) writeLoop(sess *session) {
 			c.write(b)
 			_ = c.ws.Close(websocket.StatusServiceRestart, "reconnect")
 			c.kill()
+			c.stopWriting()
 			return
 		}
 	}
+}
+
+func (c *conn) stopWriting() {
+	c.mu.Lock()
+	c.writing = false
+	c.wq = nil
+	c.mu.Unlock()
 }
 
 func (c *conn) write(b []byte) bool {

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"sort"
@@ -81,8 +82,17 @@ func (m *metrics) write(w io.Writer) {
 	g("go_memstats_sys_bytes", "Bytes obtained from the OS.", "gauge", int64(ms.Sys))
 }
 
+// handler serves the exposition. With ?gc=1 from a loopback address it first runs a garbage
+// collection, so load tests read live memory rather than garbage awaiting collection.
 func (m *metrics) handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("gc") == "1" {
+			if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+				if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+					runtime.GC()
+				}
+			}
+		}
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		m.write(w)
 	})

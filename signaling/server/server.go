@@ -228,10 +228,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.perIP[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
 	ws, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		s.releaseIP(ip)
+		s.wg.Done()
 		return
 	}
 	ws.SetReadLimit(2 * signaling.MaxFrameSize)
@@ -240,20 +240,28 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	s.m.conns.Add(1)
-	defer func() {
+	cleanup := func() {
 		c.kill()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 		s.releaseIP(ip)
 		s.m.conns.Add(-1)
-	}()
-	sess, err := s.login(r.Context(), c)
+		s.wg.Done()
+	}
+	// Log in on the HTTP handler's goroutine (signature checks need a deep stack), then read
+	// on a fresh goroutine and let the handler return: an idle connection then holds one
+	// small stack and no HTTP request state.
+	sess, err := s.login(context.Background(), c)
 	if err != nil {
 		s.log.Debug("signaling: login failed", "ip", ip, "err", err)
+		cleanup()
 		return
 	}
-	c.readLoop(sess)
+	go func() {
+		defer cleanup()
+		c.readLoop(sess)
+	}()
 }
 
 func (s *Server) releaseIP(ip string) {
@@ -279,6 +287,7 @@ func (s *Server) login(ctx context.Context, c *conn) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.m.framesIn.Add(1)
 	f, err := signaling.Decode(b)
 	switch {
 	case err != nil:
@@ -301,7 +310,7 @@ func (s *Server) login(ctx context.Context, c *conn) (*session, error) {
 	}
 	if created {
 		s.m.registered.Add(1)
-		s.log.Info("signaling: registered", "user", f.User, "key", f.Key.Fingerprint())
+		s.log.Debug("signaling: registered", "user", f.User, "key", f.Key.Fingerprint())
 	}
 	return s.attach(c, f)
 }
