@@ -9,7 +9,7 @@ import (
 const (
 	DefaultMinTarget      = 20 * time.Millisecond
 	DefaultMaxTarget      = 1000 * time.Millisecond
-	DefaultInitialTarget  = 60 * time.Millisecond
+	DefaultInitialTarget  = 20 * time.Millisecond
 	DefaultQuantile       = 0.95
 	DefaultForgetFactor   = 0.995
 	DefaultMaxStretchRate = 0.10
@@ -32,7 +32,9 @@ type Config struct {
 	// DefaultMinTarget (20 ms) and DefaultMaxTarget (1 s); MaxTarget is at most 2 s.
 	MinTarget, MaxTarget time.Duration
 	// InitialTarget is the delay playout starts with, after the first packet arrives, before
-	// the estimator has seen anything. Zero means DefaultInitialTarget (60 ms).
+	// the estimator has seen anything. Zero means DefaultInitialTarget (20 ms): start low, since concealment that waits for
+	// late packets raises the delay at once when the link needs it, while bringing an initial
+	// excess down takes stretching.
 	InitialTarget time.Duration
 
 	// Quantile is the fraction of packets the default target policy wants on time: the

@@ -107,15 +107,17 @@ func TestStretchQuality(t *testing.T) {
 	if sf.InsertedSamplesForDeceleration < 4000 || sf.RemovedSamplesForAcceleration < 4000 {
 		t.Fatalf("forced target steps stretched too little: %+v", sf)
 	}
-	// Thresholds from measurement (measured 4.50 unstretched, 3.69 target steps, 3.99 delay
-	// steps with 140 ms of concealment). PESQ aligns per utterance, so a delay that drifts
-	// by 100 ms inside an utterance costs score even where it is not audible; the buffer
-	// stretches in pauses where it can, which PESQ does not see.
-	if qF < 3.5 {
-		t.Errorf("stretched speech PESQ-WB %.2f (unstretched %.2f), want >= 3.5", qF, qRef)
+	// Thresholds from measurement, with a margin for other libopus builds: measured 4.50
+	// unstretched, 3.94 with the target steps, 4.37 with the delay steps (which also conceal
+	// 140 ms). PESQ aligns each utterance as a whole, so a delay that moves inside an utterance
+	// costs score even where nothing is audible: cutting 40 ms of near-silence 50 ms before the
+	// first word of this clip, with no codec at all, scores 4.02 against 4.64 for the
+	// untouched clip.
+	if qF < 3.7 {
+		t.Errorf("stretched speech PESQ-WB %.2f (unstretched %.2f), want >= 3.7", qF, qRef)
 	}
-	if qS < 3.7 {
-		t.Errorf("delay-step PESQ-WB %.2f, want >= 3.7", qS)
+	if qS < 4.0 {
+		t.Errorf("delay-step PESQ-WB %.2f, want >= 4.0", qS)
 	}
 	if cF > 1.25*cRef || cS > 1.25*cRef {
 		t.Errorf("stretching made a click: max step %.3f / %.3f vs %.3f unstretched", cF, cS, cRef)

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"testing"
+	"time"
+
+	"github.com/parley-voice/parley/bench/pesq"
+	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+var _ Receiver = (*AdaptiveReceiver)(nil)
+
+// playoutDelay is the mean mouth-to-ear delay of a run, the same way for any receiver: Origin
+// plus PESQ's per-utterance delay of the received audio (which Run aligned by Origin), weighted
+// by utterance length. It also returns PESQ-WB.
+func playoutDelay(t *testing.T, res Result) (time.Duration, float64) {
+	t.Helper()
+	ref, err := codec.Resample(res.Sent, SampleRateHz, PESQRateHz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deg, err := codec.Resample(res.Received, SampleRateHz, PESQRateHz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := pesq.Score(ref, deg, PESQRateHz, pesq.Options{Mode: pesq.Wideband})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum, n float64
+	for _, u := range q.Utterances {
+		w := float64(u.EndSample - u.StartSample)
+		sum += w * float64(u.DelaySamples)
+		n += w
+	}
+	d := res.Delay
+	if n > 0 {
+		d += time.Duration(sum / n / PESQRateHz * float64(time.Second))
+	}
+	return d, q.MOSLQO
+}
+
+func TestAdaptiveVersusFixedReceiver(t *testing.T) {
+	speech := loadSpeech48(t)[:8*SampleRateHz]
+	cfg := SendConfig{Settings: codec.DefaultSettings()}
+	for _, profile := range []string{"clean", "wifi", "lte"} {
+		link, err := netem.Profile(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct {
+			delay time.Duration
+			wb    float64
+			st    ReceiveStats
+		}
+		var rows [2]row
+		for i, rx := range []Receiver{&FixedReceiver{FEC: true}, &AdaptiveReceiver{Config: adaptiveFEC()}} {
+			l, err := netem.NewLink(link, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(speech, cfg, l, rx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, wb := playoutDelay(t, res)
+			rows[i] = row{d, wb, res.Receive}
+		}
+		t.Logf("%-6s fixed 80 ms: delay %6.1f ms PESQ-WB %.2f residual %.3f late %d | adaptive: delay %6.1f ms PESQ-WB %.2f residual %.3f late %d",
+			profile, ms(rows[0].delay), rows[0].wb, rows[0].st.ResidualLoss(), rows[0].st.Late,
+			ms(rows[1].delay), rows[1].wb, rows[1].st.ResidualLoss(), rows[1].st.Late)
+		// Measured (seed 3): adaptive 36-59 ms against 96-136 ms, PESQ-WB 4.50/4.22/4.06
+		// against 4.50. The adaptive buffer trades a little concealment, and delay changes
+		// inside utterances that PESQ scores harshly, for 60-80 ms less delay.
+		if rows[1].delay > rows[0].delay-30*time.Millisecond {
+			t.Errorf("%s: adaptive buffer delay %v, fixed 80 ms buffer %v", profile, rows[1].delay, rows[0].delay)
+		}
+		if want := map[string]float64{"clean": 4.4}[profile]; rows[1].wb < max(want, 3.8) {
+			t.Errorf("%s: adaptive PESQ-WB %.2f, want >= %.1f", profile, rows[1].wb, max(want, 3.8))
+		}
+	}
+}
+
+func adaptiveFEC() jitter.Config { return jitter.Config{FEC: true} }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
