@@ -131,6 +131,7 @@ func (b *Buffer) extendTS(ts uint32) int64 {
 func (b *Buffer) Push(at time.Duration, p Packet) error {
 	b.stats.PacketsReceived++
 	eseq := b.seqs.extend(p.SequenceNumber)
+	newest := !b.seqs.started || eseq > b.seqs.highest
 	dup, tooOld := b.seqs.mark(eseq)
 	if dup {
 		b.stats.PacketsDuplicated++
@@ -157,6 +158,9 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 		return fmt.Errorf("%w: Opus packet of %d bytes", ErrMalformed, len(primary))
 	}
 
+	if b.playing && newest && b.pos-ets > b.resyncGap() {
+		b.restart(ets)
+	}
 	b.est.update(at, ets)
 	b.updateTarget(n)
 	if !b.started {
@@ -205,6 +209,17 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 		}
 	}
 	return nil
+}
+
+// restart follows a sender whose timestamps jumped back (a restarted stream): a packet with
+// a new sequence number lies further behind the playout position than any network explains.
+// Stored packets and the estimator's minimum belong to the old timeline and are dropped.
+func (b *Buffer) restart(ets int64) {
+	b.stats.PacketsDiscarded += uint64(b.pkts.dropBefore(1<<62 - 1))
+	b.commitStall()
+	b.est.n = 0
+	b.pos = ets
+	b.haveSeq = false
 }
 
 // updateTarget asks the policy for a new target after a packet of n samples arrived.

@@ -174,3 +174,26 @@ func TestREDRecoversLostPrimary(t *testing.T) {
 		t.Fatalf("PacketsMalformed %d", b.Stats().PacketsMalformed)
 	}
 }
+
+func TestSenderTimestampJumps(t *testing.T) {
+	set := codec.DefaultSettings()
+	set.DTX = false
+	tx := encode(t, loadSpeech(t)[:4*rtpClockHz], set, 0)
+	// Halfway the sender restarts its timestamps 10 s back (sequence numbers continue), then
+	// jumps 1 h forward.
+	for i := range tx {
+		switch {
+		case i >= 3*len(tx)/4:
+			tx[i].p.Timestamp += 3600 * rtpClockHz
+		case i >= len(tx)/2:
+			tx[i].p.Timestamp -= 10 * rtpClockHz
+		}
+	}
+	b := newBuffer(t, Config{})
+	tr := run(t, b, deliver(tx, constDelay(30*time.Millisecond)), 5*time.Second)
+	s := tr.stats[len(tr.stats)-1]
+	t.Logf("%+v", s)
+	if s.FramesDecoded < uint64(len(tx))-2 || s.PacketsDiscarded > 2 || s.TargetDelay > 40*time.Millisecond || s.ConcealedSamples > 960 {
+		t.Fatalf("timestamp jumps: decoded %d of %d, discarded %d, target %v", s.FramesDecoded, len(tx), s.PacketsDiscarded, s.TargetDelay)
+	}
+}

@@ -114,9 +114,6 @@ func (s *store) dropBefore(ts int64) (primaries int) {
 	return primaries
 }
 
-// clear frees everything.
-func (s *store) clear() { s.dropBefore(1<<62 - 1) }
-
 // opusSamples is the duration at 48 kHz of an Opus packet, from its TOC byte (RFC 6716 §3.1),
 // or 0 when the packet is empty or malformed.
 func opusSamples(p []byte) int {
