@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	setups := fs.Int("setups", 20000, "call setups to run")
 	conc := fs.Int("concurrency", 200, "call setups in flight at once")
 	dialers := fs.Int("dialers", 64, "parallel logins while connecting")
+	gcPercent := fs.Int("server-gc-percent", 0, "pass -gc-percent to the server (0: Go's default, 100)")
 	rate := fs.Float64("rate", 1000, "target call setups per second across all workers (0: as fast as possible)")
 	limit := fs.Duration("timeout", 3*time.Minute, "give up after this long")
 	if err := parseFlags(fs, args); err != nil {
@@ -50,6 +52,9 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *limit)
 	defer cancel()
 	out := env.Stdout
+	// The load generator holds every client in this process; collecting its garbage less often
+	// leaves more of the two cores to the server under test (whose GC is left at default).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 
 	// Each process needs one descriptor per client plus slack; the child inherits the limit.
 	need := uint64(*clients + 1024)
@@ -64,7 +69,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 
-	srv, err := startBenchServer(ctx, *clients)
+	srv, err := startBenchServer(ctx, *clients, *gcPercent)
 	if err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "server: pid %d, %s\n", srv.cmd.Process.Pid, srv.url)
+	fmt.Fprintf(out, "server: pid %d, %s, GC percent %s\n", srv.cmd.Process.Pid, srv.url, map[bool]string{true: "default", false: strconv.Itoa(*gcPercent)}[*gcPercent == 0])
 
 	// Log in every client.
 	ids := make([]*e2ee.IdentityKey, *clients)
@@ -303,7 +308,7 @@ type serverSample struct {
 }
 
 // startBenchServer runs 'parley serve' (this binary) on a free loopback port without TURN.
-func startBenchServer(ctx context.Context, clients int) (*benchServer, error) {
+func startBenchServer(ctx context.Context, clients, gcPercent int) (*benchServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -315,7 +320,7 @@ func startBenchServer(ctx context.Context, clients int) (*benchServer, error) {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	cmd := exec.Command(exe, "serve", "-addr", addr, "-turn-listen", "", "-ring-timeout", "5m",
-		"-max-conns-per-ip", strconv.Itoa(clients+100), "-max-conns", strconv.Itoa(clients+100))
+		"-max-conns-per-ip", strconv.Itoa(clients+100), "-max-conns", strconv.Itoa(clients+100), "-gc-percent", strconv.Itoa(gcPercent))
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -47,11 +48,19 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 	perIP := fs.Int("max-conns-per-ip", 64, "concurrent WebSockets allowed from one IP address")
 	maxConns := fs.Int("max-conns", 100000, "concurrent WebSockets allowed on this node")
 	verbose := fs.Bool("v", false, "log debug events")
+	gcPercent := fs.Int("gc-percent", 0, "Go GC target percentage (0: the GOGC default); a node holding many idle\n"+
+		"sessions has a large live heap, and a higher value trades memory for fewer collections")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("serve takes no arguments")
+	}
+	if *gcPercent < 0 {
+		return usagef("-gc-percent must be ≥ 0")
+	}
+	if *gcPercent > 0 {
+		debug.SetGCPercent(*gcPercent)
 	}
 	if _, _, err := net.SplitHostPort(*addr); err != nil {
 		return usagef("-addr %q: %v", *addr, err)
