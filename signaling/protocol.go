@@ -1,10 +1,8 @@
 package signaling
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/parley-voice/parley/e2ee"
 )
@@ -224,27 +222,80 @@ func ValidName(s string) bool {
 	return true
 }
 
-// Decode parses and validates one frame. It is strict: unknown fields, trailing data, a
-// frame above MaxFrameSize, an unknown type or a missing field are errors (wrapping
-// ErrTooLarge, ErrMalformed, ErrVersion, ErrUnknownType or ErrMissingField). Decode never
-// panics and retains no reference to b.
+// Decode parses and validates one frame. It is strict: unknown, duplicated or escaped keys,
+// keys in another case, trailing data, a frame above MaxFrameSize, an unknown type or a
+// missing field are errors (wrapping ErrTooLarge, ErrMalformed, ErrVersion, ErrUnknownType or
+// ErrMissingField). Decode never panics and retains no reference to b.
 func Decode(b []byte) (*Frame, error) {
 	if len(b) > MaxFrameSize {
 		return nil, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(b))
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	f := new(Frame)
-	if err := dec.Decode(f); err != nil {
+	if err := json.Unmarshal(b, f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, truncErr(err))
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
+	// encoding/json matches keys case-insensitively and ignores unknown ones; the protocol
+	// wants neither, so check the top-level keys of the (now known valid) object exactly.
+	if err := checkKeys(b); err != nil {
+		return nil, err
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// frameKeys are the JSON keys of Frame, each with its bit for duplicate detection.
+var frameKeys = map[string]uint32{
+	"v": 1 << 0, "type": 1 << 1, "seq": 1 << 2, "ack": 1 << 3, "call": 1 << 4, "user": 1 << 5,
+	"device": 1 << 6, "key": 1 << 7, "sig": 1 << 8, "nonce": 1 << 9, "server": 1 << 10,
+	"data": 1 << 11, "reason": 1 << 12, "code": 1 << 13, "resumed": 1 << 14, "turn": 1 << 15,
+}
+
+// checkKeys walks the top-level object of b, which json.Unmarshal already accepted as valid
+// JSON, and refuses keys that are not exactly a Frame key or that repeat.
+func checkKeys(b []byte) error {
+	var seen uint32
+	depth := 0
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{':
+			depth++
+			expectKey = depth == 1
+		case '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			expectKey = depth == 1
+		case '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(b) {
+				return fmt.Errorf("%w: unterminated string", ErrMalformed)
+			}
+			if expectKey {
+				key := b[i+1 : j]
+				bit, ok := frameKeys[string(key)]
+				switch {
+				case !ok:
+					return fmt.Errorf("%w: unknown field %.32q", ErrMalformed, key)
+				case seen&bit != 0:
+					return fmt.Errorf("%w: duplicate field %q", ErrMalformed, key)
+				}
+				seen |= bit
+				expectKey = false
+			}
+			i = j
+		}
+	}
+	return nil
 }
 
 // Encode validates f and returns its JSON encoding, at most MaxFrameSize bytes.

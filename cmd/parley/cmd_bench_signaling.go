@@ -214,6 +214,10 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(all) > 0 {
+		fmt.Fprintf(out, "server during setups: %.1f KiB allocated per setup, %d GC cycles (including the bench's forced ones)\n",
+			float64(end.allocated-idle.allocated)/float64(len(all))/1024, end.gcs-idle.gcs)
+	}
 	fmt.Fprintf(out, "frames: clients sent %d, server received %d; server sent %d, clients received %d\n", sent, end.framesIn, end.framesOut, rcvd)
 	lost := int64(sent) - end.framesIn + end.framesOut - int64(rcvd)
 	fmt.Fprintf(out, "lost or misrouted: %d frames, %d failed setups\n", lost, bad.Load())
@@ -304,7 +308,7 @@ type benchServer struct {
 }
 
 type serverSample struct {
-	conns, framesIn, framesOut, heap, stack, goroutines, rss int64
+	conns, framesIn, framesOut, heap, stack, goroutines, rss, allocated, gcs int64
 }
 
 // startBenchServer runs 'parley serve' (this binary) on a free loopback port without TURN.
@@ -368,6 +372,7 @@ func (s *benchServer) sample() (serverSample, error) {
 		"parley_signaling_connections": &out.conns, "parley_signaling_frames_in_total": &out.framesIn,
 		"parley_signaling_frames_out_total": &out.framesOut, "go_memstats_heap_inuse_bytes": &out.heap,
 		"go_memstats_stack_inuse_bytes": &out.stack, "go_goroutines": &out.goroutines,
+		"go_memstats_alloc_bytes_total": &out.allocated, "go_gc_cycles_total": &out.gcs,
 	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -135,19 +136,26 @@ func (c *conn) writeLoop() {
 		}
 		sess := c.sess
 		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
+		ok := true
 		for _, b := range batch {
-			if !c.write(b) {
-				c.stopWriting()
-				return
+			if ok = c.write(ctx, b); !ok {
+				break
 			}
 		}
-		if ack := sess.ackDue(); ack != nil && !c.write(ack) {
+		if ack := sess.ackDue(); ok && ack != nil {
+			ok = c.write(ctx, ack)
+		}
+		cancel()
+		if !ok {
 			c.stopWriting()
 			return
 		}
 		if bye {
 			b, _ := signaling.Encode(&signaling.Frame{V: signaling.Version, Type: signaling.TypeReconnect})
-			c.write(b)
+			ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
+			c.write(ctx, b)
+			cancel()
 			_ = c.ws.Close(websocket.StatusServiceRestart, "reconnect")
 			c.kill()
 			c.stopWriting()
@@ -163,9 +171,8 @@ func (c *conn) stopWriting() {
 	c.mu.Unlock()
 }
 
-func (c *conn) write(b []byte) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
-	defer cancel()
+// write writes one message; a failure (or ctx's deadline, a stuck reader) closes the conn.
+func (c *conn) write(ctx context.Context, b []byte) bool {
 	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		c.kill()
 		return false
@@ -180,7 +187,7 @@ func (c *conn) readLoop(sess *session) {
 	bad := 0
 	ctx := context.Background()
 	for {
-		typ, b, err := c.ws.Read(ctx)
+		typ, b, err := readPooled(ctx, c.ws)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
 				sess.setClosedByClient()
@@ -192,8 +199,9 @@ func (c *conn) readLoop(sess *session) {
 		if typ != websocket.MessageText {
 			err = errors.New("signaling: binary frame")
 		} else {
-			f, err = signaling.Decode(b)
+			f, err = signaling.Decode(*b) // copies what it keeps
 		}
+		readPool.Put(b)
 		if err != nil {
 			bad++
 			c.srv.m.reject("bad_frame")
@@ -207,4 +215,35 @@ func (c *conn) readLoop(sess *session) {
 		}
 		sess.handle(f)
 	}
+}
+
+// readPool holds message buffers: an idle connection keeps none, a busy one borrows one per
+// message instead of allocating.
+var readPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readPooled reads one message into a pooled buffer; the caller returns it to readPool.
+func readPooled(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, *[]byte, error) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := readPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			*bp = b
+			readPool.Put(bp)
+			return 0, nil, err
+		}
+	}
+	*bp = b
+	return typ, bp, nil
 }

@@ -178,3 +178,25 @@ func newCallID(t *testing.T) e2ee.CallID {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func serveBench(b *testing.B, srv *Server) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return "ws://" + ln.Addr().String() + PathWS
+}
+
+func dialBench(b *testing.B, url, user string) *signaling.Client {
+	k, _ := e2ee.GenerateIdentityKey(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, User: user, Identity: k})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Close() })
+	return c
+}

@@ -80,6 +80,8 @@ func (m *metrics) write(w io.Writer) {
 	g("go_memstats_heap_inuse_bytes", "Heap bytes in use.", "gauge", int64(ms.HeapInuse))
 	g("go_memstats_stack_inuse_bytes", "Stack bytes in use.", "gauge", int64(ms.StackInuse))
 	g("go_memstats_sys_bytes", "Bytes obtained from the OS.", "gauge", int64(ms.Sys))
+	g("go_memstats_alloc_bytes_total", "Bytes allocated on the heap, ever.", "counter", int64(ms.TotalAlloc))
+	g("go_gc_cycles_total", "Completed GC cycles.", "counter", int64(ms.NumGC))
 }
 
 // handler serves the exposition. With ?gc=1 from a loopback address it first runs a garbage
