@@ -51,13 +51,15 @@ type Buffer struct {
 
 	target   time.Duration
 	minDelay time.Duration
+	chunk    time.Duration // duration of the last Pull
 
 	lastSeq    int64 // extended sequence number of the last primary played
 	haveSeq    bool
 	recovered  int     // frames recovered by RED/FEC since lastSeq
 	lastFrame  int     // samples of the last decoded frame
 	stall      int     // samples concealed while the position was held
-	stallQuiet int     // of which near silent
+	skipped    int     // samples concealed after the hold limit, the position moving on
+	stallQuiet int     // of stall and skipped, near silent
 	concealing bool    // the last rendered audio was concealment
 	credit     float64 // stretch budget in samples
 	speechPow  float64 // recent speech power, for the low-energy test
@@ -89,6 +91,7 @@ func New(cfg Config) (*Buffer, error) {
 		blocks:    make([]codec.REDBlock, 0, 16),
 		target:    cfg.InitialTarget,
 		lastFrame: rtpClockHz / 50,
+		chunk:     10 * time.Millisecond,
 	}, nil
 }
 
@@ -227,6 +230,8 @@ func (b *Buffer) updateTarget(n int) {
 	e := Estimate{
 		Percentile: b.est.quantile(b.cfg.Quantile),
 		Last:       b.est.last,
+		Peak:       b.est.peak(),
+		Chunk:      b.chunk,
 		Frame:      tsDuration(int64(n)),
 		MinTarget:  b.cfg.MinTarget,
 		MaxTarget:  b.cfg.MaxTarget,
@@ -249,6 +254,7 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 		b.firstPlayAt, b.firstPlayTS = at, uint32(b.pos)
 	}
 	b.clock = at
+	b.chunk = tsDuration(int64(len(out)))
 	for n := 0; n < len(out); {
 		need := min(len(out)-n, 2*rtpClockHz/100)
 		for guard := 0; b.sync.len() < need && guard < 64; guard++ {

@@ -36,7 +36,13 @@ func (b *Buffer) render() {
 		b.stats.PacketsDiscarded += uint64(k)
 	}
 	if b.pkts.len() == 0 {
-		b.stall += b.conceal(stallStep, &b.stallQuiet)
+		n := b.conceal(stallStep, &b.stallQuiet)
+		if b.stall < int(durationTS(b.holdLimit())) {
+			b.stall += n
+		} else {
+			b.pos += int64(n) // waited long enough: treat what is missing as lost
+			b.skipped += n
+		}
 		return
 	}
 	e := b.pkts.at(0)
@@ -51,6 +57,12 @@ func (b *Buffer) render() {
 		b.lossGap(e, gap)
 	}
 }
+
+// holdLimit is how long the position is held waiting for a late packet: twice the target,
+// at least 100 ms. Beyond it the buffer conceals with the position moving on (packets of the
+// skipped audio will be late), so a long outage or delivery gap does not add its whole length
+// to the delay.
+func (b *Buffer) holdLimit() time.Duration { return max(2*b.target, 100*time.Millisecond) }
 
 // resyncGap is how far beyond what any buffering explains a next packet may lie before the
 // position jumps to it (a timestamp discontinuity at the sender) instead of playing the gap.
@@ -83,11 +95,11 @@ func (b *Buffer) play(e *entry) {
 
 // dtxGap renders the sender's silence before the next packet, gap samples away.
 func (b *Buffer) dtxGap(gap int64) {
-	if b.stall > 0 {
+	if b.stall+b.skipped > 0 {
 		// The held concealment was comfort noise: move the position past it.
 		b.pos += min(int64(b.stall), gap)
-		b.stats.DTXSamples += uint64(b.stall)
-		b.stall, b.stallQuiet = 0, 0
+		b.stats.DTXSamples += uint64(b.stall + b.skipped)
+		b.stall, b.skipped, b.stallQuiet = 0, 0, 0
 		return
 	}
 	if gap > b.resyncGap() {
@@ -135,7 +147,7 @@ func (b *Buffer) lossGap(e *entry, gap int64) {
 	if fec && gap > int64(e.samples) {
 		room = gap - int64(e.samples)
 	}
-	if b.stall > 0 {
+	if b.stall+b.skipped > 0 {
 		// The held concealment stands in for (part of) the lost audio.
 		b.pos += min(int64(b.stall), room)
 		b.commitStall()
@@ -170,9 +182,9 @@ func (b *Buffer) conceal(n int, quiet *int) int {
 
 // commitStall counts held concealment as concealment.
 func (b *Buffer) commitStall() {
-	if b.stall > 0 {
-		b.commitConceal(b.stall, b.stallQuiet)
-		b.stall, b.stallQuiet = 0, 0
+	if b.stall+b.skipped > 0 {
+		b.commitConceal(b.stall+b.skipped, b.stallQuiet)
+		b.stall, b.skipped, b.stallQuiet = 0, 0, 0
 	}
 }
 
