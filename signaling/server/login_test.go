@@ -289,3 +289,54 @@ func waitMetric(t *testing.T, s *Server, ok func(*metrics) bool) {
 }
 
 var _ = net.Listen
+
+func TestSessionLostAfterGrace(t *testing.T) {
+	checkGoroutines(t)
+	clk := newFakeClock()
+	ts := startServer(t, Config{Clock: clk, ResumeGrace: 10 * time.Second})
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	gate := make(chan struct{})
+	var n int
+	var mu sync.Mutex
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := signaling.Dial(ctx, signaling.ClientConfig{URL: ts.url, User: "bob", Identity: newIdentity(t), Device: "phone",
+		Dial: func(ctx context.Context, url string) (*websocket.Conn, error) {
+			mu.Lock()
+			n++
+			again := n > 1
+			mu.Unlock()
+			if again {
+				select {
+				case <-gate:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			ws, _, err := websocket.Dial(ctx, url, nil)
+			return ws, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	call := newCallID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	expect(t, b, signaling.TypeIncoming)
+	b.Reconnect()
+	waitMetric(t, ts.Server, func(m *metrics) bool { return m.conns.Load() == 1 })
+	clk.Advance(10 * time.Second) // grace over: the session and its queue are gone
+	waitMetric(t, ts.Server, func(m *metrics) bool { return m.sessions.Load() == 1 })
+	close(gate)
+	if f := expect(t, b, signaling.TypeError); f.Code != "session_lost" {
+		t.Fatalf("code %q", f.Code)
+	}
+	// The new session works.
+	call = newCallID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	if f := expect(t, b, signaling.TypeIncoming); f.Call != call {
+		t.Fatal("wrong call")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -140,7 +141,25 @@ func callID(t *testing.T) e2ee.CallID {
 	return id
 }
 
+// checkGoroutines fails t if goroutines outlive the test's cleanups.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				t.Errorf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+				return
+			}
+			time.Sleep(5 * time.Millisecond) // polling a count: no event to wait on
+		}
+	})
+}
+
 func TestTwoNodesOverNATS(t *testing.T) {
+	checkGoroutines(t)
 	nsrv := startNATS(t)
 	n1 := startNode(t, nsrv.url, "node-1")
 	n2 := startNode(t, nsrv.url, "node-2")
@@ -210,6 +229,7 @@ func TestTwoNodesOverNATS(t *testing.T) {
 }
 
 func TestRegistrationRaceAcrossNodes(t *testing.T) {
+	checkGoroutines(t)
 	nsrv := startNATS(t)
 	nodes := []*node{startNode(t, nsrv.url, "node-1"), startNode(t, nsrv.url, "node-2")}
 	for round := range 5 {
@@ -245,6 +265,7 @@ func TestRegistrationRaceAcrossNodes(t *testing.T) {
 }
 
 func TestNATSFailureMidSetup(t *testing.T) {
+	checkGoroutines(t)
 	nsrv := startNATS(t)
 	n1 := startNode(t, nsrv.url, "node-1")
 	n2 := startNode(t, nsrv.url, "node-2")
