@@ -14,10 +14,12 @@
 // packet of the last 2 s it arrived, against the RTP clock (arrival − timestamp/48 kHz, minus
 // the window's minimum), so a constant network delay counts zero. Relative delays go into a
 // histogram of 2 ms bins with exponential forgetting (Config.ForgetFactor per packet, equal
-// weights at the start). The default TargetPolicy takes its Config.Quantile (95th percentile);
-// SetTargetPolicy replaces it (the adaptation layer does), and the result is clamped to
-// [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs reordering and clock
-// noise.
+// weights at the start). The default TargetPolicy takes its Config.Quantile (95th
+// percentile), raised to three quarters of the largest relative delay of the last 10 s (delay
+// spikes recur; NetEq's peak detector does the same), plus one playout chunk (a Pull decodes
+// its whole chunk when it starts). SetTargetPolicy replaces it (the adaptation layer does), and
+// the result is clamped to [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs
+// reordering and clock noise.
 //
 // The target is a margin: the time between the arrival of a packet with relative delay 0 and
 // the playout of its first sample. The buffer knows its current margin exactly — when the
@@ -40,7 +42,9 @@
 // until a packet arrives and says what happened: if it is the awaited packet it plays next (the
 // concealment stretched time and the margin grew, as NetEq's expand does, rather than losing a
 // merely late packet); if a later packet shows a loss, the held concealment stands in for the
-// lost audio; if it shows DTX, the held samples were comfort noise.
+// lost audio; if it shows DTX, the held samples were comfort noise. The hold lasts at most
+// twice the target (at least 100 ms); after that the position moves on with concealment, so an
+// outage does not add its whole length to the delay, and packets of the skipped audio are late.
 //
 // # Time-stretching
 //

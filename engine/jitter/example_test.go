@@ -48,3 +48,18 @@ func Example() {
 	// packets: 50 lost: 0 concealment events: 0
 	// target: 20ms
 }
+
+// The adaptation layer replaces the target policy; here, the 99th percentile of the relative
+// delay plus 10 ms, never under 40 ms (the buffer still clamps to MinTarget and MaxTarget).
+func ExampleBuffer_SetTargetPolicy() {
+	buf, err := jitter.New(jitter.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	buf.SetTargetPolicy(func(e jitter.Estimate) time.Duration {
+		return max(e.Quantile(0.99)+10*time.Millisecond, 40*time.Millisecond)
+	})
+	fmt.Println(buf.Target()) // the initial target until the first packet
+	// Output: 20ms
+}

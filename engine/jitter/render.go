@@ -11,7 +11,8 @@ import "time"
 // (stall) until a packet tells what happened. If the awaited packet turns up, it plays after
 // the concealment — the concealment stretched time instead of dropping a merely late packet,
 // and the margin grew. If a later packet shows the awaited one was lost, the held concealment
-// stands in for it; if it shows DTX, the held samples were comfort noise.
+// stands in for it; if it shows DTX, the held samples were comfort noise. See holdLimit for
+// how long the position is held.
 
 // stallStep is how much a held position conceals per render call.
 const stallStep = rtpClockHz / 100
