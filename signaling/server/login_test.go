@@ -71,9 +71,14 @@ func TestRegistrationRace(t *testing.T) {
 // rawLogin opens a WebSocket and logs in by hand, returning the connection after the welcome.
 func rawLogin(t *testing.T, url, user string, id *e2ee.IdentityKey, sign func(server string, nonce []byte) []byte) (*websocket.Conn, *signaling.Frame) {
 	t.Helper()
+	return rawLoginOpts(t, url, user, id, sign, nil)
+}
+
+func rawLoginOpts(t *testing.T, url, user string, id *e2ee.IdentityKey, sign func(server string, nonce []byte) []byte, opts *websocket.DialOptions) (*websocket.Conn, *signaling.Frame) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	ws, _, err := websocket.Dial(ctx, url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

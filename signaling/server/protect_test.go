@@ -3,10 +3,13 @@ package server
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parley-voice/parley/signaling"
 )
@@ -52,7 +55,16 @@ func TestSlowReaderDisconnected(t *testing.T) {
 	ts := startServer(t, Config{Limits: Limits{SendQueue: 8, MaxUnacked: 1 << 20, MessagesPerSec: -1, UserMessagesPerSec: -1}})
 	a := dial(t, ts.url, "alice", newIdentity(t), "")
 	// The slow reader: logs in, accepts one call, then never reads again.
-	ws, _ := rawLogin(t, ts.url, "sloth", newIdentity(t), nil)
+	// A tiny receive buffer makes the stall show after kilobytes, not megabytes.
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err == nil {
+			_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	defer tr.CloseIdleConnections()
+	ws, _ := rawLoginOpts(t, ts.url, "sloth", newIdentity(t), nil, &websocket.DialOptions{HTTPClient: &http.Client{Transport: tr}})
 	call := newCallID(t)
 	_ = a.Invite(call, "sloth", []byte{1})
 	expect(t, a, signaling.TypeRinging)

@@ -52,7 +52,9 @@ type Server struct {
 // userEntry is one user's presence on this node.
 type userEntry struct {
 	name    string
-	sub     Subscription
+	ready   chan struct{} // closed once sub/subErr are set
+	sub     Subscription  // guarded by Server.mu after ready
+	subErr  error
 	devices map[string]*session // guarded by Server.mu
 	invites *rate.Limiter
 	msgs    *rate.Limiter
@@ -355,16 +357,39 @@ func (s *Server) attach(c *conn, f *signaling.Frame) (*session, error) {
 	}
 	ue := s.users[f.User]
 	if ue == nil {
-		ue = &userEntry{name: f.User, devices: make(map[string]*session),
+		// First device of this user here: subscribe outside the lock (a broker round trip).
+		ue = &userEntry{name: f.User, devices: make(map[string]*session), ready: make(chan struct{}),
 			invites: s.newLimiter(s.cfg.Limits.UserInvitesPerSec), msgs: s.newLimiter(s.cfg.Limits.UserMessagesPerSec)}
-		sub, err := s.broker.Subscribe(userSubject(f.User), s.onRoute)
-		if err != nil {
-			s.mu.Unlock()
-			_ = c.writeNow(context.Background(), &signaling.Frame{Type: signaling.TypeError, Code: signaling.CodeRoute, Reason: "broker unavailable"})
-			return nil, err
-		}
-		ue.sub = sub
 		s.users[f.User] = ue
+		s.mu.Unlock()
+		sub, err := s.broker.Subscribe(userSubject(f.User), s.onRoute)
+		s.mu.Lock()
+		ue.sub, ue.subErr = sub, err
+		close(ue.ready)
+		if err != nil && s.users[f.User] == ue {
+			delete(s.users, f.User)
+		}
+	} else {
+		s.mu.Unlock()
+		<-ue.ready
+		s.mu.Lock()
+		if ue.subErr == nil && s.users[f.User] != ue {
+			s.mu.Unlock() // its last device left meanwhile and took the subscription along
+			return s.attach(c, f)
+		}
+	}
+	if ue.subErr != nil || s.draining {
+		var orphan Subscription
+		if ue.subErr == nil && len(ue.devices) == 0 && s.users[f.User] == ue {
+			delete(s.users, f.User)
+			orphan = ue.sub
+		}
+		s.mu.Unlock()
+		if orphan != nil {
+			_ = orphan.Unsubscribe()
+		}
+		_ = c.writeNow(context.Background(), &signaling.Frame{Type: signaling.TypeError, Code: signaling.CodeRoute, Reason: "broker unavailable"})
+		return nil, fmt.Errorf("signaling: subscribing %s: %w", f.User, errors.Join(ue.subErr, ErrClosed))
 	}
 	sess := ue.devices[f.Device]
 	resumed := sess != nil

@@ -95,11 +95,12 @@ func (s *session) detach(c *conn) {
 	s.mu.Unlock()
 }
 
-// expire ends the session: it leaves the user table and its calls end (peers are told when
-// notify is set).
-func (s *session) expire(notify bool) {
+// expire ends the session: it leaves the user table, its queue is dropped and its calls end
+// (peers are told). With onlyDetached it does nothing if a connection re-attached meanwhile
+// (the grace timer racing a resume).
+func (s *session) expire(onlyDetached bool) {
 	s.mu.Lock()
-	if s.gone || (s.c != nil && notify) {
+	if s.gone || (s.c != nil && onlyDetached) {
 		s.mu.Unlock()
 		return
 	}

@@ -121,17 +121,18 @@ func (s subscription) Unsubscribe() error {
 // Subscribe implements server.Broker.
 func (b *Broker) Subscribe(subject string, h server.Handler) (server.Subscription, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	sub, err := b.nc.ChanSubscribe(subject, b.ch)
 	if err != nil {
+		b.mu.Unlock()
 		return nil, fmt.Errorf("signaling: natsbroker: subscribe: %w", err)
 	}
 	b.subs[sub] = h
+	b.mu.Unlock()
 	// Wait until the NATS server has the interest, so that a login that returns is
 	// reachable from every node at once (no "unavailable" for a user just logged in).
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
-		delete(b.subs, sub)
-		_ = sub.Unsubscribe()
+		s := subscription{b: b, sub: sub}
+		_ = s.Unsubscribe()
 		return nil, fmt.Errorf("signaling: natsbroker: subscribe: %w", err)
 	}
 	return subscription{b: b, sub: sub}, nil
