@@ -66,7 +66,8 @@ type Client struct {
 	ackSent  uint64 // highest Ack sent
 	ackTimer *time.Timer
 	turn     TURNInfo
-	err      error // why the client stopped, once done
+	turnNew  chan struct{} // closed and replaced when a TURN answer arrives
+	err      error         // why the client stopped, once done
 }
 
 // Dial connects, logs in and starts the client. It returns ErrAuth when the server rejects
@@ -100,7 +101,7 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 			return ws, err
 		}
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, events: make(chan *Frame, cfg.EventBuffer), done: make(chan struct{})}
+	c := &Client{cfg: cfg, log: cfg.Logger, events: make(chan *Frame, cfg.EventBuffer), done: make(chan struct{}), turnNew: make(chan struct{})}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,6 +135,25 @@ func (c *Client) TURN() TURNInfo {
 // Stats counts the WebSocket messages this client wrote and read (every frame, including
 // login, acks and resends), for load tests that check nothing was lost.
 func (c *Client) Stats() (sent, received uint64) { return c.sent.Load(), c.rcvd.Load() }
+
+// RefreshTURN asks the server for a fresh TURN credential and returns it (TURN then returns
+// it too). Use it before the current one expires, e.g. for an ICE restart late in a call.
+func (c *Client) RefreshTURN(ctx context.Context) (TURNInfo, error) {
+	c.wmu.Lock()
+	wait := c.turnNew
+	c.wmu.Unlock()
+	if err := c.Send(&Frame{Type: TypeTURN}); err != nil {
+		return TURNInfo{}, err
+	}
+	select {
+	case <-wait:
+		return c.TURN(), nil
+	case <-ctx.Done():
+		return TURNInfo{}, ctx.Err()
+	case <-c.done:
+		return TURNInfo{}, ErrClosed
+	}
+}
 
 // Err returns why the client stopped, after Events is closed; nil before and after Close.
 func (c *Client) Err() error {
@@ -411,6 +431,15 @@ func (c *Client) readLoop(ws *websocket.Conn) error {
 		c.wmu.Unlock()
 		switch {
 		case dup, f.Type == TypeAck:
+			continue
+		case f.Type == TypeTURN:
+			c.wmu.Lock()
+			if f.TURN != nil {
+				c.turn = *f.TURN
+			}
+			close(c.turnNew)
+			c.turnNew = make(chan struct{})
+			c.wmu.Unlock()
 			continue
 		case f.Type == TypeReconnect:
 			c.deliver(f)

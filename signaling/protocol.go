@@ -57,6 +57,11 @@ const (
 	TypeTimeout     Type = "timeout"     // Call: nobody answered within the ring timeout
 	TypeCancelled   Type = "cancelled"   // Call, Reason (cancel, timeout, answered_elsewhere, declined_elsewhere)
 	TypeReconnect   Type = "reconnect"   // the server is shutting down: log in again (elsewhere)
+
+	// TypeTURN both ways: a client asks for a fresh TURN credential (before the one from the
+	// welcome expires, e.g. for an ICE restart late in a long call); the server answers with
+	// TURN set.
+	TypeTURN Type = "turn"
 )
 
 // Reasons carried by cancelled frames.
@@ -139,6 +144,7 @@ var required = map[Type]int{
 	TypeTimeout:     fCall,
 	TypeCancelled:   fCall,
 	TypeReconnect:   0,
+	TypeTURN:        0,
 }
 
 // Reliable reports whether frames of type t are sequenced and acknowledged (resent after a
@@ -146,7 +152,7 @@ var required = map[Type]int{
 // connection itself are not.
 func (t Type) Reliable() bool {
 	switch t {
-	case TypeLogin, TypeChallenge, TypeWelcome, TypeAck, TypeReconnect, "":
+	case TypeLogin, TypeChallenge, TypeWelcome, TypeAck, TypeReconnect, TypeTURN, "":
 		return false
 	}
 	return true

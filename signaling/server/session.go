@@ -235,6 +235,8 @@ func (s *session) handle(f *signaling.Frame) {
 		s.hangup(f)
 	case signaling.TypeRelay:
 		s.relay(f)
+	case signaling.TypeTURN:
+		s.sendUnreliable(&signaling.Frame{Type: signaling.TypeTURN, TURN: s.srv.turnInfo(s.ue.name)})
 	default:
 		s.reject(f, signaling.CodeBadRequest, "not a client frame here")
 	}

@@ -119,6 +119,22 @@ func TestEmbeddedTURN(t *testing.T) {
 	if err := relayOnce(t, "udp", ts0.UDPAddr().String(), info); err == nil {
 		t.Fatal("expired credential allocated")
 	}
+	// A refreshed credential works again.
+	c := dial(t, ts.url, "carol", newIdentity(t), "")
+	old := c.TURN()
+	clk.Advance(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fresh, err := c.RefreshTURN(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Username == old.Username || c.TURN().Username != fresh.Username {
+		t.Fatal("credential not refreshed")
+	}
+	if err := relayOnce(t, "udp", ts0.UDPAddr().String(), fresh); err != nil {
+		t.Fatalf("refreshed credential: %v", err)
+	}
 }
 
 // freeUDPPort returns a loopback port free for UDP and TCP at the moment of asking.
