@@ -56,6 +56,7 @@ type Buffer struct {
 	lastSeq    int64 // extended sequence number of the last primary played
 	haveSeq    bool
 	recovered  int     // frames recovered by RED/FEC since lastSeq
+	gapLoss    int     // samples concealed as loss since lastSeq
 	lastFrame  int     // samples of the last decoded frame
 	stall      int     // samples concealed while the position was held
 	skipped    int     // samples concealed after the hold limit, the position moving on
@@ -241,9 +242,9 @@ func (b *Buffer) updateTarget(n int) {
 	b.target = min(max(b.policy(e), b.cfg.MinTarget), b.cfg.MaxTarget)
 }
 
-// Pull fills out with the audio due from time at on (48 kHz mono; 10 ms chunks are the
-// intended use, any length works), clipped to [-1, 1]. Before playout begins — InitialTarget after the first
-// packet — it writes silence. In steady state it allocates nothing.
+// Pull fills out with the audio due from time at on (48 kHz mono, clipped to [-1, 1]; 10 ms
+// chunks are the intended use, any length works). Before playout begins — InitialTarget after
+// the first packet — it writes silence. In steady state it allocates nothing.
 func (b *Buffer) Pull(at time.Duration, out []float32) {
 	if !b.playing {
 		if !b.started || at < b.startAt {

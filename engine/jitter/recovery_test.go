@@ -114,6 +114,30 @@ func TestDTXGapsAreNotLoss(t *testing.T) {
 	}
 }
 
+func TestLossBeforeDTXIsOneFrame(t *testing.T) {
+	s := loadSpeech(t)
+	speech := slices.Concat(s[:3*rtpClockHz], make([]float32, 3*rtpClockHz/2), s[3*rtpClockHz:6*rtpClockHz])
+	tx := encode(t, speech, codec.DefaultSettings(), 0)
+	// Find the DTX gap and lose the packet before it (its FEC cannot help: no packet follows).
+	last := -1
+	for i := 1; i < len(tx); i++ {
+		if tx[i].p.Timestamp-tx[i-1].p.Timestamp > 960*10 {
+			last = i - 1
+			break
+		}
+	}
+	if last < 0 {
+		t.Fatal("no DTX gap")
+	}
+	b := newBuffer(t, Config{FEC: true})
+	tr := run(t, b, deliver(tx, func(i int, _ time.Duration) (time.Duration, bool) { return 30 * time.Millisecond, i == last }), 8*time.Second)
+	st := tr.stats[len(tr.stats)-1]
+	t.Logf("lost packet %d before a DTX gap: concealed %d, events %d, DTX %d samples, lost %d", last, st.ConcealedSamples, st.ConcealmentEvents, st.DTXSamples, st.PacketsLost)
+	if st.PacketsLost != 1 || st.ConcealmentEvents != 1 || st.ConcealedSamples > 2*960 || st.DTXSamples < rtpClockHz {
+		t.Fatalf("a lost packet before DTX silence: %+v", st)
+	}
+}
+
 // dropEvery loses every k-th packet (from the 10th on) and delays the rest by 30 ms.
 func dropEvery(k int) func(int, time.Duration) (time.Duration, bool) {
 	return func(i int, _ time.Duration) (time.Duration, bool) {

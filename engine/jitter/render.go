@@ -48,16 +48,26 @@ func (b *Buffer) render() {
 	}
 	e := b.pkts.at(0)
 	gap := e.ts - b.pos
+	missing := int64(1) << 40 // packets missing before e: unknown after a RED copy or at start
+	if !e.red && b.haveSeq {
+		missing = e.seq - b.lastSeq - 1 - int64(b.recovered)
+	}
 	switch {
 	case gap == 0:
 		b.play(e)
 		b.pkts.removeAt(0)
-	case !e.red && b.haveSeq && e.seq-b.lastSeq-1-int64(b.recovered) <= 0:
+	case missing <= 0:
+		b.dtxGap(gap)
+	case int64(b.gapLoss) >= missing*int64(b.lastFrame):
+		// The missing packets are concealed already; the rest of the gap is DTX silence.
 		b.dtxGap(gap)
 	default:
-		b.lossGap(e, gap)
+		b.lossGap(e, gap, missing)
 	}
 }
+
+// fecFrom reports whether the frame before e can be decoded from e's in-band FEC.
+func (b *Buffer) fecFrom(e *entry) bool { return b.cfg.FEC && !e.red && opusCanFEC(e.payload()) }
 
 // holdLimit is how long the position is held waiting for a late packet: twice the target,
 // at least 100 ms. Beyond it the buffer conceals with the position moving on (packets of the
@@ -89,7 +99,7 @@ func (b *Buffer) play(e *entry) {
 		b.recovered++
 	} else {
 		b.stats.FramesDecoded++
-		b.lastSeq, b.haveSeq, b.recovered = e.seq, true, 0
+		b.lastSeq, b.haveSeq, b.recovered, b.gapLoss = e.seq, true, 0, 0
 	}
 	b.stretch()
 }
@@ -128,9 +138,10 @@ func (b *Buffer) dtxGap(gap int64) {
 	}
 }
 
-// lossGap renders the frames lost before entry e, gap samples away.
-func (b *Buffer) lossGap(e *entry, gap int64) {
-	fec := b.cfg.FEC && !e.red && opusCanFEC(e.payload())
+// lossGap renders the frames lost before entry e, gap samples away; missing packets are
+// unaccounted for before it.
+func (b *Buffer) lossGap(e *entry, gap, missing int64) {
+	fec := b.fecFrom(e)
 	if fec && gap == int64(e.samples) {
 		b.commitStall()
 		pcm, _ := b.sync.tail(maxFrameSamples + maxLag)
@@ -149,9 +160,17 @@ func (b *Buffer) lossGap(e *entry, gap int64) {
 		room = gap - int64(e.samples)
 	}
 	if b.stall+b.skipped > 0 {
-		// The held concealment stands in for (part of) the lost audio.
+		// The held concealment stands in for the lost audio; beyond the missing packets'
+		// worth, it was the sender's DTX silence.
 		b.pos += min(int64(b.stall), room)
-		b.commitStall()
+		held := b.stall + b.skipped
+		loss := int(min(int64(held), max(0, missing*int64(b.lastFrame)-int64(b.gapLoss))))
+		b.stats.DTXSamples += uint64(held - loss)
+		b.gapLoss += loss
+		if loss > 0 {
+			b.commitConceal(loss, min(loss, b.stallQuiet))
+		}
+		b.stall, b.skipped, b.stallQuiet = 0, 0, 0
 		return
 	}
 	if gap > b.resyncGap() {
@@ -161,6 +180,7 @@ func (b *Buffer) lossGap(e *entry, gap int64) {
 	var quiet int
 	n := b.conceal(int(min(room, int64(b.lastFrame))), &quiet)
 	b.pos += int64(n)
+	b.gapLoss += n
 	b.commitConceal(n, quiet)
 }
 
