@@ -97,3 +97,24 @@ func BenchmarkStretch(b *testing.B) {
 	s := bf.Stats()
 	b.ReportMetric(float64(s.InsertedSamplesForDeceleration+s.RemovedSamplesForAcceleration)/float64(s.TotalSamplesReceived+1), "stretched/sample")
 }
+
+// BenchmarkDecodeOnly is the Opus decoding inside BenchmarkPushPull/opus, for comparison: the
+// buffer's own cost is the difference.
+func BenchmarkDecodeOnly(b *testing.B) {
+	tx := noDTX(b, 0)
+	dec, err := codec.NewDecoder(rtpClockHz)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pcm := make([]float32, maxFrameSamples)
+	k := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := dec.Decode(tx[k].p.Payload, pcm); err != nil {
+			b.Fatal(err)
+		}
+		if k++; k == len(tx) {
+			k = 0
+		}
+	}
+}

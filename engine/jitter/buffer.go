@@ -283,16 +283,24 @@ func (b *Buffer) emit(out []float32) int {
 	for i, v := range s.pcm[s.rd : s.rd+c] {
 		out[i] = min(max(v, -1), 1) // Opus may overshoot full scale; Parley audio is in [-1, 1]
 	}
-	target, minimum := b.target.Seconds(), b.minDelay.Seconds()
-	for i, a := range s.arr[s.rd : s.rd+c] {
-		if a < 0 {
-			continue
+	// Sum per run of samples from one packet: sample i of a run starting at i0 waited
+	// clock + (i0+i)/48 kHz − arrival.
+	const dt = 1.0 / rtpClockHz
+	arr := s.arr[s.rd : s.rd+c]
+	for i0 := 0; i0 < len(arr); {
+		a, k := arr[i0], 1
+		for i0+k < len(arr) && arr[i0+k] == a {
+			k++
 		}
-		t := b.clock + tsDuration(int64(i))
-		b.stats.JitterBufferDelay += (t - a).Seconds()
-		b.stats.JitterBufferEmittedCount++
-		b.stats.JitterBufferTargetDelay += target
-		b.stats.JitterBufferMinimumDelay += minimum
+		if a >= 0 {
+			fk := float64(k)
+			first := (b.clock - a).Seconds() + float64(i0)*dt
+			b.stats.JitterBufferDelay += fk*first + dt*fk*(fk-1)/2
+			b.stats.JitterBufferEmittedCount += uint64(k)
+			b.stats.JitterBufferTargetDelay += fk * b.target.Seconds()
+			b.stats.JitterBufferMinimumDelay += fk * b.minDelay.Seconds()
+		}
+		i0 += k
 	}
 	s.rd += c
 	b.clock += tsDuration(int64(c))
