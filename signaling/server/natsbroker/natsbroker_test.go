@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,5 +291,15 @@ func TestNATSFailureMidSetup(t *testing.T) {
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("error took %v", d)
+	}
+	// The node reports itself unhealthy while it cannot reach the cluster.
+	resp, err := http.Get("http://" + strings.TrimSuffix(strings.TrimPrefix(n1.url, "ws://"), server.PathWS) + server.PathHealth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("healthz %d while NATS is down", resp.StatusCode)
 	}
 }
