@@ -22,7 +22,8 @@ const DefaultFixedDelay = 80 * time.Millisecond
 type FixedReceiver struct {
 	Delay time.Duration
 	// FEC says the sender's in-band FEC was negotiated (SDP useinbandfec=1): a lost frame is then
-	// decoded from the next packet's FEC data. Without it the receiver goes straight to PLC.
+	// decoded from the next packet's FEC data when that packet carries some (codec.PacketHasFEC).
+	// Otherwise the receiver conceals by PLC.
 	FEC bool
 
 	dec     *codec.Decoder
@@ -164,7 +165,7 @@ func (r *FixedReceiver) decodeNext() {
 			return
 		}
 	}
-	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.FEC && len(next.Payload) > 0 {
+	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.FEC && hasFEC(next.Payload) {
 		if err := r.dec.DecodeFEC(next.Payload, frame); err == nil {
 			r.stats.RecoveredFEC++
 			r.runFEC++
@@ -195,4 +196,11 @@ func (r *FixedReceiver) settleRun(missing int) {
 	f := min(excess-c, r.runFEC)
 	r.stats.RecoveredFEC -= f
 	r.stats.Silent += c + f
+}
+
+// hasFEC reports whether an Opus packet carries in-band FEC data for the frame before it; only
+// then is an FEC decode a recovery rather than concealment under another name.
+func hasFEC(p []byte) bool {
+	ok, err := codec.PacketHasFEC(p)
+	return ok && err == nil
 }
