@@ -35,6 +35,15 @@
 // device name within the server's grace period and both sides resend what is unacknowledged, so
 // no queued message is lost and none is delivered twice.
 //
+// A session lives on one server node. A client that comes back to another node (after that
+// node shut down and told it to reconnect, or behind a load balancer) starts a new session:
+// Events reports an error frame with code "session_lost", and what was queued is gone.
+//
+// # TURN
+//
+// The welcome carries STUN/TURN URLs and a credential valid for the server's TTL (ten minutes
+// by default). Client.RefreshTURN fetches a fresh one, for ICE restarts late in a long call.
+//
 // # Trust
 //
 // The server binds a username to an identity key at first login and checks every later login's
