@@ -10,8 +10,6 @@ import (
 // BenchmarkCallSetup measures one invite → accept → hang-up round trip through a real server
 // over loopback WebSockets (client and server costs together).
 func BenchmarkCallSetup(b *testing.B) {
-	t := &testing.T{}
-	_ = t
 	srv, err := New(Config{Limits: Limits{InvitesPerSec: -1, MessagesPerSec: -1, UserInvitesPerSec: -1, UserMessagesPerSec: -1}})
 	if err != nil {
 		b.Fatal(err)
