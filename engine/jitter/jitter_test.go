@@ -65,3 +65,25 @@ func TestJitterAdaptsUpAndDown(t *testing.T) {
 		t.Errorf("no acceleration")
 	}
 }
+
+func TestClockDriftIsAbsorbed(t *testing.T) {
+	s := loadSpeech(t)
+	speech := append(append([]float32(nil), s...), s...)[:20*rtpClockHz]
+	tx := encode(t, speech, codec.DefaultSettings(), 0)
+	for _, ppm := range []float64{-1000, 1000} { // the sender's clock 0.1 % fast or slow (sound cards: ~100 ppm)
+		rx := deliver(tx, func(_ int, at time.Duration) (time.Duration, bool) {
+			return 30*time.Millisecond + time.Duration(float64(at)*ppm/1e6), false
+		})
+		b := newBuffer(t, Config{})
+		tr := run(t, b, rx, 21*time.Second)
+		end := tr.stats[int(20*time.Second/(10*time.Millisecond))]
+		late := meanDelayBetween(tr.stats[int(15*time.Second/(10*time.Millisecond))], end)
+		t.Logf("%+.0f ppm: removed %d inserted %d samples, concealed %d, mean delay 15-20 s %v, target %v",
+			ppm, end.RemovedSamplesForAcceleration, end.InsertedSamplesForDeceleration, end.ConcealedSamples, late, end.TargetDelay)
+		// At ±5000 ppm (far beyond real clocks) the slow-sender case also stalls: 80 ms of
+		// concealment in 20 s, as the 2 s minimum window lags the drift.
+		if late > 40*time.Millisecond || end.ConcealedSamples != 0 || end.RemovedSamplesForAcceleration+end.InsertedSamplesForDeceleration < 480 {
+			t.Errorf("%+.0f ppm drift: mean delay %v, concealed %d", ppm, late, end.ConcealedSamples)
+		}
+	}
+}
