@@ -10,26 +10,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parley-voice/parley/internal/testenv"
 )
 
 // sharedDataDir returns ../shared/data/pesq relative to the repository root, or "" when absent.
 func sharedDataDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	d := testenv.SharedData("pesq")
+	if d == "" {
+		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "data", "pesq")
 	if _, err := os.Stat(filepath.Join(d, "expected.csv")); err != nil {
 		return ""
 	}

@@ -2,36 +2,18 @@ package netem
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/parley-voice/parley/internal/testenv"
 )
 
 // sharedTraces returns ../shared/data/traces next to the module root, or "" when this checkout
 // has no such folder (a user's fresh clone). Tests that use it must not skip when it exists.
 func sharedTraces(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "data", "traces")
-	if _, err := os.Stat(p); err != nil {
-		return ""
-	}
-	return p
+	return testenv.SharedData("traces")
 }
 
 func mustLink(t testing.TB, cfg LinkConfig, seed uint64) *Link {
