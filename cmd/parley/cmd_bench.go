@@ -56,11 +56,3 @@ func cmdBenchAdapt(_ context.Context, env *cmdEnv, args []string) error {
 	}
 	return notBuilt("bench adapt")
 }
-
-func cmdBenchTrain(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "bench train", "", "Train the network predictor from seeded synthetic traces.")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	return notBuilt("bench train")
-}
