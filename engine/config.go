@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pion/transport/v5"
+
+	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/engine/audio"
+)
+
+// Policy says which network paths a call may use.
+type Policy int
+
+const (
+	// PolicyAuto (the zero value) prefers a direct path (host or server-reflexive candidates)
+	// and falls back to a TURN relay when no direct pair works within Config.RelayWait.
+	PolicyAuto Policy = iota
+	// PolicyRelay uses only TURN relay candidates: this side gathers no host or
+	// server-reflexive candidates, so the peer never learns its addresses.
+	PolicyRelay
+	// PolicyDirect never uses a relay: TURN URLs are ignored.
+	PolicyDirect
+)
+
+// String returns "auto", "relay" or "direct".
+func (p Policy) String() string {
+	switch p {
+	case PolicyAuto:
+		return "auto"
+	case PolicyRelay:
+		return "relay"
+	case PolicyDirect:
+		return "direct"
+	}
+	return fmt.Sprintf("Policy(%d)", int(p))
+}
+
+// ICEServer is one STUN or TURN server: URLs like "stun:host:3478" or
+// "turn:host:3478?transport=udp", with the credential TURN needs (coturn REST form, as the
+// signaling server hands out).
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
+}
+
+// Config configures one call. The zero value works: an ephemeral identity, the real network,
+// no STUN/TURN servers (host candidates only), policy auto, silence sent, audio received
+// discarded, 20 ms frames at 32 kb/s with FEC and DTX. Fields are read once, when the call
+// starts; the Config may be reused.
+type Config struct {
+	// Logger receives the call's events and pion's warnings. Nil discards.
+	Logger *slog.Logger
+
+	// Identity signs this side's agreement messages. Nil generates an ephemeral key (the peer
+	// then cannot pin it). The engine never wipes it.
+	Identity *e2ee.IdentityKey
+	// PeerIdentity, if non-zero, is the identity key the peer must present; any other ends the
+	// call with ErrProtocol. Zero accepts any key (check Call.PeerIdentity and the SAS).
+	PeerIdentity e2ee.PublicIdentity
+	// Store, if set, is the key-continuity store: the peer's key is observed under PeerName
+	// when the agreement completes, and Call.Verify marks it verified.
+	Store    *e2ee.Store
+	PeerName string
+
+	// Net is the network pion uses (a pion vnet, an internal/netem Net, ...). Nil means the
+	// real network.
+	Net transport.Net
+	// ICEServers are the STUN/TURN servers. Nil means none: only host candidates.
+	ICEServers []ICEServer
+	// Policy selects the paths the call may use.
+	Policy Policy
+	// RelayWait is how long ICE waits for a direct pair before accepting a relay pair, under
+	// PolicyAuto. Zero means 500 ms (pion's own default is 2 s, too slow for call setup).
+	RelayWait time.Duration
+	// IncludeLoopback gathers candidates on loopback interfaces, for calls within one machine
+	// without any other interface.
+	IncludeLoopback bool
+
+	// Source is the audio to send (48 kHz mono). Nil sends silence.
+	Source audio.Source
+	// Sink receives the audio played out (48 kHz mono, 10 ms chunks). Nil discards.
+	Sink audio.Sink
+
+	// Frame is the Opus frame duration: 10, 20, 40 or 60 ms. Zero means 20 ms.
+	Frame time.Duration
+	// BitrateBps is the Opus target bitrate, 6000 to 510000. Zero means 32000.
+	BitrateBps int
+	// NoDTX disables discontinuous transmission (by default silent frames are not sent).
+	NoDTX bool
+	// NoFEC disables Opus in-band FEC.
+	NoFEC bool
+	// REDDepth is the number of earlier frames repeated in each packet (RFC 2198 RED), 0 to
+	// codec.MaxREDRedundancy. Zero sends plain Opus.
+	REDDepth int
+
+	// SetupTimeout bounds the whole setup, ringing included, from Dial or Answer to connected.
+	// Zero means 60 s.
+	SetupTimeout time.Duration
+	// DisconnectTimeout is how long a call stays "reconnecting" without any packet from the
+	// peer before it ends with ReasonPeerLost. Zero means 8 s.
+	DisconnectTimeout time.Duration
+
+	// Rand supplies the key agreement's randomness and RTP's random initial values. Nil means
+	// crypto/rand. Only tests set it.
+	Rand io.Reader
+	// Now is the clock. Nil means time.Now. The playout and send clocks pace themselves by it.
+	Now func() time.Time
+}
+
+// settings is a Config with defaults applied and values checked.
+type settings struct {
+	Config
+	frameSamples int
+	codec        codec.Settings
+}
+
+func (c *Config) resolve() (*settings, error) {
+	s := &settings{Config: *c}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Frame == 0 {
+		s.Frame = 20 * time.Millisecond
+	}
+	n, err := codec.FrameSamples(audio.SampleRateHz, s.Frame)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Frame %v: must be 10, 20, 40 or 60 ms", ErrConfig, s.Frame)
+	}
+	s.frameSamples = n
+	s.codec = codec.DefaultSettings()
+	if s.BitrateBps != 0 {
+		s.codec.BitrateBps = s.BitrateBps
+	}
+	s.codec.DTX = !s.NoDTX
+	s.codec.FEC = !s.NoFEC
+	if err := s.codec.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if s.REDDepth < 0 || s.REDDepth > codec.MaxREDRedundancy {
+		return nil, fmt.Errorf("%w: REDDepth %d: want 0..%d", ErrConfig, s.REDDepth, codec.MaxREDRedundancy)
+	}
+	if s.Policy < PolicyAuto || s.Policy > PolicyDirect {
+		return nil, fmt.Errorf("%w: unknown Policy %d", ErrConfig, int(s.Policy))
+	}
+	if s.RelayWait < 0 || s.SetupTimeout < 0 || s.DisconnectTimeout < 0 {
+		return nil, fmt.Errorf("%w: negative duration", ErrConfig)
+	}
+	if s.RelayWait == 0 {
+		s.RelayWait = 500 * time.Millisecond
+	}
+	if s.SetupTimeout == 0 {
+		s.SetupTimeout = 60 * time.Second
+	}
+	if s.DisconnectTimeout == 0 {
+		s.DisconnectTimeout = 8 * time.Second
+	}
+	for _, srv := range s.ICEServers {
+		for _, u := range srv.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") && !strings.HasPrefix(u, "stuns:") {
+				return nil, fmt.Errorf("%w: ICE server URL %q is not stun:, stuns:, turn: or turns:", ErrConfig, u)
+			}
+		}
+	}
+	if s.Source == nil {
+		s.Source = audio.Silence{}
+	}
+	if s.Sink == nil {
+		s.Sink = audio.Silence{}
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Identity == nil {
+		k, err := e2ee.GenerateIdentityKey(s.Rand)
+		if err != nil {
+			return nil, fmt.Errorf("%w: identity: %w", ErrConfig, err)
+		}
+		s.Identity = k
+	}
+	return s, nil
+}

@@ -1,0 +1,55 @@
+// Package engine is Parley's embeddable call engine: end-to-end encrypted 1:1 voice calls over
+// pion/webrtc, with the key agreement and every session description carried, sealed, over a
+// signaling channel the application provides.
+//
+// # Embedding
+//
+// An application supplies three things: a Signal (an ordered message channel to the peer for
+// one call — the signaling service's client, or the in-memory Pipe in tests), an audio Source
+// and Sink (engine/audio: WAV files, tones, PortAudio devices), and a Config, whose zero value
+// works. The caller calls Dial; the callee, having received the invite, calls Answer. Both get
+// a Call, whose Events report ringing, connecting, connected, reconnecting, relayed and ended
+// (with a reason), and which offers SAS, Verify, Mute, Stats and Hangup.
+//
+// # Call setup
+//
+//	caller                              callee
+//	invite(Commit)            ───►
+//	                          ◄───      accept(Response)
+//	relay(Reveal)             ───►                       both: e2ee.Session, SAS
+//	relay(sealed offer)       ───►
+//	                          ◄───      relay(sealed answer)
+//	relay(sealed candidates)  ◄──►      relay(sealed candidates)
+//	ICE (host/srflx/relay) → DTLS-SRTP (AES-GCM first) → Opus/RED media, receiver reports
+//
+// The signaling service sees the agreement messages (which are public by design) and opaque
+// envelopes: never SDP, DTLS fingerprints, ICE candidates or addresses. The DTLS fingerprints
+// are authentic because they arrive sealed under keys from the agreement, so DTLS-SRTP keys the
+// media without trusting the server; the SAS both users compare detects a server that
+// substituted identity keys.
+//
+// # Media
+//
+// pion is configured from scratch: Opus (opus/48000/2, useinbandfec=1, usedtx=1, sent mono)
+// and RED (red/48000/2, RFC 2198) are the only codecs; the interceptor registry holds the stats
+// interceptor, RTCP sender and receiver reports and transport-wide congestion control
+// (TWCC) — nothing else (no NACK: late voice is useless). The send pipeline (Source → Opus
+// encoder → codec.Packetizer with DTX → RED → our own TrackLocal) runs on a clock of one frame
+// per frame duration; the receive pipeline pushes every RTP packet into an adaptive jitter
+// buffer (engine/jitter) that a steady 10 ms playout clock pulls into the Sink. A data channel
+// carries receiver reports (ReceiverReport) four times a second: concealment, recovery and
+// buffering figures RTCP does not carry, which Stats and the adaptation use.
+//
+// # Paths
+//
+// ICE gathers host, server-reflexive and relay candidates from Config.ICEServers. PolicyAuto
+// prefers a direct pair and accepts a relay after Config.RelayWait; PolicyRelay gathers only
+// relay candidates, so the peer never learns this side's addresses; PolicyDirect ignores TURN.
+// Stats.Path names the pair in use.
+//
+// # Concurrency and lifetime
+//
+// Call methods are safe for concurrent use. Each call owns its goroutines (signaling, send,
+// receive, playout, reports, watchdog) and stops them all when it ends; Hangup returns after
+// they have exited.
+package engine

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// State is where a call is in its life. The zero value is StateSetup.
+type State int
+
+// Call states, in order. A call moves forward, except between StateConnected and
+// StateReconnecting, which may alternate.
+const (
+	// StateSetup: the call exists; the invite is being sent or the answer computed.
+	StateSetup State = iota
+	// StateRinging: the callee is being alerted (caller side).
+	StateRinging
+	// StateConnecting: keys are agreed (the SAS is available); ICE and DTLS are running.
+	StateConnecting
+	// StateConnected: media flows.
+	StateConnected
+	// StateReconnecting: the path stopped delivering; ICE is trying to recover it.
+	StateReconnecting
+	// StateEnded: the call is over; Call.Reason says why.
+	StateEnded
+)
+
+// String names the state.
+func (s State) String() string {
+	switch s {
+	case StateSetup:
+		return "setup"
+	case StateRinging:
+		return "ringing"
+	case StateConnecting:
+		return "connecting"
+	case StateConnected:
+		return "connected"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateEnded:
+		return "ended"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Reason says why a call ended.
+type Reason string
+
+// End reasons.
+const (
+	ReasonHangup       Reason = "hangup"        // this side hung up (Call.Hangup)
+	ReasonRemoteHangup Reason = "remote_hangup" // the peer hung up, or cancelled while ringing
+	ReasonDeclined     Reason = "declined"      // the callee declined
+	ReasonTimeout      Reason = "timeout"       // setup did not complete within Config.SetupTimeout
+	ReasonPeerLost     Reason = "peer_lost"     // no packet from the peer for Config.DisconnectTimeout
+	ReasonFailed       Reason = "failed"        // ICE found no working path, or DTLS failed
+	ReasonError        Reason = "error"         // a protocol, signaling or media error (see Call.Err)
+)
+
+// Event is one change in a call's life, delivered on Call.Events.
+type Event struct {
+	At    time.Time
+	State State // the state after the change
+	// Relayed is set on the event that reports the path switching to a TURN relay (State stays
+	// StateConnected) and on connected events whose path is relayed.
+	Relayed bool
+	// Path describes the selected path for connected and relayed events.
+	Path Path
+	// Reason and Err are set on the StateEnded event.
+	Reason Reason
+	Err    error
+}
+
+// String renders the event for logs.
+func (e Event) String() string {
+	switch {
+	case e.State == StateEnded:
+		if e.Err != nil {
+			return fmt.Sprintf("ended (%s: %v)", e.Reason, e.Err)
+		}
+		return fmt.Sprintf("ended (%s)", e.Reason)
+	case e.State == StateConnected:
+		return fmt.Sprintf("connected via %s", e.Path)
+	}
+	return e.State.String()
+}
+
+// Path is the network path of a call: the selected ICE candidate pair.
+type Path struct {
+	Local, Remote string // candidate types: "host", "srflx", "prflx" or "relay"
+	Protocol      string // transport between the pair: "udp" or "tcp"
+	// RelayProtocol is how a local relay candidate reaches its TURN server ("udp" or "tcp").
+	RelayProtocol string
+	LocalAddr     string // local candidate's address:port
+	RemoteAddr    string // remote candidate's address:port
+}
+
+// Relayed reports whether either end of the pair is a TURN relay.
+func (p Path) Relayed() bool { return p.Local == "relay" || p.Remote == "relay" }
+
+// String renders the path as "host/udp → srflx".
+func (p Path) String() string {
+	if p.Local == "" {
+		return "none"
+	}
+	s := p.Local + "/" + p.Protocol + " → " + p.Remote
+	if p.RelayProtocol != "" {
+		s += " (relay over " + p.RelayProtocol + ")"
+	}
+	return s
+}

@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/logging"
+	"github.com/pion/webrtc/v4"
+)
+
+// Payload types Parley offers. Both ends use the same values, but the sender still looks the
+// negotiated ones up when its track binds (see track.Bind).
+const (
+	ptOpus = 111
+	ptRED  = 63
+)
+
+// Codec capabilities: Opus (RFC 7587: always declared 48000/2, sent mono) with in-band FEC and
+// DTX, and RED (RFC 2198) over it.
+var (
+	opusCapability = webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+		SDPFmtpLine: "minptime=10;useinbandfec=1;usedtx=1",
+	}
+	redCapability = webrtc.RTPCodecCapability{
+		MimeType: "audio/red", ClockRate: 48000, Channels: 2,
+		SDPFmtpLine: "111/111",
+	}
+)
+
+// newAPI builds the pion API for one call: Opus and RED only, our own interceptor registry
+// (pion's defaults would add NACK and other video machinery), and settings for the path policy.
+func newAPI(s *settings) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: ptOpus}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: redCapability, PayloadType: ptRED}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, err
+	}
+
+	// The stats interceptor goes first, so that it sees the RTCP reports the report
+	// interceptors produce and consume and can compute RTT from them.
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureStatsInterceptor(reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
+		return nil, err
+	}
+	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
+		return nil, err
+	}
+
+	var se webrtc.SettingEngine
+	if s.Net != nil {
+		se.SetNet(s.Net)
+	}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetIncludeLoopbackCandidate(s.IncludeLoopback)
+	se.SetRelayAcceptanceMinWait(s.RelayWait)
+	// A short disconnected timeout makes "reconnecting" visible quickly; the call itself ends
+	// on Config.DisconnectTimeout, enforced by the engine, not by ICE's failed state.
+	se.SetICETimeouts(2*time.Second, s.DisconnectTimeout, 500*time.Millisecond)
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
+	se.DisableActiveTCP(true)
+	se.LoggerFactory = &pionLogs{log: s.Logger}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)), nil
+}
+
+// rtcConfig maps the ICE servers and policy onto pion's configuration.
+func rtcConfig(s *settings) webrtc.Configuration {
+	var c webrtc.Configuration
+	for _, srv := range s.ICEServers {
+		var urls []string
+		for _, u := range srv.URLs {
+			isTURN := strings.HasPrefix(u, "turn")
+			if s.Policy == PolicyDirect && isTURN {
+				continue // direct: never allocate a relay
+			}
+			urls = append(urls, u)
+		}
+		if len(urls) > 0 {
+			c.ICEServers = append(c.ICEServers, webrtc.ICEServer{URLs: urls, Username: srv.Username, Credential: srv.Credential})
+		}
+	}
+	if s.Policy == PolicyRelay {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	c.BundlePolicy = webrtc.BundlePolicyMaxBundle
+	c.RTCPMuxPolicy = webrtc.RTCPMuxPolicyRequire
+	return c
+}
+
+// pathOf describes a selected candidate pair.
+func pathOf(p *webrtc.ICECandidatePair) Path {
+	if p == nil || p.Local == nil || p.Remote == nil {
+		return Path{}
+	}
+	path := Path{
+		Local: p.Local.Typ.String(), Remote: p.Remote.Typ.String(), Protocol: p.Local.Protocol.String(),
+		LocalAddr:  fmt.Sprintf("%s:%d", p.Local.Address, p.Local.Port),
+		RemoteAddr: fmt.Sprintf("%s:%d", p.Remote.Address, p.Remote.Port),
+	}
+	return path
+}
+
+// pionLogs routes pion's logs into the call's slog.Logger: warnings and errors only, since
+// pion's debug output is per packet.
+type pionLogs struct{ log *slog.Logger }
+
+func (f *pionLogs) NewLogger(scope string) logging.LeveledLogger {
+	return &pionLog{log: f.log.With("pion", scope)}
+}
+
+type pionLog struct{ log *slog.Logger }
+
+func (l *pionLog) Trace(string)              {}
+func (l *pionLog) Tracef(string, ...any)     {}
+func (l *pionLog) Debug(string)              {}
+func (l *pionLog) Debugf(string, ...any)     {}
+func (l *pionLog) Info(msg string)           { l.log.Debug(msg) }
+func (l *pionLog) Infof(f string, a ...any)  { l.log.Debug(fmt.Sprintf(f, a...)) }
+func (l *pionLog) Warn(msg string)           { l.log.Warn(msg) }
+func (l *pionLog) Warnf(f string, a ...any)  { l.log.Warn(fmt.Sprintf(f, a...)) }
+func (l *pionLog) Error(msg string)          { l.log.Error(msg) }
+func (l *pionLog) Errorf(f string, a ...any) { l.log.Error(fmt.Sprintf(f, a...)) }

@@ -1,0 +1,322 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/parley-voice/parley/e2ee"
+)
+
+// Envelope types: the first plaintext byte of every sealed envelope.
+const (
+	envOffer     byte = 1 // SDP offer (caller → callee)
+	envAnswer    byte = 2 // SDP answer (callee → caller)
+	envCandidate byte = 3 // one ICE candidate, webrtc.ICECandidateInit as JSON
+	envHangup    byte = 4 // the sender hung up; the rest is a Reason
+)
+
+// run drives the call: key agreement, offer/answer, then the signaling loop until the end.
+// commit is nil on the caller side.
+func (c *Call) run(commit *e2ee.Commit) {
+	var err error
+	if c.caller {
+		err = c.setupCaller()
+	} else {
+		err = c.setupCallee(commit)
+	}
+	if err != nil {
+		if c.ctx.Err() == nil {
+			c.fail(err)
+		}
+		return
+	}
+	for {
+		m, err := c.sig.Recv(c.ctx)
+		if err != nil {
+			if c.ctx.Err() == nil {
+				c.log.Warn("signaling lost; the call continues on its media path", "err", err)
+			}
+			return
+		}
+		if err := c.handle(m); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+// agreementConfig is the e2ee configuration of this call.
+func (c *Call) agreementConfig() e2ee.Config {
+	return e2ee.Config{Identity: c.s.Identity, CallID: c.sig.CallID(), PeerIdentity: c.s.PeerIdentity, Rand: c.s.Rand}
+}
+
+// setupCaller: Commit → (ringing) → Response → Reveal, then the offer.
+func (c *Call) setupCaller() error {
+	ag, err := e2ee.NewCaller(c.agreementConfig())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	defer ag.Close()
+	commit, err := ag.Start()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	b, err := commit.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := c.sig.Send(c.ctx, Message{Kind: KindInvite, Data: b}); err != nil {
+		return fmt.Errorf("%w: invite: %w", ErrSignal, err)
+	}
+	var resp e2ee.Response
+	for {
+		m, err := c.sig.Recv(c.ctx)
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrSignal, err)
+		}
+		switch m.Kind {
+		case KindRinging:
+			c.setState(StateRinging)
+			continue
+		case KindDecline:
+			c.end(ReasonDeclined, nil)
+			return nil
+		case KindHangup:
+			c.end(ReasonRemoteHangup, nil)
+			return nil
+		case KindAccept:
+			if err := resp.UnmarshalBinary(m.Data); err != nil {
+				return fmt.Errorf("%w: response: %w", ErrProtocol, err)
+			}
+		default:
+			return fmt.Errorf("%w: %s while ringing", ErrProtocol, m.Kind)
+		}
+		break
+	}
+	reveal, sess, err := ag.Finish(&resp)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if b, err = reveal.MarshalBinary(); err != nil {
+		return err
+	}
+	if err := c.sig.Send(c.ctx, Message{Kind: KindRelay, Data: b}); err != nil {
+		return fmt.Errorf("%w: reveal: %w", ErrSignal, err)
+	}
+	if err := c.keyed(sess); err != nil {
+		return err
+	}
+	pc, err := c.newPeerConnection()
+	if err != nil {
+		return err
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("%w: offer: %w", ErrMedia, err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("%w: offer: %w", ErrMedia, err)
+	}
+	return c.sendDescription(envOffer, offer.SDP)
+}
+
+// setupCallee: Commit → Response → Reveal; the offer arrives through handle.
+func (c *Call) setupCallee(commit *e2ee.Commit) error {
+	ag, err := e2ee.NewCallee(c.agreementConfig())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	defer ag.Close()
+	resp, err := ag.Respond(commit)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	b, err := resp.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := c.sig.Send(c.ctx, Message{Kind: KindAccept, Data: b}); err != nil {
+		return fmt.Errorf("%w: accept: %w", ErrSignal, err)
+	}
+	m, err := c.sig.Recv(c.ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSignal, err)
+	}
+	switch m.Kind {
+	case KindHangup:
+		c.end(ReasonRemoteHangup, nil)
+		return nil
+	case KindRelay:
+	default:
+		return fmt.Errorf("%w: %s instead of the reveal", ErrProtocol, m.Kind)
+	}
+	var reveal e2ee.Reveal
+	if err := reveal.UnmarshalBinary(m.Data); err != nil {
+		return fmt.Errorf("%w: reveal: %w", ErrProtocol, err)
+	}
+	sess, err := ag.Finish(&reveal)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	if err := c.keyed(sess); err != nil {
+		return err
+	}
+	_, err = c.newPeerConnection()
+	return err
+}
+
+// keyed stores the session, checks key continuity and moves to StateConnecting.
+func (c *Call) keyed(sess *e2ee.Session) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == StateEnded {
+		_ = sess.Close()
+		return context.Canceled
+	}
+	c.sess = sess
+	if c.s.Store != nil && c.s.PeerName != "" {
+		st, err := c.s.Store.Observe(c.s.PeerName, sess.Peer())
+		c.trust = st
+		if err != nil && !errors.Is(err, e2ee.ErrIdentityChanged) {
+			c.log.Warn("key store", "err", err)
+		}
+		if st == e2ee.StatusChanged {
+			c.log.Warn("peer identity key changed: compare the SAS", "peer", c.s.PeerName)
+		}
+	}
+	c.log.Info("keys agreed", "sas", sess.SAS().String())
+	c.setStateLocked(StateConnecting, false)
+	return nil
+}
+
+// handle processes one signaling message after the agreement.
+func (c *Call) handle(m Message) error {
+	switch m.Kind {
+	case KindHangup:
+		c.end(ReasonRemoteHangup, nil)
+		return nil
+	case KindRelay:
+	default:
+		c.log.Debug("ignoring signaling message", "kind", m.Kind)
+		return nil
+	}
+	c.mu.Lock()
+	sess, pc := c.sess, c.pc
+	c.mu.Unlock()
+	pt, err := sess.Open(nil, m.Data)
+	if err != nil {
+		return fmt.Errorf("%w: envelope: %w", ErrProtocol, err)
+	}
+	if len(pt) == 0 {
+		return fmt.Errorf("%w: empty envelope", ErrProtocol)
+	}
+	body := pt[1:]
+	switch pt[0] {
+	case envOffer:
+		if c.caller {
+			return fmt.Errorf("%w: offer sent to the caller", ErrProtocol)
+		}
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
+			return fmt.Errorf("%w: offer: %w", ErrMedia, err)
+		}
+		tr, err := pc.AddTrack(c.send.track)
+		if err != nil {
+			return fmt.Errorf("%w: add track: %w", ErrMedia, err)
+		}
+		c.spawn(func() { drainRTCP(tr) })
+		answer, err := pc.CreateAnswer(nil)
+		if err != nil {
+			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
+		}
+		if err := pc.SetLocalDescription(answer); err != nil {
+			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
+		}
+		return c.sendDescription(envAnswer, answer.SDP)
+	case envAnswer:
+		if !c.caller {
+			return fmt.Errorf("%w: answer sent to the callee", ErrProtocol)
+		}
+		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
+		}
+	case envCandidate:
+		var init webrtc.ICECandidateInit
+		if err := json.Unmarshal(body, &init); err != nil {
+			return fmt.Errorf("%w: candidate: %w", ErrProtocol, err)
+		}
+		c.mu.Lock()
+		c.remoteCands = append(c.remoteCands, candidateKind(init.Candidate))
+		c.mu.Unlock()
+		if err := pc.AddICECandidate(init); err != nil {
+			c.log.Warn("remote candidate rejected", "err", err)
+		}
+	case envHangup:
+		c.end(ReasonRemoteHangup, nil)
+	default:
+		c.log.Debug("ignoring unknown envelope type", "type", pt[0])
+	}
+	return nil
+}
+
+// sendSealed seals typ ‖ body and relays it to the peer.
+func (c *Call) sendSealed(ctx context.Context, typ byte, body []byte) error {
+	c.sealMu.Lock()
+	defer c.sealMu.Unlock()
+	c.mu.Lock()
+	sess := c.sess
+	c.mu.Unlock()
+	pt := make([]byte, 0, 1+len(body))
+	pt = append(append(pt, typ), body...)
+	env, err := sess.Seal(nil, pt)
+	if err != nil {
+		return err
+	}
+	if err := c.sig.Send(ctx, Message{Kind: KindRelay, Data: env}); err != nil {
+		return fmt.Errorf("%w: %w", ErrSignal, err)
+	}
+	return nil
+}
+
+// sendDescription sends our offer or answer, then the candidates gathered meanwhile.
+func (c *Call) sendDescription(typ byte, sdp string) error {
+	if err := c.sendSealed(c.ctx, typ, []byte(sdp)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.descSent = true
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for _, b := range pending {
+		if err := c.sendSealed(c.ctx, envCandidate, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onCandidate forwards a gathered candidate, sealed, once our description is out.
+func (c *Call) onCandidate(cand *webrtc.ICECandidate) {
+	if cand == nil {
+		return
+	}
+	b, err := json.Marshal(cand.ToJSON())
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.localCands = append(c.localCands, cand.Typ.String()+" "+cand.Protocol.String())
+	if !c.descSent {
+		c.pending = append(c.pending, b)
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if err := c.sendSealed(c.ctx, envCandidate, b); err != nil && c.ctx.Err() == nil {
+		c.log.Warn("candidate not sent", "err", err)
+	}
+}

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/parley-voice/parley/adapt/emodel"
+	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/engine/jitter"
+)
+
+// Stats is a snapshot of a call. Counters are cumulative for the call.
+type Stats struct {
+	State  State
+	Policy Policy
+	// Path is the selected ICE candidate pair (empty before connected).
+	Path Path
+	// Connected is how long the call has been connected (zero before).
+	Connected time.Duration
+	// RTT is the round-trip time from RTCP receiver reports, or from ICE consent checks before
+	// the first report; zero when unknown.
+	RTT time.Duration
+
+	Send SendStats
+	// Receive are the local jitter buffer's counters (webrtc-stats names).
+	Receive jitter.Stats
+	// Remote is the latest receiver report from the peer (how our audio arrives there) and
+	// RemoteAge how old it is; RemoteAge is zero when none arrived yet.
+	Remote    ReceiverReport
+	RemoteAge time.Duration
+	// MOS is the E-model estimate (ITU-T G.107.1, wideband scale) of the audio the peer
+	// receives, from its reports and the RTT; zero until the first report.
+	MOS float64
+
+	// LocalCandidates are the types of the candidates this side gathered and sent ("host udp",
+	// "srflx udp", "relay udp", ...); RemoteCandidates those received from the peer.
+	LocalCandidates, RemoteCandidates []string
+
+	// Trust is what the key-continuity store said of the peer (zero without a Store), and
+	// Verified whether Verify was called.
+	Trust    e2ee.TrustStatus
+	Verified bool
+}
+
+// SendStats counts the send pipeline.
+type SendStats struct {
+	FramesEncoded uint64 // frames taken from the source
+	FramesDTX     uint64 // frames not sent: silence under DTX
+	PacketsSent   uint64
+	BytesSent     uint64 // RTP payload bytes (Opus, or RED with its copies)
+	Frame         time.Duration
+	BitrateBps    int  // the encoder's target
+	REDDepth      int  // redundant frames per packet, when RED is negotiated
+	RED           bool // RED was negotiated and is in use
+	SourceEnded   bool // the Source returned io.EOF or failed; silence is sent since
+}
+
+// Stats returns a snapshot of the call. It is cheap enough to call a few times a second.
+func (c *Call) Stats() Stats {
+	c.mu.Lock()
+	st := Stats{
+		State: c.state, Policy: c.s.Policy, Path: c.path, Trust: c.trust, Verified: c.verified,
+		LocalCandidates:  append([]string(nil), c.localCands...),
+		RemoteCandidates: append([]string(nil), c.remoteCands...),
+	}
+	if !c.connectedAt.IsZero() {
+		st.Connected = c.s.Now().Sub(c.connectedAt)
+	}
+	pc := c.pc
+	c.mu.Unlock()
+
+	snd := c.send
+	st.Send = SendStats{
+		FramesEncoded: snd.framesEncoded.Load(), FramesDTX: snd.framesDTX.Load(),
+		PacketsSent: snd.packetsSent.Load(), BytesSent: snd.bytesSent.Load(),
+		Frame: c.s.Frame, BitrateBps: c.s.codec.BitrateBps, SourceEnded: snd.sourceDone(),
+	}
+	if _, ok := snd.track.redPayloadType(); ok && snd.red != nil {
+		st.Send.RED, st.Send.REDDepth = true, snd.red.Depth()
+	}
+	st.Receive = c.recv.stats()
+	var at time.Time
+	st.Remote, at = c.recv.remoteReport()
+	if !at.IsZero() {
+		st.RemoteAge = c.s.Now().Sub(at)
+	}
+	if pc != nil {
+		st.RTT = rtt(pc)
+	}
+	if !at.IsZero() {
+		st.MOS = c.mos(st)
+	}
+	return st
+}
+
+// rtt reads the round-trip time from pion's stats: RTCP-based (remote-inbound-rtp, computed by
+// the stats interceptor) when present, else ICE's.
+func rtt(pc *webrtc.PeerConnection) time.Duration {
+	var fromRTCP, fromICE float64
+	for _, s := range pc.GetStats() {
+		switch s := s.(type) {
+		case webrtc.RemoteInboundRTPStreamStats:
+			if s.RoundTripTime > 0 {
+				fromRTCP = s.RoundTripTime
+			}
+		case webrtc.ICECandidatePairStats:
+			if s.Nominated && s.CurrentRoundTripTime > 0 {
+				fromICE = s.CurrentRoundTripTime
+			}
+		}
+	}
+	if fromRTCP == 0 {
+		fromRTCP = fromICE
+	}
+	return time.Duration(fromRTCP * float64(time.Second))
+}
+
+// mos estimates the peer's listening quality with the E-model: mouth-to-ear delay from half the
+// RTT, the peer's jitter-buffer delay, the frame, Opus look-ahead and a nominal 10 ms of audio
+// devices; loss is what the peer had to conceal.
+func (c *Call) mos(st Stats) float64 {
+	imp, err := emodel.OpusTable().Lookup(emodel.VBR, c.s.codec.BitrateBps)
+	if err != nil {
+		return 0
+	}
+	delay := st.RTT/2 + st.Remote.BufferDelay + c.s.Frame + 6500*time.Microsecond + 10*time.Millisecond
+	loss := 0.0
+	if st.Remote.TotalSamples > 0 {
+		loss = min(1, float64(st.Remote.ConcealedSamples)/float64(st.Remote.TotalSamples))
+	}
+	res, err := emodel.Score(imp.Input(delay, loss, 1))
+	if err != nil {
+		return 0
+	}
+	return res.MOS
+}
