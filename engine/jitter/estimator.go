@@ -54,14 +54,15 @@ func newEstimator(forget float64) *estimator {
 	return &estimator{forget: forget, weight: 1}
 }
 
-// tsDuration converts RTP timestamp units (48 kHz) to time.
+// tsDuration converts RTP timestamp units (48 kHz) to time, without overflow for any
+// extended timestamp (whole seconds first).
 func tsDuration(ts int64) time.Duration {
-	return time.Duration(ts) * time.Second / rtpClockHz
+	return time.Duration(ts/rtpClockHz)*time.Second + time.Duration(ts%rtpClockHz)*time.Second/rtpClockHz
 }
 
-// durationTS converts time to RTP timestamp units (48 kHz), rounding down.
+// durationTS converts time to RTP timestamp units (48 kHz), rounding towards zero.
 func durationTS(d time.Duration) int64 {
-	return int64(d) * rtpClockHz / int64(time.Second)
+	return int64(d/time.Second)*rtpClockHz + int64(d%time.Second)*rtpClockHz/int64(time.Second)
 }
 
 // update records a packet with extended RTP timestamp ts arriving at at.
