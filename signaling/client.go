@@ -217,7 +217,7 @@ func (c *Client) Send(f *Frame) error {
 			f.Seq = 0
 			return err
 		}
-		f.Seq = c.out.Add(f)
+		f.Seq = c.out.Add(f, len(f.Data))
 	}
 	return c.writeLocked(f)
 }

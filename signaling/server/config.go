@@ -72,9 +72,14 @@ type Limits struct {
 	// SendQueue bounds the frames waiting to be written to one connection; a reader slower
 	// than that is disconnected (its session may still resume). Zero is 256.
 	SendQueue int
+	// SendQueueBytes bounds the bytes of those frames; zero is 1 MiB. Frames the writer has
+	// taken no longer count, so one connection buffers at most about twice this.
+	SendQueueBytes int
 	// MaxUnacked bounds a session's unacknowledged frames; past it the session is ended.
 	// Zero is 1024.
 	MaxUnacked int
+	// MaxUnackedBytes bounds the payload bytes of those frames; zero is 2 MiB.
+	MaxUnackedBytes int
 	// MaxBadFrames is how many malformed frames a connection may send (each answered with an
 	// error frame) before it is closed as abusive; zero is 8.
 	MaxBadFrames int
@@ -110,6 +115,8 @@ func (c *Config) setDefaults() {
 	i(&l.MaxConnsPerIP, 64)
 	i(&l.MaxConns, 100_000)
 	i(&l.SendQueue, 256)
+	i(&l.SendQueueBytes, 1<<20)
 	i(&l.MaxUnacked, 1024)
+	i(&l.MaxUnackedBytes, 2<<20)
 	i(&l.MaxBadFrames, 8)
 }

@@ -26,6 +26,7 @@ type conn struct {
 	mu      sync.Mutex
 	sess    *session // set after login; writers run only then
 	wq      [][]byte
+	wqBytes int
 	bye     bool // send a reconnect frame, then close
 	ackDue  bool // the session may owe the client an ack
 	writing bool // a writer goroutine is running
@@ -58,7 +59,7 @@ func (c *conn) push(b []byte) bool {
 	default:
 	}
 	c.mu.Lock()
-	if len(c.wq) >= c.srv.cfg.Limits.SendQueue {
+	if len(c.wq) >= c.srv.cfg.Limits.SendQueue || c.wqBytes+len(b) > c.srv.cfg.Limits.SendQueueBytes {
 		c.mu.Unlock()
 		c.srv.m.reject("slow_reader")
 		c.srv.log.Info("signaling: slow reader disconnected", "ip", c.ip)
@@ -66,6 +67,7 @@ func (c *conn) push(b []byte) bool {
 		return false
 	}
 	c.wq = append(c.wq, b)
+	c.wqBytes += len(b)
 	c.startWriterLocked()
 	c.mu.Unlock()
 	return true
@@ -128,7 +130,7 @@ func (c *conn) writeLoop() {
 	for {
 		c.mu.Lock()
 		batch, bye, ackDue := c.wq, c.bye, c.ackDue
-		c.wq, c.ackDue = nil, false
+		c.wq, c.wqBytes, c.ackDue = nil, 0, false
 		if len(batch) == 0 && !bye && !ackDue {
 			c.writing = false
 			c.mu.Unlock()
@@ -167,7 +169,7 @@ func (c *conn) writeLoop() {
 func (c *conn) stopWriting() {
 	c.mu.Lock()
 	c.writing = false
-	c.wq = nil
+	c.wq, c.wqBytes = nil, 0
 	c.mu.Unlock()
 }
 

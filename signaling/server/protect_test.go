@@ -52,9 +52,20 @@ func TestMaxConnsPerIP(t *testing.T) {
 
 func TestSlowReaderDisconnected(t *testing.T) {
 	checkGoroutines(t)
-	ts := startServer(t, Config{Limits: Limits{SendQueue: 8, MaxUnacked: 1 << 20, MessagesPerSec: -1, UserMessagesPerSec: -1}})
+	floodSloth(t, Limits{SendQueue: 8, MaxUnacked: 1 << 20, MaxUnackedBytes: 1 << 30, MessagesPerSec: -1, UserMessagesPerSec: -1}, "slow_reader")
+}
+
+func TestUnackedBoundEndsSession(t *testing.T) {
+	checkGoroutines(t)
+	floodSloth(t, Limits{MaxUnackedBytes: 256 << 10, MessagesPerSec: -1, UserMessagesPerSec: -1}, "queue_full")
+}
+
+// floodSloth relays large frames to a client that accepted a call and then stopped reading
+// (and acking) until the server cuts it off, and checks the reason it counted.
+func floodSloth(t *testing.T, limits Limits, reason string) {
+	t.Helper()
+	ts := startServer(t, Config{Limits: limits})
 	a := dial(t, ts.url, "alice", newIdentity(t), "")
-	// The slow reader: logs in, accepts one call, then never reads again.
 	// A tiny receive buffer makes the stall show after kilobytes, not megabytes.
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -76,7 +87,7 @@ func TestSlowReaderDisconnected(t *testing.T) {
 	big := make([]byte, signaling.MaxDataSize)
 	for i := 0; ts.m.conns.Load() == 2; i++ {
 		if i > 20000 {
-			t.Fatal("slow reader never disconnected")
+			t.Fatal("sloth never disconnected")
 		}
 		_ = a.Relay(call, big)
 		if i%64 == 63 {
@@ -84,10 +95,10 @@ func TestSlowReaderDisconnected(t *testing.T) {
 		}
 	}
 	ts.m.mu.Lock()
-	n := ts.m.rejects["slow_reader"]
+	n := ts.m.rejects[reason]
 	ts.m.mu.Unlock()
 	if n != 1 {
-		t.Fatalf("slow_reader rejects = %d", n)
+		t.Fatalf("%s rejects = %d", reason, n)
 	}
 }
 

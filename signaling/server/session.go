@@ -141,14 +141,14 @@ func (s *session) deliverLocked(f *signaling.Frame) {
 	}
 	f.V = signaling.Version
 	if f.Type.Reliable() {
-		if s.out.Len() >= s.srv.cfg.Limits.MaxUnacked {
+		if s.out.Len() >= s.srv.cfg.Limits.MaxUnacked || s.out.Bytes()+len(f.Data) > s.srv.cfg.Limits.MaxUnackedBytes {
 			s.srv.m.reject("queue_full")
 			s.srv.log.Info("signaling: session queue full, ending it", "user", s.ue.name, "device", s.device)
 			s.overflow = true
 			go s.expire(false) // not under s.mu
 			return
 		}
-		f.Seq = s.out.Add(f)
+		f.Seq = s.out.Add(f, len(f.Data))
 	}
 	s.writeLocked(f)
 }

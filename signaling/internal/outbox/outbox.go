@@ -9,14 +9,21 @@ type Outbox[T any] struct {
 	last  uint64 // sequence number of the last item added
 	acked uint64 // highest sequence number acknowledged
 	items []T    // items[i] has sequence number acked+1+i
+	sizes []int  // sizes[i] is the size given for items[i]
+	bytes int    // sum of sizes
 }
 
-// Add appends item and returns its sequence number.
-func (o *Outbox[T]) Add(item T) uint64 {
+// Add appends item, counting size bytes for it, and returns its sequence number.
+func (o *Outbox[T]) Add(item T, size int) uint64 {
 	o.last++
 	o.items = append(o.items, item)
+	o.sizes = append(o.sizes, size)
+	o.bytes += size
 	return o.last
 }
+
+// Bytes returns the total size of the unacknowledged items.
+func (o *Outbox[T]) Bytes() int { return o.bytes }
 
 // Ack drops every item up to and including seq. Acks at or below an earlier one, and acks
 // beyond the last item (a confused or hostile peer), are ignored.
@@ -28,11 +35,12 @@ func (o *Outbox[T]) Ack(seq uint64) {
 	var zero T
 	for i := range n {
 		o.items[i] = zero
+		o.bytes -= o.sizes[i]
 	}
-	o.items = o.items[n:]
+	o.items, o.sizes = o.items[n:], o.sizes[n:]
 	o.acked = seq
 	if len(o.items) == 0 {
-		o.items = nil // let the backing array go after a burst
+		o.items, o.sizes = nil, nil // let the backing arrays go after a burst
 	}
 }
 
