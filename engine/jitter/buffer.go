@@ -23,8 +23,9 @@ type Packet struct {
 // whatever the caller says it is (both take the current time), so the buffer runs equally in
 // real time and in virtual time; it starts no goroutines and reads no clock.
 //
-// Not safe for concurrent use: the caller serialises Push, Pull, Stats and SetTargetPolicy
-// (the engine guards it with a mutex). Times passed in must not decrease.
+// Make one with New; the zero value is not usable. Not safe for concurrent use: the caller
+// serialises Push, Pull, Stats and SetTargetPolicy (the engine guards it with a mutex). Times
+// passed in must not decrease.
 type Buffer struct {
 	// Immutable after New.
 	cfg Config
