@@ -48,7 +48,13 @@ type Prediction struct {
 	// OutOfRange reports that the features lay outside the training data's range, so the
 	// prediction should not be trusted.
 	OutOfRange bool
+	// LargeResiduals reports (from a Predictor only) that the call's recent predictions missed
+	// their outcomes by more than 1.5 training standard deviations on average, even corrected.
+	LargeResiduals bool
 }
+
+// Trusted reports whether neither out-of-depth signal is set.
+func (p Prediction) Trusted() bool { return !p.OutOfRange && !p.LargeResiduals }
 
 // raw is a prediction in target-vector units, before post-processing.
 type raw = [NumOutputs]float64
