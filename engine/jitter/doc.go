@@ -42,7 +42,9 @@
 // until a packet arrives and says what happened: if it is the awaited packet it plays next (the
 // concealment stretched time and the margin grew, as NetEq's expand does, rather than losing a
 // merely late packet); if a later packet shows a loss, the held concealment stands in for the
-// lost audio; if it shows DTX, the held samples were comfort noise. The hold lasts at most
+// lost audio (up to the missing packets' worth; beyond that a gap is DTX silence, so a packet
+// lost next to a pause does not count the pause as concealment); if it shows DTX, the held
+// samples were comfort noise. The hold lasts at most
 // twice the target (at least 100 ms); after that the position moves on with concealment, so an
 // outage does not add its whole length to the delay, and packets of the skipped audio are late.
 //
@@ -56,9 +58,17 @@
 // end on original samples, so the waveform stays continuous, and whole periods keep the pitch.
 // Speech is stretched only when two consecutive periods correlate at 0.9 or more; low-energy
 // segments (30 dB under the recent speech level) are stretched without that test, and are
-// preferred: within 15 ms of the target only they are stretched. A budget limits stretching to
-// Config.MaxStretchRate (10 %) of the samples played, low-energy stretching costing a quarter.
-// During DTX silence the margin moves for free by shortening or lengthening the silence.
+// preferred: speech itself is stretched only when the margin is more than 15 ms off target and
+// has been off target for a second, so stretching falls in the talker's pauses whenever there
+// are any. A budget limits stretching to Config.MaxStretchRate (10 %) of the samples played,
+// low-energy stretching costing a quarter. During DTX silence the margin moves for free by
+// shortening or lengthening the silence. The same mechanism absorbs clock drift between sender
+// and playout clock.
+//
+// PESQ (bench/pesq) scores time-stretched speech lower than it sounds: it aligns each utterance
+// as a whole, so a delay that moves inside an utterance costs score even in a pause (cutting
+// 40 ms of near-silence just before the first word of the test clip, with no codec, scores
+// 4.02 against 4.64 untouched).
 //
 // # Statistics
 //
