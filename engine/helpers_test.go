@@ -115,3 +115,19 @@ func rms(x []float32) float64 {
 	}
 	return math.Sqrt(s / float64(max(1, len(x))))
 }
+
+// waitAudio waits until both calls have decoded at least frames frames from the other.
+func waitAudio(t *testing.T, a, b *Call, frames uint64) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		sa, sb := a.Stats(), b.Stats()
+		if sa.Receive.FramesDecoded >= frames && sb.Receive.FramesDecoded >= frames {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("audio did not flow: alice decoded %d frames, bob %d", sa.Receive.FramesDecoded, sb.Receive.FramesDecoded)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
