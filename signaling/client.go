@@ -17,6 +17,7 @@ import (
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/signaling/internal/outbox"
+	"github.com/parley-voice/parley/signaling/internal/wsread"
 )
 
 // ClientConfig configures Dial. Fields at their zero value take the default given.
@@ -263,6 +264,14 @@ func (c *Client) Close() error {
 		_ = ws.Close(websocket.StatusNormalClosure, "bye")
 	}
 	c.cancel()
+	// A resume may have installed a new connection meanwhile; login refuses to install one
+	// once cancelled, so this catches every connection the read loop could block on.
+	c.wmu.Lock()
+	ws = c.ws
+	c.wmu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
 	<-c.done
 	return nil
 }
@@ -313,6 +322,10 @@ func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.ctx.Err() != nil {
+		_ = ws.CloseNow()
+		return nil, ErrClosed
+	}
 	if !wf.Resumed && (c.recv != 0 || c.out.Len() != 0) {
 		// The server forgot us: what it had queued is gone, and our sequence numbers restart.
 		c.out.Reset()
@@ -407,12 +420,15 @@ func (c *Client) redial() *websocket.Conn {
 
 func (c *Client) readLoop(ws *websocket.Conn) error {
 	for {
-		_, b, err := ws.Read(c.ctx)
+		// No context: Close and Reconnect unblock the read by closing the connection, and a
+		// cancellable context would cost a timer per message.
+		_, bp, err := wsread.Read(context.Background(), ws)
 		if err != nil {
 			return err
 		}
 		c.rcvd.Add(1)
-		f, err := Decode(b)
+		f, err := Decode(*bp) // copies what it keeps
+		wsread.Put(bp)
 		if err != nil {
 			c.log.Warn("signaling: bad frame from server", "err", err)
 			continue

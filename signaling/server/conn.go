@@ -3,12 +3,12 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
 	"sync"
 
 	"github.com/coder/websocket"
 
 	"github.com/parley-voice/parley/signaling"
+	"github.com/parley-voice/parley/signaling/internal/wsread"
 )
 
 // conn is one WebSocket. The HTTP handler goroutine reads; a writer goroutine runs only
@@ -189,7 +189,7 @@ func (c *conn) readLoop(sess *session) {
 	bad := 0
 	ctx := context.Background()
 	for {
-		typ, b, err := readPooled(ctx, c.ws)
+		typ, b, err := wsread.Read(ctx, c.ws)
 		if err != nil {
 			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
 				sess.setClosedByClient()
@@ -203,7 +203,7 @@ func (c *conn) readLoop(sess *session) {
 		} else {
 			f, err = signaling.Decode(*b) // copies what it keeps
 		}
-		readPool.Put(b)
+		wsread.Put(b)
 		if err != nil {
 			bad++
 			c.srv.m.reject("bad_frame")
@@ -217,35 +217,4 @@ func (c *conn) readLoop(sess *session) {
 		}
 		sess.handle(f)
 	}
-}
-
-// readPool holds message buffers: an idle connection keeps none, a busy one borrows one per
-// message instead of allocating.
-var readPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-
-// readPooled reads one message into a pooled buffer; the caller returns it to readPool.
-func readPooled(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, *[]byte, error) {
-	typ, r, err := ws.Reader(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	bp := readPool.Get().(*[]byte)
-	b := (*bp)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			*bp = b
-			readPool.Put(bp)
-			return 0, nil, err
-		}
-	}
-	*bp = b
-	return typ, bp, nil
 }
