@@ -146,6 +146,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	var bad atomic.Int64
 	var badMsg atomic.Value
 	t1 := time.Now()
+	cpu1 := selfCPU()
 	for w := range *conc {
 		wg.Add(1)
 		go func() {
@@ -185,6 +186,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	wg.Wait()
 	setupDur := time.Since(t1)
+	genCPU := selfCPU() - cpu1
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -215,8 +217,9 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if len(all) > 0 {
-		fmt.Fprintf(out, "server during setups: %.1f KiB allocated per setup, %d GC cycles (including the bench's forced ones)\n",
-			float64(end.allocated-idle.allocated)/float64(len(all))/1024, end.gcs-idle.gcs)
+		fmt.Fprintf(out, "server during setups: %.1f KiB allocated per setup, %d GC cycles (including the bench's forced ones); CPU: server %.2f cores, load generator %.2f cores (of 2, shared)\n",
+			float64(end.allocated-idle.allocated)/float64(len(all))/1024, end.gcs-idle.gcs,
+			(end.cpu-idle.cpu).Seconds()/setupDur.Seconds(), genCPU.Seconds()/setupDur.Seconds())
 	}
 	fmt.Fprintf(out, "frames: clients sent %d, server received %d; server sent %d, clients received %d\n", sent, end.framesIn, end.framesOut, rcvd)
 	lost := int64(sent) - end.framesIn + end.framesOut - int64(rcvd)
@@ -309,6 +312,7 @@ type benchServer struct {
 
 type serverSample struct {
 	conns, framesIn, framesOut, heap, stack, goroutines, rss, allocated, gcs int64
+	cpu                                                                      time.Duration // user+system CPU of the server process
 }
 
 // startBenchServer runs 'parley serve' (this binary) on a free loopback port without TURN.
@@ -390,7 +394,27 @@ func (s *benchServer) sample() (serverSample, error) {
 			}
 		}
 	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid)); err == nil {
+		// Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+		if i := strings.LastIndexByte(string(stat), ')'); i > 0 {
+			f := strings.Fields(string(stat[i+1:]))
+			if len(f) > 12 {
+				ut, _ := strconv.ParseInt(f[11], 10, 64)
+				st, _ := strconv.ParseInt(f[12], 10, 64)
+				out.cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+			}
+		}
+	}
 	return out, sc.Err()
+}
+
+// selfCPU returns this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func rateText(r float64) string {
