@@ -269,7 +269,7 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 		n += b.emit(out[n:])
 	}
 	b.stats.TotalSamplesReceived += uint64(len(out))
-	if ex := b.margin() - b.target; ex > stretchHysteresis || ex < -stretchHysteresis {
+	if ex := b.margin() - b.target; ex > accelBand || ex < -decelBand {
 		b.offTarget += int64(len(out))
 	} else {
 		b.offTarget = 0

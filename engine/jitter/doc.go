@@ -51,15 +51,15 @@
 // # Time-stretching
 //
 // The margin moves by pitch-synchronous overlap-add on the decoded audio (NetEq's accelerate
-// and preemptive expand, a WSOLA variant): after each frame is decoded, if the margin is off
-// target by more than 5 ms, the lag L of 2.5–15 ms at which the audio best repeats itself is
+// and preemptive expand, a WSOLA variant): after each frame is decoded, if the margin is more
+// than 20 ms above or 5 ms below the target, the lag L of 2.5–15 ms at which the audio best repeats itself is
 // found (coarse search at 12 kHz, refined at 48 kHz) and one period is removed (two periods
 // cross-faded into one) or inserted (a period cross-faded in again). The cross-fades start and
 // end on original samples, so the waveform stays continuous, and whole periods keep the pitch.
 // Speech is stretched only when two consecutive periods correlate at 0.9 or more; low-energy
 // segments (30 dB under the recent speech level) are stretched without that test, and are
-// preferred: speech itself is stretched only when the margin is more than 15 ms off target and
-// has been off target for a second, so stretching falls in the talker's pauses whenever there
+// preferred: speech itself is stretched only when the margin is three times that far off
+// target and has been off target for a second, so stretching falls in the talker's pauses whenever there
 // are any. A budget limits stretching to Config.MaxStretchRate (10 %) of the samples played,
 // low-energy stretching costing a quarter. During DTX silence the margin moves for free by
 // shortening or lengthening the silence. The same mechanism absorbs clock drift between sender
