@@ -1,0 +1,339 @@
+package adapt
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Policy defaults.
+const (
+	DefaultFixedDelay    = 30 * time.Millisecond // capture, look-ahead, decoding, playout device
+	DefaultOverheadBytes = 50                    // IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10
+	DefaultHeadroom      = 0.85
+	DefaultLowRateBps    = 8000
+	DefaultMOSMargin     = 0.05
+	DefaultMinHold       = time.Second
+	DefaultTargetMargin  = 10 * time.Millisecond
+	DefaultMinTarget     = 10 * time.Millisecond
+	DefaultMaxTarget     = 400 * time.Millisecond
+	// targetStep is the resolution of the jitter-target search.
+	targetStep = 5 * time.Millisecond
+	// defaultOneWay is assumed before any RTT is known.
+	defaultOneWay = 50 * time.Millisecond
+)
+
+// PolicyConfig configures a Policy. Every zero field means its default.
+type PolicyConfig struct {
+	Quality       *Quality // nil: NewQuality(nil, DefaultFixedDelay)
+	OverheadBytes int      // per-packet bytes beyond the payload (DefaultOverheadBytes)
+	// Headroom is the fraction 0..1 of the predicted sustainable rate the settings may use.
+	Headroom float64
+	// LowRateBps is the bitrate of low-rate RED copies (DefaultLowRateBps).
+	LowRateBps int
+	// MOSMargin is how much better (MOS) a setting must score to replace the current one, and
+	// MinHold how long the current one is kept at least, unless it no longer fits the rate.
+	MOSMargin float64
+	MinHold   time.Duration
+	// TargetMargin is the least change of the jitter target worth making.
+	TargetMargin time.Duration
+	// MinTarget and MaxTarget bound the jitter target.
+	MinTarget, MaxTarget time.Duration
+	// Initial is the setting before the first decision (zero: 32 kb/s, 20 ms, no FEC or RED,
+	// 60 ms target).
+	Initial Settings
+}
+
+func (c *PolicyConfig) defaults() error {
+	if c.Quality == nil {
+		q, err := NewQuality(nil, DefaultFixedDelay)
+		if err != nil {
+			return err
+		}
+		c.Quality = q
+	}
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defD := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.OverheadBytes == 0 {
+		c.OverheadBytes = DefaultOverheadBytes
+	}
+	if c.LowRateBps == 0 {
+		c.LowRateBps = DefaultLowRateBps
+	}
+	def(&c.Headroom, DefaultHeadroom)
+	def(&c.MOSMargin, DefaultMOSMargin)
+	defD(&c.MinHold, DefaultMinHold)
+	defD(&c.TargetMargin, DefaultTargetMargin)
+	defD(&c.MinTarget, DefaultMinTarget)
+	defD(&c.MaxTarget, DefaultMaxTarget)
+	if c.Initial == (Settings{}) {
+		c.Initial = Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond, JitterTarget: 60 * time.Millisecond}
+	}
+	switch {
+	case c.OverheadBytes < 0:
+		return fmt.Errorf("%w: OverheadBytes %d", ErrConfig, c.OverheadBytes)
+	case !(c.Headroom > 0 && c.Headroom <= 1):
+		return fmt.Errorf("%w: Headroom %v (want 0..1)", ErrConfig, c.Headroom)
+	case c.LowRateBps < MinBitrateBps || c.LowRateBps > MaxBitrateBps:
+		return fmt.Errorf("%w: LowRateBps %d", ErrConfig, c.LowRateBps)
+	case c.MOSMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0:
+		return fmt.Errorf("%w: negative hysteresis", ErrConfig)
+	case c.MinTarget < 0 || c.MaxTarget < c.MinTarget:
+		return fmt.Errorf("%w: jitter target bounds %v..%v", ErrConfig, c.MinTarget, c.MaxTarget)
+	}
+	return c.Initial.Validate()
+}
+
+// Decision is one output of the policy.
+type Decision struct {
+	Settings
+	Score    Score   // the setting's predicted quality under the conditions used
+	WireBps  float64 // the setting's wire rate, bit/s
+	LimitBps float64 // the rate budget: Headroom × predicted sustainable rate (0 in fallback)
+	// Fallback is set when the prediction was not trusted and the rule ladder decided; Rung is
+	// then the ladder's rung (see Rung*).
+	Fallback bool
+	Rung     int
+	Changed  bool // the settings differ from the previous decision's
+}
+
+// Rungs of the fallback ladder, in order of severity.
+const (
+	RungPlain  = iota // measured loss below 1 %: no redundancy
+	RungFEC           // ≥ 1 %: in-band FEC with the measured loss as hint
+	RungRED1          // ≥ 2 %: 2-frame redundancy (RED depth 1)
+	RungRED2          // ≥ 5 %: 3-frame redundancy
+	RungRED3          // ≥ 8 %: 4-frame redundancy
+	RungFloor         // RED3 and a higher jitter-buffer floor (loss ≥ 8 % with high delay spread)
+)
+
+// Policy picks the settings that maximise the predicted MOS within the predicted sustainable
+// rate, with hysteresis, and falls back to a rule ladder when the prediction is not trusted. The
+// clock is the now given to Decide. Decide does not allocate. Not safe for concurrent use.
+type Policy struct {
+	// lateTab[i] is the late fraction at a target of i·targetStep under the conditions of the
+	// decision being made (filled by fillLate).
+	lateTab [int(DefaultMaxTarget/targetStep) + 1]float64
+	lateN   int
+
+	cfg        PolicyConfig
+	cur        Settings
+	lastChange time.Duration
+	decided    bool
+}
+
+// NewPolicy validates cfg and returns a policy starting at cfg.Initial.
+func NewPolicy(cfg PolicyConfig) (*Policy, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	return &Policy{cfg: cfg, cur: cfg.Initial}, nil
+}
+
+// Current returns the settings in force.
+func (p *Policy) Current() Settings { return p.cur }
+
+// oneWay estimates the base one-way delay from the RTT.
+func oneWay(f *Features) time.Duration {
+	switch {
+	case f.RTTMin > 0:
+		return f.RTTMin / 2
+	case f.RTT > 0:
+		return f.RTT / 2
+	}
+	return defaultOneWay
+}
+
+// Decide makes the decision for time now from the snapshot f and the prediction made from it.
+func (p *Policy) Decide(now time.Duration, f *Features, pred Prediction) Decision {
+	var d Decision
+	if !pred.Trusted() || math.IsNaN(pred.SustainableBps) {
+		d = p.ladder(now, f)
+	} else {
+		d = p.model(now, f, pred)
+	}
+	d.Changed = d.Settings != p.cur
+	if d.Changed {
+		p.lastChange = now
+	}
+	p.cur = d.Settings
+	p.decided = true
+	return d
+}
+
+// model is the model-based decision: the best-scoring setting within the rate budget.
+func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision {
+	q := p.cfg.Quality
+	c := ConditionsFrom(pred, oneWay(f))
+	limit := p.cfg.Headroom * pred.SustainableBps
+
+	p.fillLate(&c)
+	// The jitter target without recovery, per frame size, scored with the current bitrate.
+	var targets [len(Frames)]time.Duration
+	for i, fr := range Frames {
+		s := Settings{BitrateBps: p.cur.BitrateBps, Frame: fr}
+		targets[i] = p.bestTarget(&s, &c)
+	}
+
+	best := Decision{Score: Score{R: math.Inf(-1)}}
+	cheapest := Decision{WireBps: math.Inf(1)}
+	for fi, fr := range Frames {
+		for _, b := range Bitrates {
+			for v := range 8 { // 0 plain, 1 FEC, 2..4 RED 1..3 primary, 5..7 RED 1..3 low-rate
+				s := Settings{BitrateBps: b, Frame: fr, JitterTarget: targets[fi]}
+				switch {
+				case v == 1:
+					s.FEC = true
+					s.LossHint = clamp(pred.Loss, 0.01, 0.25)
+					s.JitterTarget = max(s.JitterTarget, fr)
+				case v >= 2:
+					s.REDDepth = (v-2)%3 + 1
+					if v >= 5 {
+						if b <= p.cfg.LowRateBps {
+							continue
+						}
+						s.REDLowRateBps = p.cfg.LowRateBps
+					}
+					s.JitterTarget = max(s.JitterTarget, time.Duration(s.REDDepth)*fr)
+				}
+				s.JitterTarget = min(s.JitterTarget, p.cfg.MaxTarget)
+				wire := s.WireBps(p.cfg.OverheadBytes)
+				if wire < cheapest.WireBps {
+					cheapest = Decision{Settings: s, WireBps: wire}
+				}
+				if wire > limit {
+					continue
+				}
+				sc := q.score(&s, &c, p.late(&c, s.JitterTarget), false)
+				if sc.R-rateCost*wire > best.Score.R-rateCost*best.WireBps {
+					best = Decision{Settings: s, Score: sc, WireBps: wire}
+				}
+			}
+		}
+	}
+	if math.IsInf(best.Score.R, -1) { // nothing fits: the least wire rate there is
+		best = cheapest
+	}
+	best.Score = q.Score(&best.Settings, &c)
+	best.LimitBps = limit
+
+	// Hysteresis: keep the current setting unless it no longer fits, or the best is clearly
+	// better and the current one was held long enough.
+	cur := p.cur
+	curWire := cur.WireBps(p.cfg.OverheadBytes)
+	if p.decided && curWire <= limit {
+		keep := now-p.lastChange < p.cfg.MinHold
+		// Keep the current codec settings, with the best target for them if that is worth it.
+		trial := cur
+		trial.JitterTarget = p.bestTarget(&trial, &c)
+		trial.JitterTarget = p.retarget(&trial, &c)
+		sc := q.Score(&trial, &c)
+		if keep || best.Score.MOS < sc.MOS+p.cfg.MOSMargin {
+			return Decision{Settings: trial, Score: sc, WireBps: curWire, LimitBps: limit}
+		}
+	}
+	if p.decided {
+		best.JitterTarget = p.retarget(&best.Settings, &c)
+		best.Score = q.Score(&best.Settings, &c)
+	}
+	return best
+}
+
+// rateCost is the R a setting loses per bit/s of wire rate when candidates are compared, so
+// that of settings scoring alike the cheapest wins (1 R per 100 kb/s).
+const rateCost = 1e-5
+
+// targetRMargin is the least gain in R worth a change of the jitter target.
+const targetRMargin = 0.5
+
+// retarget applies the jitter-target hysteresis to s, whose JitterTarget is the wanted one: the
+// current target stays when the wanted one differs by less than TargetMargin or gains less than
+// targetRMargin, unless the current one is below what s's redundancy needs.
+func (p *Policy) retarget(s *Settings, c *Conditions) time.Duration {
+	want := s.JitterTarget
+	need := time.Duration(s.REDDepth) * s.Frame
+	if s.FEC {
+		need = max(need, s.Frame)
+	}
+	old := p.cur.JitterTarget
+	if old >= need && old >= p.cfg.MinTarget && old <= p.cfg.MaxTarget {
+		d := want - old
+		if d < p.cfg.TargetMargin && d > -p.cfg.TargetMargin {
+			return old
+		}
+		t := *s
+		t.JitterTarget = old
+		if p.cfg.Quality.Score(s, c).R < p.cfg.Quality.Score(&t, c).R+targetRMargin {
+			return old
+		}
+	}
+	return min(max(want, need, p.cfg.MinTarget), p.cfg.MaxTarget)
+}
+
+// fillLate tabulates the late fraction of c on the target grid up to MaxTarget.
+func (p *Policy) fillLate(c *Conditions) {
+	p.lateN = min(int(p.cfg.MaxTarget/targetStep)+1, len(p.lateTab))
+	for i := range p.lateN {
+		p.lateTab[i] = c.LateFraction(time.Duration(i) * targetStep)
+	}
+}
+
+// late is c's late fraction at target, from the table when target is on its grid.
+func (p *Policy) late(c *Conditions, target time.Duration) float64 {
+	if target%targetStep == 0 && target >= 0 {
+		if i := int(target / targetStep); i < p.lateN {
+			return p.lateTab[i]
+		}
+	}
+	return c.LateFraction(target)
+}
+
+// bestTarget searches the jitter target maximising R for s under c (see BestTarget), with the
+// late fractions from the table.
+func (p *Policy) bestTarget(s *Settings, c *Conditions) time.Duration {
+	return bestTarget(p.cfg.Quality, s, c, p.cfg.MinTarget, p.cfg.MaxTarget, p)
+}
+
+// BestTarget returns the jitter target in [lo, hi] (5 ms steps) that maximises q's R for s
+// under c, trading the delay impairment of a longer buffer against the late loss of a shorter
+// one. s.JitterTarget is ignored. It does not allocate.
+func BestTarget(q *Quality, s *Settings, c *Conditions, lo, hi time.Duration) time.Duration {
+	return bestTarget(q, s, c, lo, hi, nil)
+}
+
+// bestTarget is BestTarget taking the late fractions from p's table when p is not nil.
+func bestTarget(q *Quality, s *Settings, c *Conditions, lo, hi time.Duration, p *Policy) time.Duration {
+	t := *s
+	bestT, bestR := lo, math.Inf(-1)
+	try := func(tt time.Duration) {
+		t.JitterTarget = tt
+		var late float64
+		if p != nil {
+			late = p.late(c, tt)
+		} else {
+			late = c.LateFraction(tt)
+		}
+		if r := q.score(&t, c, late, false).R; r > bestR+0.01 { // shorter wins near-ties
+			bestT, bestR = tt, r
+		}
+	}
+	// Coarse steps of two, then the neighbours of the coarse optimum.
+	for tt := lo; tt <= hi; tt += 2 * targetStep {
+		try(tt)
+	}
+	coarse := bestT
+	for _, tt := range [2]time.Duration{coarse - targetStep, coarse + targetStep} {
+		if tt >= lo && tt <= hi {
+			try(tt)
+		}
+	}
+	return bestT
+}
