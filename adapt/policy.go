@@ -107,12 +107,12 @@ type Decision struct {
 
 // Rungs of the fallback ladder, in order of severity.
 const (
-	RungPlain  = iota // measured loss below 1 %: no redundancy
-	RungFEC           // ≥ 1 %: in-band FEC with the measured loss as hint
-	RungRED1          // ≥ 2 %: 2-frame redundancy (RED depth 1)
-	RungRED2          // ≥ 5 %: 3-frame redundancy
-	RungRED3          // ≥ 8 %: 4-frame redundancy
-	RungFloor         // RED3 and a higher jitter-buffer floor (loss ≥ 8 % with high delay spread)
+	RungPlain = iota // measured loss below 1 %: no redundancy
+	RungFEC          // ≥ 1 %: in-band FEC with the measured loss as hint
+	RungRED1         // ≥ 2 %: 2-frame redundancy (RED depth 1)
+	RungRED2         // ≥ 5 %: 3-frame redundancy
+	RungRED3         // ≥ 8 %: 4-frame redundancy
+	RungFloor        // RED3 and a higher jitter-buffer floor (loss ≥ 8 % with high delay spread)
 )
 
 // Policy picks the settings that maximise the predicted MOS within the predicted sustainable
