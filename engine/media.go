@@ -91,6 +91,9 @@ func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
 		}
 		c.setStateLocked(StateConnected, false)
 		c.mu.Unlock()
+	case webrtc.PeerConnectionStateClosed:
+		// We did not close it (end runs first when we do): the peer tore DTLS down.
+		c.end(ReasonPeerLost, fmt.Errorf("engine: the peer closed the connection"))
 	case webrtc.PeerConnectionStateFailed:
 		c.mu.Lock()
 		connected := !c.connectedAt.IsZero()

@@ -83,6 +83,11 @@ func (r *receiver) readLoop(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 
 // receive parses one RTP packet and pushes it. It allocates nothing (see BenchmarkReceive).
 func (r *receiver) receive(hdr *rtp.Header, pkt []byte, redPT int) {
+	r.receiveAt(hdr, pkt, redPT, r.clock())
+}
+
+// receiveAt is receive at buffer time at.
+func (r *receiver) receiveAt(hdr *rtp.Header, pkt []byte, redPT int, at time.Duration) {
 	hl, err := hdr.Unmarshal(pkt)
 	if err != nil {
 		return
@@ -101,7 +106,7 @@ func (r *receiver) receive(hdr *rtp.Header, pkt []byte, redPT int) {
 		RED: int(hdr.PayloadType) == redPT, Payload: pkt[hl:end],
 	}
 	r.mu.Lock()
-	_ = r.buf.Push(r.clock(), p) // every outcome is counted in the buffer's stats
+	_ = r.buf.Push(at, p) // every outcome is counted in the buffer's stats
 	r.mu.Unlock()
 }
 

@@ -27,6 +27,10 @@ type ReceiverReport struct {
 const (
 	reportVersion = 1
 	reportSize    = 1 + 4 + 8*9
+
+	// maxReportDelayUs bounds the delays a report may carry (one hour), so that decoding
+	// cannot overflow a time.Duration.
+	maxReportDelayUs = uint64(time.Hour / time.Microsecond)
 )
 
 // appendBinary appends the report's encoding to b.
@@ -57,6 +61,9 @@ func (r *ReceiverReport) UnmarshalBinary(b []byte) error {
 	v := func(i int) uint64 { return binary.BigEndian.Uint64(b[5+8*i:]) }
 	r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded = v(0), int64(v(1)), v(2)
 	r.ConcealedSamples, r.TotalSamples, r.RecoveredFEC, r.RecoveredRED = v(3), v(4), v(5), v(6)
+	if v(7) > maxReportDelayUs || v(8) > maxReportDelayUs {
+		return fmt.Errorf("%w: receiver report delay out of range", ErrProtocol)
+	}
 	r.BufferDelay = time.Duration(int64(v(7))) * time.Microsecond
 	r.TargetDelay = time.Duration(int64(v(8))) * time.Microsecond
 	return nil

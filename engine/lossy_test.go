@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"context"
+	"net"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5"
+
+	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/internal/natlab"
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+// TestLossyLinkRecovers sends speech-like audio with RED depth 1 and FEC to a peer whose
+// incoming link loses 10 % of packets in bursts (Gilbert–Elliott, mean burst 2): audio keeps
+// flowing, RED is negotiated, and the receiver's recovery and concealment counters move.
+func TestLossyLinkRecovers(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
+	lossy, err := netem.NewNet(cb.Net, netem.NetConfig{
+		Ingress: netem.LinkConfig{Loss: netem.LossConfig{Model: netem.LossGilbertElliott, Rate: 0.10, MeanBurst: 2}},
+		Seed:    1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb.Net = lossy
+	ca.Source = &audio.Tone{FrequencyHz: 300, Amplitude: 0.3}
+	ca.REDDepth = 1
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	a, b := connect(t, ctx, ca, cb)
+	waitState(t, ctx, b, StateConnected)
+	deadline := time.Now().Add(20 * time.Second)
+	var st Stats
+	for time.Now().Before(deadline) {
+		st = b.Stats()
+		if st.Receive.FramesDecoded >= 100 && st.Receive.PacketsLost > 0 && st.Receive.FramesRecoveredRED > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r := st.Receive
+	t.Logf("bob: decoded %d, lost %d, recovered RED %d FEC %d, concealed %d samples; alice RED=%v: %+v",
+		r.FramesDecoded, r.PacketsLost, r.FramesRecoveredRED, r.FramesRecoveredFEC, r.ConcealedSamples, a.Stats().Send.RED, lossy.IngressStats())
+	if r.FramesDecoded < 100 || r.PacketsLost == 0 || r.FramesRecoveredRED == 0 {
+		t.Errorf("want audio flowing with losses recovered by RED: %+v", r)
+	}
+	hangup(t, a)
+	<-b.Done()
+	_ = lossy.Close()
+	_ = l.Close()
+	waitGoroutines(t, base, 10*time.Second)
+}
+
+// TestPeerVanishes cuts bob off the network mid-call without a word: alice must show
+// "reconnecting" and then end the call with ReasonPeerLost within 10 s.
+func TestPeerVanishes(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
+	hole := &blackhole{Net: cb.Net}
+	cb.Net = hole
+	ca.DisconnectTimeout = 4 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	a, b := connect(t, ctx, ca, cb)
+	waitState(t, ctx, a, StateConnected)
+	waitState(t, ctx, b, StateConnected)
+	cut := time.Now()
+	hole.cut.Store(true)
+	waitState(t, ctx, a, StateReconnecting)
+	ev := waitState(t, ctx, a, StateEnded)
+	gone := time.Since(cut)
+	if ev.Reason != ReasonPeerLost || gone > 10*time.Second {
+		t.Errorf("alice's call ended %v after the cut with %v, want %v within 10 s", gone, ev, ReasonPeerLost)
+	}
+	t.Logf("alice: %v, %v after the cut", ev, gone.Round(time.Millisecond))
+	hangup(t, b)
+	_ = l.Close()
+	waitGoroutines(t, base, 10*time.Second)
+}
+
+// blackhole is a transport.Net whose sockets silently drop every datagram, both ways, once cut.
+type blackhole struct {
+	transport.Net
+	cut atomic.Bool
+}
+
+func (h *blackhole) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := h.Net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	return &holeUDP{UDPConn: c, cut: &h.cut}, nil
+}
+
+func (h *blackhole) ListenPacket(network, address string) (net.PacketConn, error) {
+	c, err := h.Net.ListenPacket(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return &holePacket{PacketConn: c, cut: &h.cut}, nil
+}
+
+type holeUDP struct {
+	transport.UDPConn
+	cut *atomic.Bool
+}
+
+func (c *holeUDP) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.cut.Load() {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteTo(b, addr)
+}
+
+func (c *holeUDP) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
+	if c.cut.Load() {
+		return len(b), nil
+	}
+	return c.UDPConn.WriteToUDP(b, addr)
+}
+
+func (c *holeUDP) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, a, err := c.UDPConn.ReadFrom(b)
+		if err != nil || !c.cut.Load() {
+			return n, a, err
+		}
+	}
+}
+
+type holePacket struct {
+	net.PacketConn
+	cut *atomic.Bool
+}
+
+func (c *holePacket) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.cut.Load() {
+		return len(b), nil
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}
+
+func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, a, err := c.PacketConn.ReadFrom(b)
+		if err != nil || !c.cut.Load() {
+			return n, a, err
+		}
+	}
+}
