@@ -230,7 +230,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.perIP[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	ws, err := websocket.Accept(w, r, nil)
+	ws, err := websocket.Accept(smallBuffers{w}, r, nil)
 	if err != nil {
 		s.releaseIP(ip)
 		s.wg.Done()
