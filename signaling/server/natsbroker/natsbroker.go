@@ -18,10 +18,6 @@ import (
 	"github.com/parley-voice/parley/signaling/server"
 )
 
-// ErrDisconnected reports a publish or request while the NATS connection is down. It is
-// returned at once rather than after a timeout, so callers get an error, not silence.
-var ErrDisconnected = errors.New("signaling: natsbroker: NATS connection down")
-
 // Broker is a server.Broker over one NATS connection. All subscriptions share one channel and
 // one dispatching goroutine (not a goroutine per user), which also keeps each subject's
 // messages in order. Safe for concurrent use; Close stops it.
