@@ -15,9 +15,8 @@
 // the window's minimum), so a constant network delay counts zero. Relative delays go into a
 // histogram of 2 ms bins with exponential forgetting (Config.ForgetFactor per packet, equal
 // weights at the start). The default TargetPolicy takes its Config.Quantile (95th
-// percentile), raised to three quarters of the largest relative delay of the last 10 s (delay
-// spikes recur; NetEq's peak detector does the same), plus one playout chunk (a Pull decodes
-// its whole chunk when it starts). SetTargetPolicy replaces it (the adaptation layer does), and
+// percentile) plus one playout chunk (a Pull decodes its whole chunk when it starts); the
+// estimator also offers any other quantile and the peak of the last 10 s to other policies. SetTargetPolicy replaces it (the adaptation layer does), and
 // the result is clamped to [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs
 // reordering and clock noise.
 //

@@ -51,7 +51,7 @@ func TestJitterAdaptsUpAndDown(t *testing.T) {
 	lateFrac := float64(endJ.PacketsDiscarded) / float64(endJ.PacketsReceived)
 	t.Logf("jitter phase: max target %v, mean delay %v, late %d/%d (%.2f%%), concealed %d samples in %d events",
 		maxTarget, jitterPhase, endJ.PacketsDiscarded, endJ.PacketsReceived, 100*lateFrac, endJ.ConcealedSamples, endJ.ConcealmentEvents)
-	t.Logf("calm phase: target %v, mean delay %v (22-26 s; the peak memory holds the target for 10 s); removed %d inserted %d samples", end.TargetDelay, calmPhase, end.RemovedSamplesForAcceleration, end.InsertedSamplesForDeceleration)
+	t.Logf("calm phase: target %v, mean delay %v (22-26 s); removed %d inserted %d samples", end.TargetDelay, calmPhase, end.RemovedSamplesForAcceleration, end.InsertedSamplesForDeceleration)
 	if maxTarget < 50*time.Millisecond {
 		t.Errorf("target peaked at %v under 30 ms jitter, want it to rise above 50 ms", maxTarget)
 	}
