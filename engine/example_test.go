@@ -12,7 +12,7 @@ import (
 
 // Example places a call between two engines in one process. A Pipe stands in for the
 // signaling service; a real application passes a Signal over its signaling client (see
-// engine/sigclient) and real audio (engine/audio, engine/audio/portaudio).
+// engine/line) and real audio (engine/audio, engine/audio/portaudio).
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
