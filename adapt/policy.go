@@ -12,7 +12,7 @@ const (
 	DefaultOverheadBytes = 50                    // IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10
 	DefaultHeadroom      = 0.85
 	DefaultLowRateBps    = 8000
-	DefaultMOSMargin     = 0.05
+	DefaultRMargin       = 2.0
 	DefaultMinHold       = time.Second
 	DefaultTargetMargin  = 10 * time.Millisecond
 	DefaultMinTarget     = 10 * time.Millisecond
@@ -31,9 +31,10 @@ type PolicyConfig struct {
 	Headroom float64
 	// LowRateBps is the bitrate of low-rate RED copies (DefaultLowRateBps).
 	LowRateBps int
-	// MOSMargin is how much better (MOS) a setting must score to replace the current one, and
-	// MinHold how long the current one is kept at least, unless it no longer fits the rate.
-	MOSMargin float64
+	// RMargin is how much better (in R points, about 0.07 MOS on the wideband scale) a setting
+	// must score to replace the current one, and MinHold how long the current one is kept at
+	// least, unless it no longer fits the rate.
+	RMargin float64
 	MinHold   time.Duration
 	// TargetMargin is the least change of the jitter target worth making.
 	TargetMargin time.Duration
@@ -69,7 +70,7 @@ func (c *PolicyConfig) defaults() error {
 		c.LowRateBps = DefaultLowRateBps
 	}
 	def(&c.Headroom, DefaultHeadroom)
-	def(&c.MOSMargin, DefaultMOSMargin)
+	def(&c.RMargin, DefaultRMargin)
 	defD(&c.MinHold, DefaultMinHold)
 	defD(&c.TargetMargin, DefaultTargetMargin)
 	defD(&c.MinTarget, DefaultMinTarget)
@@ -84,7 +85,7 @@ func (c *PolicyConfig) defaults() error {
 		return fmt.Errorf("%w: Headroom %v (want 0..1)", ErrConfig, c.Headroom)
 	case c.LowRateBps < MinBitrateBps || c.LowRateBps > MaxBitrateBps:
 		return fmt.Errorf("%w: LowRateBps %d", ErrConfig, c.LowRateBps)
-	case c.MOSMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0:
+	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0:
 		return fmt.Errorf("%w: negative hysteresis", ErrConfig)
 	case c.MinTarget < 0 || c.MaxTarget < c.MinTarget:
 		return fmt.Errorf("%w: jitter target bounds %v..%v", ErrConfig, c.MinTarget, c.MaxTarget)
@@ -236,7 +237,7 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 		trial.JitterTarget = p.bestTarget(&trial, &c)
 		trial.JitterTarget = p.retarget(&trial, &c)
 		sc := q.Score(&trial, &c)
-		if keep || best.Score.MOS < sc.MOS+p.cfg.MOSMargin {
+		if keep || best.Score.R-rateCost*best.WireBps < sc.R-rateCost*curWire+p.cfg.RMargin {
 			return Decision{Settings: trial, Score: sc, WireBps: curWire, LimitBps: limit}
 		}
 	}
@@ -248,8 +249,8 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 }
 
 // rateCost is the R a setting loses per bit/s of wire rate when candidates are compared, so
-// that of settings scoring alike the cheapest wins (1 R per 100 kb/s).
-const rateCost = 1e-5
+// that redundancy and bitrate are bought only for a real gain (1 R per 33 kb/s).
+const rateCost = 3e-5
 
 // targetRMargin is the least gain in R worth a change of the jitter target.
 const targetRMargin = 0.5

@@ -13,15 +13,21 @@ const (
 	correctionHorizon = time.Second
 	correctionSlack   = 500 * time.Millisecond
 	// rlsForget is the recursive-least-squares forgetting factor: an effective memory of about
-	// 1/(1−λ) = 20 checked predictions, i.e. 10–20 s of a call.
-	rlsForget = 0.95
+	// 1/(1−λ) ≈ 7 checked predictions, i.e. 4–7 s of a call.
+	rlsForget = 0.85
 	// residualAlpha smooths the absolute residuals; residualLimit (in training standard
 	// deviations) marks the model as out of its depth once residualMinChecks were made.
 	residualAlpha     = 0.2
 	residualLimit     = 1.5
 	residualMinChecks = 5
 	pendingCap        = 16
+	// correctionMinChecks is the number of checked predictions before the correction applies.
+	correctionMinChecks = 3
 )
+
+// rlsInitP is the initial RLS covariance: the bias may move quickly, the gain on the model's
+// output only slowly (a few points cannot tell a slope).
+var rlsInitP = [2][2]float64{{10, 0}, {0, 0.05}}
 
 // Predictor is a Model with a per-call online correction: for each of the loss, burst and delay
 // outputs a two-parameter linear model of the residual (bias and gain on the model's
@@ -63,7 +69,7 @@ func (p *Predictor) Reset() {
 	m := p.m
 	*p = Predictor{m: m}
 	for k := range p.p {
-		p.p[k] = [2][2]float64{{10, 0}, {0, 10}}
+		p.p[k] = rlsInitP
 	}
 }
 
@@ -85,11 +91,14 @@ func (p *Predictor) Residual(k int) float64 {
 func (p *Predictor) Predict(f *Features) Prediction {
 	x := f.Vector()
 	y := p.m.forward(&x)
+	clampRaw(&y) // residuals are taken against what the model can mean, not its raw overshoot
 	p.mature(f)
 	p.push(f.At, &y)
 	yc := y
-	for k := OutLoss; k < NumOutputs; k++ {
-		yc[k] += p.correction(k, &y)
+	if p.checks >= correctionMinChecks {
+		for k := OutLoss; k < NumOutputs; k++ {
+			yc[k] += p.correction(k, &y)
+		}
 	}
 	pr := fromRaw(&yc)
 	pr.OutOfRange = p.m.outOfRange(&x)
@@ -168,7 +177,16 @@ func (p *Predictor) check(f *Features, y *raw) {
 		}
 		// Bound the covariance so long quiet stretches cannot wind it up.
 		if P[0][0]+P[1][1] > 1e3 {
-			*P = [2][2]float64{{10, 0}, {0, 10}}
+			*P = rlsInitP
 		}
+	}
+}
+
+// clampRaw bounds a target-vector to the outputs' valid ranges (see fromRaw).
+func clampRaw(y *raw) {
+	y[OutLoss] = clamp(y[OutLoss], 0, 1)
+	y[OutBurst] = clamp(y[OutBurst], 1, 50)
+	for k := OutDelay50; k <= OutDelay99; k++ {
+		y[k] = clamp(y[k], 0, 100)
 	}
 }
