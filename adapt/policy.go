@@ -35,7 +35,7 @@ type PolicyConfig struct {
 	// must score to replace the current one, and MinHold how long the current one is kept at
 	// least, unless it no longer fits the rate.
 	RMargin float64
-	MinHold   time.Duration
+	MinHold time.Duration
 	// TargetMargin is the least change of the jitter target worth making.
 	TargetMargin time.Duration
 	// MinTarget and MaxTarget bound the jitter target.
