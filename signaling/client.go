@@ -24,6 +24,11 @@ import (
 type ClientConfig struct {
 	// URL is the server's WebSocket endpoint, e.g. "ws://127.0.0.1:7000/v1/ws". Required.
 	URL string
+	// Fallbacks are further endpoints of the same deployment (nodes sharing a broker). After
+	// a drop or a server's "reconnect" the client tries URL and the fallbacks in turn, so a
+	// node shutting down sends its clients elsewhere. A session lives on one node: landing
+	// on another starts a new one (Events reports "session_lost").
+	Fallbacks []string
 	// User is the account name (see ValidName). Required.
 	User string
 	// Identity signs the login. Required; the client does not wipe it.
@@ -60,15 +65,17 @@ type Client struct {
 	rcvd   atomic.Uint64 // WebSocket messages read
 
 	// wmu serialises numbering and writing, so frames leave in Seq order.
-	wmu      sync.Mutex
-	ws       *websocket.Conn
-	out      outbox.Outbox[*Frame]
-	recv     uint64 // highest Seq received from the server
-	ackSent  uint64 // highest Ack sent
-	ackTimer *time.Timer
-	turn     TURNInfo
-	turnNew  chan struct{} // closed and replaced when a TURN answer arrives
-	err      error         // why the client stopped, once done
+	wmu        sync.Mutex
+	ws         *websocket.Conn
+	out        outbox.Outbox[*Frame]
+	recv       uint64 // highest Seq received from the server
+	ackSent    uint64 // highest Ack sent
+	ackTimer   *time.Timer
+	turn       TURNInfo
+	turnNew    chan struct{} // closed and replaced when a TURN answer arrives
+	urlIdx     int           // which of URL, Fallbacks... to dial next; owned by the run goroutine
+	hadSession bool          // a login succeeded before: a non-resumed login means the session was lost
+	err        error         // why the client stopped, once done
 }
 
 // Dial connects, logs in and starts the client. It returns ErrAuth when the server rejects
@@ -279,7 +286,8 @@ func (c *Client) Close() error {
 // login dials and performs challenge → login → welcome, resuming when the client has a
 // session. It installs the connection and resends unacknowledged frames.
 func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
-	ws, err := c.cfg.Dial(ctx, c.cfg.URL)
+	urls := append([]string{c.cfg.URL}, c.cfg.Fallbacks...)
+	ws, err := c.cfg.Dial(ctx, urls[c.urlIdx%len(urls)])
 	if err != nil {
 		return nil, fmt.Errorf("signaling: dial: %w", err)
 	}
@@ -326,7 +334,7 @@ func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
 		_ = ws.CloseNow()
 		return nil, ErrClosed
 	}
-	if !wf.Resumed && (c.recv != 0 || c.out.Len() != 0) {
+	if !wf.Resumed && c.hadSession {
 		// The server forgot us: what it had queued is gone, and our sequence numbers restart.
 		c.out.Reset()
 		c.recv, c.ackSent = 0, 0
@@ -337,6 +345,7 @@ func (c *Client) login(ctx context.Context) (*websocket.Conn, error) {
 		c.turn = *wf.TURN
 	}
 	c.ws = ws
+	c.hadSession = true
 	var resend []*Frame
 	c.out.Pending(func(_ uint64, f *Frame) { resend = append(resend, f) })
 	for _, f := range resend {
@@ -407,6 +416,7 @@ func (c *Client) redial() *websocket.Conn {
 			c.err = err
 			return nil
 		}
+		c.urlIdx++ // next endpoint
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
@@ -459,6 +469,7 @@ func (c *Client) readLoop(ws *websocket.Conn) error {
 			continue
 		case f.Type == TypeReconnect:
 			c.deliver(f)
+			c.urlIdx++    // this node is going away: start with the next one
 			return io.EOF // log in again
 		}
 		if !c.deliver(f) {

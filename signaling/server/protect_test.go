@@ -147,3 +147,28 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	http.DefaultClient.CloseIdleConnections()
 }
+
+func TestShutdownMovesClientsToAnotherNode(t *testing.T) {
+	checkGoroutines(t)
+	broker, reg := &MemoryBroker{}, &MemoryRegistry{}
+	n1 := startServer(t, Config{ID: "n1", Broker: broker, Registry: reg})
+	n2 := startServer(t, Config{ID: "n2", Broker: broker, Registry: reg})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := signaling.Dial(ctx, signaling.ClientConfig{URL: n1.url, Fallbacks: []string{n2.url}, User: "bob", Identity: newIdentity(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a := dial(t, n2.url, "alice", newIdentity(t), "")
+	go func() { _ = n1.Shutdown(ctx) }()
+	expect(t, b, signaling.TypeReconnect)
+	if f := expect(t, b, signaling.TypeError); f.Code != "session_lost" {
+		t.Fatalf("code %q", f.Code)
+	}
+	// Bob is now on node 2 and reachable.
+	call := newCallID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	expect(t, b, signaling.TypeIncoming)
+}
