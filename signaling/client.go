@@ -46,6 +46,10 @@ type ClientConfig struct {
 	// AckDelay is how long a received frame may wait for its acknowledgement to ride on an
 	// outgoing frame before a bare ack is sent; zero means 20 ms.
 	AckDelay time.Duration
+	// PingInterval is how often the client pings the server; a ping unanswered within the
+	// interval counts as a dead connection (which is then resumed). It keeps NAT mappings open
+	// and notices silently dropped networks. Zero means 25 s; negative disables pings.
+	PingInterval time.Duration
 	// EventBuffer is the capacity of the Events channel; zero means 256. A full channel
 	// stalls reading, and a server disconnects a client that stops reading for long.
 	EventBuffer int
@@ -102,6 +106,9 @@ func Dial(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	}
 	if cfg.EventBuffer == 0 {
 		cfg.EventBuffer = 256
+	}
+	if cfg.PingInterval == 0 {
+		cfg.PingInterval = 25 * time.Second
 	}
 	if cfg.Dial == nil {
 		cfg.Dial = func(ctx context.Context, url string) (*websocket.Conn, error) {
@@ -378,7 +385,9 @@ func (c *Client) run(ws *websocket.Conn) {
 	defer close(c.done)
 	defer close(c.events)
 	for {
+		stopPings := c.startPings(ws)
 		err := c.readLoop(ws)
+		stopPings()
 		c.wmu.Lock()
 		c.ws = nil
 		if c.ackTimer != nil {
@@ -500,4 +509,42 @@ func (c *Client) scheduleAckLocked() {
 			_ = c.writeLocked(&Frame{V: Version, Type: TypeAck})
 		}
 	})
+}
+
+// startPings pings ws every PingInterval until the returned stop is called, closing ws when a
+// ping goes unanswered (the read loop then ends and the session is resumed). Between pings no
+// goroutine runs.
+func (c *Client) startPings(ws *websocket.Conn) (stop func()) {
+	if c.cfg.PingInterval < 0 {
+		return func() {}
+	}
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	var tick func()
+	tick = func() {
+		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.PingInterval)
+		err := ws.Ping(ctx)
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if err != nil {
+			c.log.Info("signaling: ping unanswered, reconnecting", "err", err)
+			_ = ws.CloseNow()
+			return
+		}
+		t.Reset(c.cfg.PingInterval)
+	}
+	mu.Lock()
+	t = time.AfterFunc(c.cfg.PingInterval, tick)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
+	}
 }

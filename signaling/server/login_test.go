@@ -345,3 +345,124 @@ func TestSessionLostAfterGrace(t *testing.T) {
 		t.Fatal("wrong call")
 	}
 }
+
+// freezer is a loopback TCP proxy whose existing connections can be frozen: bytes stop
+// flowing but nothing is closed, like a network that silently died.
+type freezer struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	frozen []chan struct{} // one per proxied connection; closed = flowing
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newFreezer(t *testing.T, target string) *freezer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezer{ln: ln, target: target}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *freezer) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			_ = c.Close()
+			continue
+		}
+		flow := make(chan struct{})
+		close(flow)
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		idx := len(p.frozen)
+		p.frozen = append(p.frozen, flow)
+		p.mu.Unlock()
+		pipe := func(dst, src net.Conn) {
+			defer p.wg.Done()
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := src.Read(buf)
+				if err != nil {
+					_ = dst.Close()
+					return
+				}
+				p.mu.Lock()
+				gate := p.frozen[idx]
+				p.mu.Unlock()
+				<-gate
+				if _, err := dst.Write(buf[:n]); err != nil {
+					return
+				}
+			}
+		}
+		p.wg.Add(2)
+		go pipe(s, c)
+		go pipe(c, s)
+	}
+}
+
+// freeze stalls every connection proxied so far.
+func (p *freezer) freeze() {
+	p.mu.Lock()
+	for i := range p.frozen {
+		p.frozen[i] = make(chan struct{})
+	}
+	p.mu.Unlock()
+}
+
+func (p *freezer) close() {
+	_ = p.ln.Close()
+	p.mu.Lock()
+	for i, g := range p.frozen {
+		select {
+		case <-g:
+		default:
+			close(g)
+		}
+		p.frozen[i] = g
+	}
+	for _, c := range p.conns {
+		_ = c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+func TestPingDetectsDeadNetworkAndResumes(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{})
+	px := newFreezer(t, ts.addr)
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := signaling.Dial(ctx, signaling.ClientConfig{URL: "ws://" + px.ln.Addr().String() + PathWS, User: "bob",
+		Identity: newIdentity(t), Device: "phone", PingInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	px.freeze() // bob's network dies silently: no FIN, no RST
+	call := newCallID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging) // bob's session still exists on the server
+	// Bob's unanswered ping tears the frozen connection down, he resumes on a fresh one and
+	// gets the queued invite.
+	if f := expect(t, b, signaling.TypeIncoming); f.Call != call {
+		t.Fatal("wrong call")
+	}
+	if got := ts.m.resumed.Load(); got != 1 {
+		t.Fatalf("resumes = %d", got)
+	}
+}
