@@ -24,7 +24,7 @@ const plcQuantum = rtpClockHz / 400
 // margin may rise 20 ms above the target before the buffer accelerates, but only 5 ms below
 // before it decelerates. Following every small excess down warps time, which listeners (and
 // PESQ) notice more than 20 ms of delay: measured over 3 seeds on wifi, lte, 3g and a 30 ms
-// jitter link, a 20 ms upper band instead of 5 ms raised PESQ-WB by 0.12-0.42 for 4-9 ms more
+// jitter link, a 20 ms upper band instead of 5 ms raised PESQ-WB by 0.12-0.42 for 4-12 ms more
 // delay. Speech itself is stretched only three bands off target (see speechStretchWait).
 const (
 	accelBand = 20 * time.Millisecond
