@@ -54,6 +54,7 @@ type Call struct {
 	localCands  []string
 	remoteCands []string
 	connectedAt time.Time
+	lastRTT     time.Duration
 	sending     bool // send loop started
 	playing     bool // playout loop started
 }

@@ -92,8 +92,10 @@ func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
 		c.setStateLocked(StateConnected, false)
 		c.mu.Unlock()
 	case webrtc.PeerConnectionStateClosed:
-		// We did not close it (end runs first when we do): the peer tore DTLS down.
-		c.end(ReasonPeerLost, fmt.Errorf("engine: the peer closed the connection"))
+		// We did not close it (end runs first when we do): the peer closed DTLS deliberately
+		// (close_notify; a crashed peer sends none), usually just before its sealed hang-up
+		// arrives by the slower signaling path.
+		c.end(ReasonRemoteHangup, nil)
 	case webrtc.PeerConnectionStateFailed:
 		c.mu.Lock()
 		connected := !c.connectedAt.IsZero()

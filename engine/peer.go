@@ -114,8 +114,9 @@ func pathOf(p *webrtc.ICECandidatePair) Path {
 	return path
 }
 
-// pionLogs routes pion's logs into the call's slog.Logger: warnings and errors only, since
-// pion's debug output is per packet.
+// pionLogs routes pion's logs into the call's slog.Logger, one level down (pion warns about
+// routine events such as sockets closing at hang-up): its info and warnings become Debug, its
+// errors Warn; its debug and trace output (per packet) is dropped.
 type pionLogs struct{ log *slog.Logger }
 
 func (f *pionLogs) NewLogger(scope string) logging.LeveledLogger {
@@ -130,7 +131,7 @@ func (l *pionLog) Debug(string)              {}
 func (l *pionLog) Debugf(string, ...any)     {}
 func (l *pionLog) Info(msg string)           { l.log.Debug(msg) }
 func (l *pionLog) Infof(f string, a ...any)  { l.log.Debug(fmt.Sprintf(f, a...)) }
-func (l *pionLog) Warn(msg string)           { l.log.Warn(msg) }
-func (l *pionLog) Warnf(f string, a ...any)  { l.log.Warn(fmt.Sprintf(f, a...)) }
-func (l *pionLog) Error(msg string)          { l.log.Error(msg) }
-func (l *pionLog) Errorf(f string, a ...any) { l.log.Error(fmt.Sprintf(f, a...)) }
+func (l *pionLog) Warn(msg string)           { l.log.Debug(msg) }
+func (l *pionLog) Warnf(f string, a ...any)  { l.log.Debug(fmt.Sprintf(f, a...)) }
+func (l *pionLog) Error(msg string)          { l.log.Warn(msg) }
+func (l *pionLog) Errorf(f string, a ...any) { l.log.Warn(fmt.Sprintf(f, a...)) }

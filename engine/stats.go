@@ -85,8 +85,15 @@ func (c *Call) Stats() Stats {
 	if !at.IsZero() {
 		st.RemoteAge = c.s.Now().Sub(at)
 	}
-	if pc != nil {
+	if pc != nil && st.State != StateEnded {
 		st.RTT = rtt(pc)
+		c.mu.Lock()
+		c.lastRTT = st.RTT
+		c.mu.Unlock()
+	} else {
+		c.mu.Lock()
+		st.RTT = c.lastRTT // pion's stats are gone with the connection
+		c.mu.Unlock()
 	}
 	if !at.IsZero() {
 		st.MOS = c.mos(st)
