@@ -48,11 +48,3 @@ func cmdBench(ctx context.Context, env *cmdEnv, args []string) error {
 	benchUsage(env)
 	return usagef("bench: unknown benchmark %q", args[0])
 }
-
-func cmdBenchAdapt(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "bench adapt", "", "Compare the adaptation policy with fixed settings on the same traces.")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	return notBuilt("bench adapt")
-}

@@ -39,7 +39,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"bench", "codec", "-seeds", "0"}, 2, "-seeds 0"},
 		{[]string{"bench", "codec", "-trace", "nocolon"}, 2, "FORMAT:PATH"},
 		{[]string{"bench", "codec", "-configs", "nosuch"}, 2, "unknown config"},
-		{[]string{"bench", "adapt"}, 1, "not yet built"},
+		{[]string{"bench", "adapt", "-profiles", "moon"}, 2, "moon"},
 		{[]string{"call"}, 2, "name the one user to call"},
 		{[]string{"call", "bob"}, 2, "-as NAME"},
 		{[]string{"call", "bob", "-as", "alice", "-relay", "-direct"}, 2, "exclude each other"},
