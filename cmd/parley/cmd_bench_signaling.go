@@ -35,6 +35,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	setups := fs.Int("setups", 20000, "call setups to run")
 	conc := fs.Int("concurrency", 200, "call setups in flight at once")
 	dialers := fs.Int("dialers", 64, "parallel logins while connecting")
+	natsURL := fs.String("nats", "", "run the server with -nats `URL` (every message then goes through NATS; the NATS server needs JetStream)")
 	gcPercent := fs.Int("server-gc-percent", 0, "pass -gc-percent to the server (0: Go's default, 100)")
 	rate := fs.Float64("rate", 1000, "target call setups per second across all workers (0: as fast as possible)")
 	limit := fs.Duration("timeout", 3*time.Minute, "give up after this long")
@@ -69,7 +70,7 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 	}
 
-	srv, err := startBenchServer(ctx, *clients, *gcPercent)
+	srv, err := startBenchServer(ctx, *clients, *gcPercent, *natsURL)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,8 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "server: pid %d, %s, GC percent %s\n", srv.cmd.Process.Pid, srv.url, map[bool]string{true: "default", false: strconv.Itoa(*gcPercent)}[*gcPercent == 0])
+	fmt.Fprintf(out, "server: pid %d, %s, GC percent %s, broker %s\n", srv.cmd.Process.Pid, srv.url,
+		map[bool]string{true: "default", false: strconv.Itoa(*gcPercent)}[*gcPercent == 0], map[bool]string{true: "memory", false: "NATS " + *natsURL}[*natsURL == ""])
 
 	// Log in every client.
 	ids := make([]*e2ee.IdentityKey, *clients)
@@ -316,7 +318,7 @@ type serverSample struct {
 }
 
 // startBenchServer runs 'parley serve' (this binary) on a free loopback port without TURN.
-func startBenchServer(ctx context.Context, clients, gcPercent int) (*benchServer, error) {
+func startBenchServer(ctx context.Context, clients, gcPercent int, natsURL string) (*benchServer, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -327,8 +329,12 @@ func startBenchServer(ctx context.Context, clients, gcPercent int) (*benchServer
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	cmd := exec.Command(exe, "serve", "-addr", addr, "-turn-listen", "", "-ring-timeout", "5m",
-		"-max-conns-per-ip", strconv.Itoa(clients+100), "-max-conns", strconv.Itoa(clients+100), "-gc-percent", strconv.Itoa(gcPercent))
+	args := []string{"serve", "-addr", addr, "-turn-listen", "", "-ring-timeout", "5m",
+		"-max-conns-per-ip", strconv.Itoa(clients + 100), "-max-conns", strconv.Itoa(clients + 100), "-gc-percent", strconv.Itoa(gcPercent)}
+	if natsURL != "" {
+		args = append(args, "-nats", natsURL)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err
