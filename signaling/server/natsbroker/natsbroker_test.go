@@ -228,6 +228,28 @@ func TestTwoNodesOverNATS(t *testing.T) {
 	// Offline users are unavailable at once, cluster-wide.
 	_ = a.Invite(callID(t), "nobody", []byte{1})
 	expect(t, a, signaling.TypeUnavailable)
+
+	// Hang-up, decline and cancel cross nodes too.
+	_ = a.Hangup(call)
+	expect(t, b2, signaling.TypeHangup)
+	call = callID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	expect(t, b, signaling.TypeIncoming)
+	expect(t, b2, signaling.TypeIncoming)
+	_ = b.Decline(call) // on node 2
+	expect(t, a, signaling.TypeDeclined)
+	if f := expect(t, b2, signaling.TypeCancelled); f.Reason != signaling.ReasonDeclinedElsewhere {
+		t.Fatalf("reason %q", f.Reason)
+	}
+	call = callID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	expect(t, b, signaling.TypeIncoming)
+	expect(t, b2, signaling.TypeIncoming)
+	_ = a.Cancel(call)
+	expect(t, b, signaling.TypeCancelled)
+	expect(t, b2, signaling.TypeCancelled)
 }
 
 func TestRegistrationRaceAcrossNodes(t *testing.T) {
