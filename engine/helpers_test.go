@@ -12,7 +12,7 @@ import (
 )
 
 // lab builds a natlab with two peers and returns configs using it (STUN and TURN from the lab).
-func lab(t *testing.T, a, b natlab.NAT) (*natlab.Lab, Config, Config) {
+func lab(t testing.TB, a, b natlab.NAT) (*natlab.Lab, Config, Config) {
 	t.Helper()
 	l, err := natlab.New(natlab.Config{Peers: []natlab.PeerConfig{{Name: "alice", NAT: a}, {Name: "bob", NAT: b}}})
 	if err != nil {
@@ -35,7 +35,7 @@ func lab(t *testing.T, a, b natlab.NAT) (*natlab.Lab, Config, Config) {
 }
 
 // connect places a call from a to b over a Pipe, answering as soon as the invite arrives.
-func connect(t *testing.T, ctx context.Context, ca, cb Config) (*Call, *Call) {
+func connect(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Call) {
 	t.Helper()
 	id, err := e2ee.NewCallID(nil)
 	if err != nil {
@@ -117,7 +117,7 @@ func rms(x []float32) float64 {
 }
 
 // waitAudio waits until both calls have decoded at least frames frames from the other.
-func waitAudio(t *testing.T, a, b *Call, frames uint64) {
+func waitAudio(t testing.TB, a, b *Call, frames uint64) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -66,7 +66,11 @@ func newAPI(s *settings) (*webrtc.API, error) {
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(s.IncludeLoopback)
-	se.SetRelayAcceptanceMinWait(s.RelayWait)
+	if s.Policy == PolicyRelay {
+		se.SetRelayAcceptanceMinWait(0) // there is no direct pair to wait for
+	} else {
+		se.SetRelayAcceptanceMinWait(s.RelayWait)
+	}
 	// A short disconnected timeout makes "reconnecting" visible quickly; the call itself ends
 	// on Config.DisconnectTimeout, enforced by the engine, not by ICE's failed state.
 	se.SetICETimeouts(2*time.Second, s.DisconnectTimeout, 500*time.Millisecond)
