@@ -75,6 +75,9 @@ type Features struct {
 	Windows [NumWindows]WindowFeatures
 	// SinceLast is the time from the last arrival to At (At itself before any arrival).
 	SinceLast time.Duration
+	// Span is the time from the first arrival to At (0 before any): windows longer than Span
+	// are not yet full.
+	Span time.Duration
 	// RTT is the latest round-trip time given to OnRTT and RTTMin the least; 0 when none was.
 	RTT, RTTMin time.Duration
 	// SendRateBps is the rate the sender sent at over the last WindowMedium, from OnSend; 0 when
@@ -112,7 +115,8 @@ type Tracker struct {
 	sendCount int
 
 	started bool
-	maxSeq  int64 // highest extended sequence number seen
+	first   time.Duration // first arrival
+	maxSeq  int64         // highest extended sequence number seen
 	lost    int64
 	recv    int64
 
@@ -161,6 +165,7 @@ func (t *Tracker) OnPacket(arrival, sendTS time.Duration, seq uint16, sizeBytes 
 	var ext int64
 	if !t.started {
 		t.started = true
+		t.first = arrival
 		ext = int64(seq)
 		t.maxSeq = ext
 	} else {
@@ -248,6 +253,9 @@ func (t *Tracker) Features(now time.Duration) Features {
 		f.SinceLast = max(now-t.ring[(t.head+t.count-1)%len(t.ring)].arrival, 0)
 	} else {
 		f.SinceLast = max(now, 0)
+	}
+	if t.started {
+		f.Span = max(now-t.first, 0)
 	}
 	base, _ := t.baseDelay(now)
 	for i, w := range Windows {

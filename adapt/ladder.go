@@ -67,6 +67,9 @@ func (p *Policy) ladder(now time.Duration, f *Features) Decision {
 	}
 	// The buffer covers the measured p95 delay spread plus a margin, and the redundancy depth.
 	t := max(long.DelayP95+10*time.Millisecond, floor, time.Duration(s.REDDepth)*s.Frame)
+	if p.decided && t < p.cur.JitterTarget {
+		t = max(t, p.cur.JitterTarget-p.cfg.TargetMaxDrop)
+	}
 	s.JitterTarget = min(max(t, p.cfg.MinTarget), p.cfg.MaxTarget)
 	c := Conditions{OneWay: oneWay(f), Loss: loss, MeanBurst: max(long.MeanBurst, 1),
 		DelayP50: long.DelayP50, DelayP95: long.DelayP95, DelayP99: long.DelayP99}

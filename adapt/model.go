@@ -51,10 +51,13 @@ type Prediction struct {
 	// LargeResiduals reports (from a Predictor only) that the call's recent predictions missed
 	// their outcomes by more than 1.5 training standard deviations on average, even corrected.
 	LargeResiduals bool
+	// Warmup reports (from a Predictor only) that the features' longest window is not yet full:
+	// the model was trained on full windows only.
+	Warmup bool
 }
 
-// Trusted reports whether neither out-of-depth signal is set.
-func (p Prediction) Trusted() bool { return !p.OutOfRange && !p.LargeResiduals }
+// Trusted reports whether none of the out-of-depth signals is set.
+func (p Prediction) Trusted() bool { return !p.OutOfRange && !p.LargeResiduals && !p.Warmup }
 
 // raw is a prediction in target-vector units, before post-processing.
 type raw = [NumOutputs]float64

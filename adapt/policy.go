@@ -15,6 +15,7 @@ const (
 	DefaultRMargin       = 2.0
 	DefaultMinHold       = time.Second
 	DefaultTargetMargin  = 10 * time.Millisecond
+	DefaultTargetMaxDrop = 10 * time.Millisecond
 	DefaultMinTarget     = 10 * time.Millisecond
 	DefaultMaxTarget     = 400 * time.Millisecond
 	// targetStep is the resolution of the jitter-target search.
@@ -36,12 +37,14 @@ type PolicyConfig struct {
 	// least, unless it no longer fits the rate.
 	RMargin float64
 	MinHold time.Duration
-	// TargetMargin is the least change of the jitter target worth making.
-	TargetMargin time.Duration
+	// TargetMargin is the least change of the jitter target worth making, and TargetMaxDrop
+	// the most it may fall per decision (it may rise at once): a buffer that shrinks fast
+	// speeds speech up audibly and is caught out by the next delay spike.
+	TargetMargin, TargetMaxDrop time.Duration
 	// MinTarget and MaxTarget bound the jitter target.
 	MinTarget, MaxTarget time.Duration
 	// Initial is the setting before the first decision (zero: 32 kb/s, 20 ms, no FEC or RED,
-	// 60 ms target).
+	// 40 ms target, the ladder's floor).
 	Initial Settings
 }
 
@@ -73,10 +76,11 @@ func (c *PolicyConfig) defaults() error {
 	def(&c.RMargin, DefaultRMargin)
 	defD(&c.MinHold, DefaultMinHold)
 	defD(&c.TargetMargin, DefaultTargetMargin)
+	defD(&c.TargetMaxDrop, DefaultTargetMaxDrop)
 	defD(&c.MinTarget, DefaultMinTarget)
 	defD(&c.MaxTarget, DefaultMaxTarget)
 	if c.Initial == (Settings{}) {
-		c.Initial = Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond, JitterTarget: 60 * time.Millisecond}
+		c.Initial = Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond, JitterTarget: ladderBaseline}
 	}
 	switch {
 	case c.OverheadBytes < 0:
@@ -85,7 +89,7 @@ func (c *PolicyConfig) defaults() error {
 		return fmt.Errorf("%w: Headroom %v (want 0..1)", ErrConfig, c.Headroom)
 	case c.LowRateBps < MinBitrateBps || c.LowRateBps > MaxBitrateBps:
 		return fmt.Errorf("%w: LowRateBps %d", ErrConfig, c.LowRateBps)
-	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0:
+	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0 || c.TargetMaxDrop < 0:
 		return fmt.Errorf("%w: negative hysteresis", ErrConfig)
 	case c.MinTarget < 0 || c.MaxTarget < c.MinTarget:
 		return fmt.Errorf("%w: jitter target bounds %v..%v", ErrConfig, c.MinTarget, c.MaxTarget)
@@ -275,6 +279,7 @@ func (p *Policy) retarget(s *Settings, c *Conditions) time.Duration {
 		if p.cfg.Quality.Score(s, c).R < p.cfg.Quality.Score(&t, c).R+targetRMargin {
 			return old
 		}
+		want = max(want, old-p.cfg.TargetMaxDrop)
 	}
 	return min(max(want, need, p.cfg.MinTarget), p.cfg.MaxTarget)
 }

@@ -102,6 +102,7 @@ func (p *Predictor) Predict(f *Features) Prediction {
 	}
 	pr := fromRaw(&yc)
 	pr.OutOfRange = p.m.outOfRange(&x)
+	pr.Warmup = f.Span < WindowLong
 	if p.checks >= residualMinChecks {
 		for k := OutLoss; k < NumOutputs; k++ {
 			if p.resid[k] > residualLimit {

@@ -70,6 +70,9 @@ func CompareAdapt(profile string, clip Clip, repeat int, seed uint64) ([]AdaptRo
 	for range repeat {
 		speech = append(speech, clip.Samples...)
 	}
+	// A second of silence at the end, so that every repetition is sent whole whatever frame
+	// sizes the adaptive sender ends with.
+	speech = append(speech, make([]float32, SampleRateHz)...)
 	d := time.Duration(len(speech)) * time.Second / SampleRateHz
 	cfg, err := AdaptProfile(profile, d)
 	if err != nil {
@@ -114,6 +117,7 @@ func CompareAdapt(profile string, clip Clip, repeat int, seed uint64) ([]AdaptRo
 		row.Concealed = res.Receive.ResidualLoss()
 		row.Delay = res.Delay
 		var sum float64
+		scored := 0
 		n := len(clip.Samples)
 		for i := range repeat {
 			if (i+1)*n > len(res.Sent) {
@@ -124,8 +128,12 @@ func CompareAdapt(profile string, clip Clip, repeat int, seed uint64) ([]AdaptRo
 				return nil, fmt.Errorf("bench: %s %s: %w", profile, st, err)
 			}
 			sum += q.WB
+			scored++
 		}
-		row.PESQ = sum / float64(repeat)
+		if scored == 0 {
+			return nil, fmt.Errorf("%w: %s %s: nothing to score", ErrConfig, profile, st)
+		}
+		row.PESQ = sum / float64(scored)
 		rows = append(rows, row)
 	}
 	return rows, nil

@@ -63,6 +63,10 @@ func RunAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *Adapti
 		}
 	}
 	cur := ctl.Policy.Current()
+	if rx.Config.InitialTarget == 0 {
+		// Start playout at the policy's initial target rather than stretch up to it.
+		rx.Config.InitialTarget = cur.JitterTarget + PlayoutChunk
+	}
 	settings := codec.Settings{BitrateBps: cur.BitrateBps, Complexity: cfg.Complexity, MaxBandwidth: codec.BandwidthAuto}
 	if settings.Complexity == 0 {
 		settings.Complexity = codec.DefaultSettings().Complexity
