@@ -68,7 +68,8 @@ func Dial(ctx context.Context, cfg Config, sig Signal) (*Call, error) {
 
 // Answer accepts an incoming call over sig. invite is the Data of the KindInvite message the
 // application received (and showed as ringing); Answer checks it, replies with the e2ee
-// Response and returns at once, the rest proceeding as for Dial.
+// Response and returns at once, the rest proceeding as for Dial. With Config.PeerIdentity set,
+// an invite from any other identity is refused at once (ErrProtocol).
 func Answer(ctx context.Context, cfg Config, sig Signal, invite []byte) (*Call, error) {
 	var commit e2ee.Commit
 	if err := commit.UnmarshalBinary(invite); err != nil {
@@ -76,6 +77,9 @@ func Answer(ctx context.Context, cfg Config, sig Signal, invite []byte) (*Call, 
 	}
 	if commit.CallID != sig.CallID() {
 		return nil, fmt.Errorf("%w: invite for call %s on signal of call %s", ErrProtocol, commit.CallID, sig.CallID())
+	}
+	if !cfg.PeerIdentity.IsZero() && !cfg.PeerIdentity.Equal(commit.Caller) {
+		return nil, fmt.Errorf("%w: invite from identity %s, want %s", ErrProtocol, commit.Caller.Fingerprint(), cfg.PeerIdentity.Fingerprint())
 	}
 	return start(ctx, cfg, sig, &commit)
 }
