@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -223,6 +224,9 @@ func cmdBenchSignaling(ctx context.Context, env *cmdEnv, args []string) error {
 			float64(end.allocated-idle.allocated)/float64(len(all))/1024, end.gcs-idle.gcs,
 			(end.cpu-idle.cpu).Seconds()/setupDur.Seconds(), genCPU.Seconds()/setupDur.Seconds())
 	}
+	if q := handlingQuantile(idle.handling, end.handling, 0.99); q != "" {
+		fmt.Fprintf(out, "server frame handling (read → every resulting frame queued) p99 ≤ %s\n", q)
+	}
 	fmt.Fprintf(out, "frames: clients sent %d, server received %d; server sent %d, clients received %d\n", sent, end.framesIn, end.framesOut, rcvd)
 	lost := int64(sent) - end.framesIn + end.framesOut - int64(rcvd)
 	fmt.Fprintf(out, "lost or misrouted: %d frames, %d failed setups\n", lost, bad.Load())
@@ -314,7 +318,8 @@ type benchServer struct {
 
 type serverSample struct {
 	conns, framesIn, framesOut, heap, stack, goroutines, rss, allocated, gcs int64
-	cpu                                                                      time.Duration // user+system CPU of the server process
+	cpu                                                                      time.Duration     // user+system CPU of the server process
+	handling                                                                 map[float64]int64 // frame-handling histogram: upper bound (s) → cumulative count
 }
 
 // startBenchServer runs 'parley serve' (this binary) on a free loopback port without TURN.
@@ -384,9 +389,18 @@ func (s *benchServer) sample() (serverSample, error) {
 		"go_memstats_stack_inuse_bytes": &out.stack, "go_goroutines": &out.goroutines,
 		"go_memstats_alloc_bytes_total": &out.allocated, "go_gc_cycles_total": &out.gcs,
 	}
+	out.handling = make(map[float64]int64)
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, val, ok := strings.Cut(sc.Text(), " ")
+		if le, found := strings.CutPrefix(name, `parley_signaling_frame_handling_seconds_bucket{le="`); found && ok {
+			bound, err := strconv.ParseFloat(strings.TrimSuffix(le, `"}`), 64)
+			n, _ := strconv.ParseInt(val, 10, 64)
+			if err == nil {
+				out.handling[bound] = n
+			}
+			continue
+		}
 		if p := want[name]; ok && p != nil {
 			*p, _ = strconv.ParseInt(val, 10, 64)
 		}
@@ -428,4 +442,30 @@ func rateText(r float64) string {
 		return "unpaced"
 	}
 	return fmt.Sprintf("%.0f/s", r)
+}
+
+// handlingQuantile returns the upper bound of the histogram bucket holding quantile q of the
+// observations made between two samples, or "" without data.
+func handlingQuantile(before, after map[float64]int64, q float64) string {
+	bounds := make([]float64, 0, len(after))
+	for b := range after {
+		bounds = append(bounds, b)
+	}
+	slices.Sort(bounds)
+	if len(bounds) == 0 {
+		return ""
+	}
+	total := after[bounds[len(bounds)-1]] - before[bounds[len(bounds)-1]]
+	if total <= 0 {
+		return ""
+	}
+	for _, b := range bounds {
+		if float64(after[b]-before[b]) >= q*float64(total) {
+			if math.IsInf(b, 1) {
+				return "∞ (above the largest bucket)"
+			}
+			return time.Duration(b * float64(time.Second)).String()
+		}
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -215,6 +216,8 @@ func (c *conn) readLoop(sess *session) {
 			sess.sendUnreliable(errorFrame(err, nil))
 			continue
 		}
+		start := time.Now()
 		sess.handle(f)
+		c.srv.m.handling.observe(time.Since(start))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // metrics are the server's counters, exposed in the Prometheus text format (version 0.0.4)
@@ -26,6 +27,8 @@ type metrics struct {
 	invites    atomic.Int64
 	answered   atomic.Int64
 	relayed    atomic.Int64
+
+	handling histogram // seconds from reading a client frame to having queued everything it caused
 
 	mu      sync.Mutex
 	outcome map[string]int64 // call outcomes: unavailable, busy, declined, timeout, cancel, route_error
@@ -59,6 +62,8 @@ func (m *metrics) write(w io.Writer) {
 	g("parley_signaling_invites_total", "Invites accepted for routing.", "counter", m.invites.Load())
 	g("parley_signaling_calls_answered_total", "Calls answered.", "counter", m.answered.Load())
 	g("parley_signaling_relayed_total", "Peer-to-peer frames relayed.", "counter", m.relayed.Load())
+	m.handling.write(w, "parley_signaling_frame_handling_seconds",
+		"Time from reading a client frame to having queued every frame it causes (routing included).")
 	m.mu.Lock()
 	labelled := func(name, help, label string, mp map[string]int64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, help, name)
@@ -98,4 +103,35 @@ func (m *metrics) handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		m.write(w)
 	})
+}
+
+// histogramBounds are the upper bounds, in seconds, of the latency histogram buckets.
+var histogramBounds = [...]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}
+
+// histogram is a fixed-bucket Prometheus histogram. The zero value is ready; safe for
+// concurrent use.
+type histogram struct {
+	counts [len(histogramBounds) + 1]atomic.Int64 // last: above every bound
+	sumNs  atomic.Int64
+}
+
+func (h *histogram) observe(d time.Duration) {
+	s := d.Seconds()
+	i := 0
+	for i < len(histogramBounds) && s > histogramBounds[i] {
+		i++
+	}
+	h.counts[i].Add(1)
+	h.sumNs.Add(int64(d))
+}
+
+func (h *histogram) write(w io.Writer, name, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
+	var cum int64
+	for i, b := range histogramBounds {
+		cum += h.counts[i].Load()
+		fmt.Fprintf(w, "%s_bucket{le=\"%g\"} %d\n", name, b, cum)
+	}
+	cum += h.counts[len(histogramBounds)].Load()
+	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %g\n%s_count %d\n", name, cum, name, time.Duration(h.sumNs.Load()).Seconds(), name, cum)
 }

@@ -140,7 +140,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz %d %q", code, body)
 	}
 	code, body := get(PathMetrics)
-	for _, want := range []string{"parley_signaling_connections 1", "parley_signaling_registrations_total 1", "parley_signaling_logins_total 1"} {
+	for _, want := range []string{"parley_signaling_connections 1", "parley_signaling_registrations_total 1", "parley_signaling_logins_total 1",
+		`parley_signaling_frame_handling_seconds_bucket{le="+Inf"} 0`} {
 		if code != 200 || !strings.Contains(body, want+"\n") {
 			t.Fatalf("metrics lack %q:\n%s", want, body)
 		}
