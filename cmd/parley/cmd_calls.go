@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/audio/portaudio"
 	"github.com/parley-voice/parley/engine/line"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/parley-voice/parley/signaling"
@@ -376,14 +378,15 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 
 // phone is a logged-in signaling client with its line and the engine configuration.
 type phone struct {
-	env    *cmdEnv
-	client *signaling.Client
-	line   *line.Line
-	cfg    engine.Config
-	sink   *audio.WAVWriter
-	src    *audio.Samples
-	emu    *netem.Net
-	out    string
+	env     *cmdEnv
+	client  *signaling.Client
+	line    *line.Line
+	cfg     engine.Config
+	sink    *audio.WAVWriter
+	src     *audio.Samples
+	emu     *netem.Net
+	out     string
+	devices []io.Closer // PortAudio streams
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
@@ -413,14 +416,20 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 		}
 		p.src = src.(*audio.Samples)
 		p.cfg.Source = p.src
+	} else if mic, err := portaudio.OpenMicrophone(); err != nil {
+		fmt.Fprintf(env.Stderr, "note: no microphone (%v): sending silence; pass -in FILE.wav to send a recording\n", err)
 	} else {
-		fmt.Fprintln(env.Stderr, "note: this build has no microphone support (PortAudio is not built yet); sending silence - pass -in FILE.wav")
+		p.devices = append(p.devices, mic)
+		p.cfg.Source = mic
 	}
 	if f.out != "" {
 		p.sink = audio.NewWAVWriter(f.out, 0)
 		p.cfg.Sink = p.sink
+	} else if spk, err := portaudio.OpenSpeaker(); err != nil {
+		fmt.Fprintf(env.Stderr, "note: no speaker (%v): received audio is discarded; pass -out FILE.wav to record it\n", err)
 	} else {
-		fmt.Fprintln(env.Stderr, "note: no speaker support in this build; received audio is discarded - pass -out FILE.wav")
+		p.devices = append(p.devices, spk)
+		p.cfg.Sink = spk
 	}
 	id, err := loadCallIdentity(env, f.dir)
 	if err != nil {
@@ -465,6 +474,9 @@ func (p *phone) close() {
 	_ = p.client.Close()
 	if p.emu != nil {
 		_ = p.emu.Close()
+	}
+	for _, d := range p.devices {
+		_ = d.Close()
 	}
 }
 
