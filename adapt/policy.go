@@ -12,9 +12,10 @@ const (
 	DefaultOverheadBytes = 50                    // IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10
 	DefaultHeadroom      = 0.85
 	DefaultLowRateBps    = 8000
+	DefaultMaxPayloadBps = 48000
 	DefaultRMargin       = 2.0
 	DefaultMinHold       = time.Second
-	DefaultTargetMargin  = 10 * time.Millisecond
+	DefaultTargetMargin  = 20 * time.Millisecond
 	DefaultTargetMaxDrop = 10 * time.Millisecond
 	DefaultMinTarget     = 10 * time.Millisecond
 	DefaultMaxTarget     = 400 * time.Millisecond
@@ -32,6 +33,9 @@ type PolicyConfig struct {
 	Headroom float64
 	// LowRateBps is the bitrate of low-rate RED copies (DefaultLowRateBps).
 	LowRateBps int
+	// MaxPayloadBps caps the payload rate (primary, RED copies and headers, bit/s) whatever
+	// the path could carry (DefaultMaxPayloadBps): redundancy beyond it buys little.
+	MaxPayloadBps int
 	// RMargin is how much better (in R points, about 0.07 MOS on the wideband scale) a setting
 	// must score to replace the current one, and MinHold how long the current one is kept at
 	// least, unless it no longer fits the rate.
@@ -72,6 +76,9 @@ func (c *PolicyConfig) defaults() error {
 	if c.LowRateBps == 0 {
 		c.LowRateBps = DefaultLowRateBps
 	}
+	if c.MaxPayloadBps == 0 {
+		c.MaxPayloadBps = DefaultMaxPayloadBps
+	}
 	def(&c.Headroom, DefaultHeadroom)
 	def(&c.RMargin, DefaultRMargin)
 	defD(&c.MinHold, DefaultMinHold)
@@ -87,6 +94,8 @@ func (c *PolicyConfig) defaults() error {
 		return fmt.Errorf("%w: OverheadBytes %d", ErrConfig, c.OverheadBytes)
 	case !(c.Headroom > 0 && c.Headroom <= 1):
 		return fmt.Errorf("%w: Headroom %v (want 0..1)", ErrConfig, c.Headroom)
+	case c.MaxPayloadBps < MinBitrateBps:
+		return fmt.Errorf("%w: MaxPayloadBps %d (want ≥ %d)", ErrConfig, c.MaxPayloadBps, MinBitrateBps)
 	case c.LowRateBps < MinBitrateBps || c.LowRateBps > MaxBitrateBps:
 		return fmt.Errorf("%w: LowRateBps %d", ErrConfig, c.LowRateBps)
 	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0 || c.TargetMaxDrop < 0:
@@ -214,7 +223,7 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 				if wire < cheapest.WireBps {
 					cheapest = Decision{Settings: s, WireBps: wire}
 				}
-				if wire > limit {
+				if wire > limit || s.WireBps(0) > float64(p.cfg.MaxPayloadBps) {
 					continue
 				}
 				sc := q.score(&s, &c, p.late(&c, s.JitterTarget), false)
@@ -234,7 +243,7 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	// better and the current one was held long enough.
 	cur := p.cur
 	curWire := cur.WireBps(p.cfg.OverheadBytes)
-	if p.decided && curWire <= limit {
+	if p.decided && curWire <= limit && cur.WireBps(0) <= float64(p.cfg.MaxPayloadBps) {
 		keep := now-p.lastChange < p.cfg.MinHold
 		// Keep the current codec settings, with the best target for them if that is worth it.
 		trial := cur
@@ -257,7 +266,7 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 const rateCost = 3e-5
 
 // targetRMargin is the least gain in R worth a change of the jitter target.
-const targetRMargin = 0.5
+const targetRMargin = 1.0
 
 // retarget applies the jitter-target hysteresis to s, whose JitterTarget is the wanted one: the
 // current target stays when the wanted one differs by less than TargetMargin or gains less than
