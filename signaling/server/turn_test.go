@@ -160,7 +160,7 @@ func freeUDPPort(t *testing.T) int {
 func TestCoturnInterop(t *testing.T) {
 	bin, err := exec.LookPath("turnserver")
 	if err != nil {
-		t.Skip("coturn (turnserver) not installed")
+		t.Fatalf("coturn (turnserver) not installed: run scripts/deps.sh (make test does): %v", err)
 	}
 	secret := "coturn-interop-secret"
 	port := freeUDPPort(t)

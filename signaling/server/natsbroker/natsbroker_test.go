@@ -36,7 +36,7 @@ func startNATS(t *testing.T) *natsProc {
 	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
-		t.Skip("nats-server not installed")
+		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
