@@ -187,6 +187,12 @@ func (p *Policy) Decide(now time.Duration, f *Features, pred Prediction) Decisio
 func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision {
 	q := p.cfg.Quality
 	c := ConditionsFrom(pred, oneWay(f))
+	// The delay tail is where late loss comes from and where a prediction errs most: never
+	// assume a tail shorter than the last five seconds showed.
+	long := &f.Windows[NumWindows-1]
+	c.DelayP50 = max(c.DelayP50, long.DelayP50)
+	c.DelayP95 = max(c.DelayP95, long.DelayP95)
+	c.DelayP99 = max(c.DelayP99, long.DelayP99)
 	limit := p.cfg.Headroom * pred.SustainableBps
 
 	p.fillLate(&c)
