@@ -313,10 +313,12 @@ func (c *Call) teardown(timeout *time.Timer) {
 }
 
 // watchdog ends a connected call whose peer has gone silent (no RTP, RTCP or data channel
-// message) for DisconnectTimeout, and shows "reconnecting" after a shorter silence.
+// message) for DisconnectTimeout, shows "reconnecting" after a shorter silence, and on the
+// caller's side restarts ICE while the silence lasts.
 func (c *Call) watchdog() {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
+	var restarted time.Time
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -333,7 +335,8 @@ func (c *Call) watchdog() {
 		if last.IsZero() || last.Before(connectedAt) {
 			last = connectedAt
 		}
-		silent := c.s.Now().Sub(last)
+		now := c.s.Now()
+		silent := now.Sub(last)
 		switch {
 		case silent >= c.s.DisconnectTimeout:
 			c.end(ReasonPeerLost, errors.New("engine: nothing received from the peer"))
@@ -343,6 +346,16 @@ func (c *Call) watchdog() {
 		case silent < reconnectAfter && state == StateReconnecting:
 			c.setState(StateConnected)
 		}
+		// The caller restarts ICE when the path has been silent for restartAfter, and again
+		// every restartEvery while it stays silent: the new gathering finds whatever path
+		// works now (a new interface, a relay) while the call stays up.
+		if c.caller && silent >= restartAfter && now.Sub(restarted) >= restartEvery {
+			restarted = now
+			c.log.Info("path silent: restarting ICE", "silent", silent)
+			if err := c.restartICE(); err != nil && c.ctx.Err() == nil {
+				c.log.Warn("ICE restart failed", "err", err)
+			}
+		}
 	}
 }
 
@@ -350,3 +363,10 @@ func (c *Call) watchdog() {
 // reports arrive every reportInterval even during DTX, so a longer silence means the path
 // stopped delivering.
 const reconnectAfter = 1500 * time.Millisecond
+
+// restartAfter is the silence after which the caller restarts ICE, and restartEvery the
+// interval between restarts while the silence lasts.
+const (
+	restartAfter = 2 * time.Second
+	restartEvery = 3 * time.Second
+)

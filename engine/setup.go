@@ -223,11 +223,19 @@ func (c *Call) handle(m Message) error {
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
 			return fmt.Errorf("%w: offer: %w", ErrMedia, err)
 		}
-		tr, err := pc.AddTrack(c.send.track)
-		if err != nil {
-			return fmt.Errorf("%w: add track: %w", ErrMedia, err)
+		c.mu.Lock()
+		renegotiation := c.descSent // an ICE restart by the caller
+		c.descSent = false          // hold the new candidates until the answer is out
+		c.mu.Unlock()
+		if !renegotiation {
+			tr, err := pc.AddTrack(c.send.track)
+			if err != nil {
+				return fmt.Errorf("%w: add track: %w", ErrMedia, err)
+			}
+			c.spawn(func() { drainRTCP(tr) })
+		} else {
+			c.log.Info("ICE restart by the peer")
 		}
-		c.spawn(func() { drainRTCP(tr) })
 		answer, err := pc.CreateAnswer(nil)
 		if err != nil {
 			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
@@ -260,6 +268,27 @@ func (c *Call) handle(m Message) error {
 		c.log.Debug("ignoring unknown envelope type", "type", pt[0])
 	}
 	return nil
+}
+
+// restartICE starts an ICE restart (caller side only, so the two sides never offer at once):
+// a new offer with fresh ICE credentials, sealed like the first, then the new candidates. The
+// callee answers it in handle. Media continues on the old path if it recovers meanwhile.
+func (c *Call) restartICE() error {
+	c.mu.Lock()
+	pc := c.pc
+	c.descSent = false
+	c.mu.Unlock()
+	if pc == nil {
+		return nil
+	}
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return fmt.Errorf("%w: restart offer: %w", ErrMedia, err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("%w: restart offer: %w", ErrMedia, err)
+	}
+	return c.sendDescription(envOffer, offer.SDP)
 }
 
 // sendSealed seals typ ‖ body and relays it to the peer.

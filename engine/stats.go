@@ -86,6 +86,9 @@ func (c *Call) Stats() Stats {
 		st.RemoteAge = c.s.Now().Sub(at)
 	}
 	if pc != nil && st.State != StateEnded {
+		if p, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
+			st.Path = pathOf(p)
+		}
 		st.RTT = rtt(pc)
 		c.mu.Lock()
 		c.lastRTT = st.RTT
