@@ -164,3 +164,22 @@ func BenchmarkDecide(b *testing.B) {
 		p.Decide(0, f, pr)
 	}
 }
+
+// TestPolicyRecoversAfterRise: after a capacity drop, a rise is taken up within two seconds of
+// decisions every 500 ms (the hold time is 1 s).
+func TestPolicyRecoversAfterRise(t *testing.T) {
+	p := newTestPolicy(t)
+	f := snap(0, 0, 1, 10*ms)
+	hi := p.Decide(0, f, pred(500e3, 0.01, 1, 10*ms))
+	p.Decide(500*ms, f, pred(30e3, 0.01, 1, 10*ms))
+	for now := time.Second; now <= 3*time.Second; now += 500 * time.Millisecond {
+		d := p.Decide(now, f, pred(500e3, 0.01, 1, 10*ms))
+		if d.BitrateBps >= hi.BitrateBps*9/10 {
+			if now-time.Second > 2*time.Second {
+				t.Errorf("recovered only %v after the rise", now-time.Second)
+			}
+			return
+		}
+	}
+	t.Errorf("bitrate not back within 2 s: %+v", p.Current())
+}
