@@ -312,7 +312,9 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	defer sig.Close()
 	fmt.Fprintf(env.Stdout, "calling %s as %s ...\n", to, f.as)
-	call, err := engine.Dial(ctx, p.cfg, sig)
+	cfg := p.cfg
+	cfg.PeerName = to
+	call, err := engine.Dial(ctx, cfg, sig)
 	if err != nil {
 		return err
 	}
@@ -357,6 +359,7 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 		fmt.Fprintf(env.Stdout, "incoming call from %s (key %s), answering\n", in.From, in.Key.Fingerprint())
 		cfg := p.cfg
 		cfg.PeerIdentity = in.Key
+		cfg.PeerName = in.From
 		if f.in != "" { // every call hears the file from its start
 			if cfg.Source, err = audio.OpenWAV(f.in, false); err != nil {
 				return err
@@ -431,11 +434,18 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 		p.devices = append(p.devices, spk)
 		p.cfg.Sink = spk
 	}
-	id, err := loadCallIdentity(env, f.dir)
+	id, dir, err := loadCallIdentity(env, f.dir)
 	if err != nil {
 		return nil, err
 	}
 	p.cfg.Identity = id
+	if dir != "" {
+		// One key-continuity store per local user, so that two users on one machine (two
+		// processes) never share a file.
+		if p.cfg.Store, err = e2ee.OpenStore(filepath.Join(dir, "peers-"+f.as+".json")); err != nil {
+			return nil, err
+		}
+	}
 	if f.link != "" {
 		prof, err := netem.Profile(f.link)
 		if err != nil {
@@ -480,8 +490,9 @@ func (p *phone) close() {
 	}
 }
 
-// loadCallIdentity reads DIR/identity.key as cmdID writes it, or makes a one-time key.
-func loadCallIdentity(env *cmdEnv, dir string) (*e2ee.IdentityKey, error) {
+// loadCallIdentity reads DIR/identity.key as cmdID writes it, or makes a one-time key (and
+// returns no directory: a one-time key has no contacts to remember).
+func loadCallIdentity(env *cmdEnv, dir string) (*e2ee.IdentityKey, string, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err == nil {
@@ -491,15 +502,17 @@ func loadCallIdentity(env *cmdEnv, dir string) (*e2ee.IdentityKey, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "identity.key"))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "note: no identity in %s (run 'parley id new'); using a one-time key\n", dir)
-		return e2ee.GenerateIdentityKey(nil)
+		k, err := e2ee.GenerateIdentityKey(nil)
+		return k, "", err
 	}
 	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	clear(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a hex seed", filepath.Join(dir, "identity.key"))
+		return nil, "", fmt.Errorf("%s: not a hex seed", filepath.Join(dir, "identity.key"))
 	}
 	defer clear(seed)
-	return e2ee.NewIdentityKey(seed)
+	k, err := e2ee.NewIdentityKey(seed)
+	return k, dir, err
 }
 
 // run follows one call to its end: SAS at connect, a line of statistics per second, a summary
@@ -536,6 +549,14 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			case engine.StateConnecting:
 				if sas, err := call.SAS(); err == nil {
 					fmt.Fprintf(out, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
+					switch call.Stats().Trust {
+					case e2ee.StatusFirstContact:
+						fmt.Fprintln(out, "  new contact: their key is now remembered")
+					case e2ee.StatusKnown, e2ee.StatusVerified:
+						fmt.Fprintln(out, "  same key as last time")
+					case e2ee.StatusChanged:
+						fmt.Fprintln(out, "  WARNING: this contact's identity key CHANGED since your last call; compare the SAS before trusting it")
+					}
 				}
 			case engine.StateConnected:
 				if connectedAt.IsZero() {
