@@ -59,8 +59,8 @@ func TestRelayPolicyHidesAddresses(t *testing.T) {
 				t.Errorf("%s: candidate %q exchanged under PolicyRelay", name, k)
 			}
 		}
-		if st.Path.Local != "relay" {
-			t.Errorf("%s: local candidate %q, want relay", name, st.Path.Local)
+		if st.Path.Local != "relay" || st.Path.RelayProtocol != "udp" {
+			t.Errorf("%s: local candidate %q over %q, want relay over udp", name, st.Path.Local, st.Path.RelayProtocol)
 		}
 		t.Logf("%s: path %v, sent %v, received %v", name, st.Path, st.LocalCandidates, st.RemoteCandidates)
 	}
@@ -69,5 +69,31 @@ func TestRelayPolicyHidesAddresses(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
+	waitGoroutines(t, base, 10*time.Second)
+}
+
+// TestUDPBlockedRelayOverTCP: alice's network drops all UDP, so her only way out is TURN over
+// TCP; the call must connect through that relay and Stats must say so.
+func TestUDPBlockedRelayOverTCP(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l, ca, cb := lab(t, natlab.UDPBlocked, natlab.NoNAT)
+	for _, c := range []*Config{&ca, &cb} {
+		c.ICEServers[1].URLs = l.TURNURLs() // UDP and TCP
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
+	a, b := connect(t, ctx, ca, cb)
+	waitState(t, ctx, a, StateConnected)
+	waitState(t, ctx, b, StateConnected)
+	waitAudio(t, b, b, 10)
+	st := a.Stats()
+	if st.Path.Local != "relay" || st.Path.RelayProtocol != "tcp" {
+		t.Errorf("alice's path %v, want a local relay reached over tcp", st.Path)
+	}
+	t.Logf("alice: %v", st.Path)
+	hangup(t, a)
+	<-b.Done()
+	_ = l.Close()
 	waitGoroutines(t, base, 10*time.Second)
 }

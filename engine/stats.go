@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -89,7 +90,7 @@ func (c *Call) Stats() Stats {
 		if p, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
 			st.Path = pathOf(p)
 		}
-		st.RTT = rtt(pc)
+		st.RTT, st.Path.RelayProtocol = fromPion(pc, st.Path)
 		c.mu.Lock()
 		c.lastRTT = st.RTT
 		c.mu.Unlock()
@@ -104,12 +105,18 @@ func (c *Call) Stats() Stats {
 	return st
 }
 
-// rtt reads the round-trip time from pion's stats: RTCP-based (remote-inbound-rtp, computed by
-// the stats interceptor) when present, else ICE's.
-func rtt(pc *webrtc.PeerConnection) time.Duration {
+// fromPion reads from pion's stats the round-trip time — RTCP-based (remote-inbound-rtp,
+// computed by the stats interceptor) when present, else ICE's — and, for a local relay
+// candidate, how it reaches its TURN server ("udp", "tcp" or "tls").
+func fromPion(pc *webrtc.PeerConnection, path Path) (time.Duration, string) {
 	var fromRTCP, fromICE float64
+	relayProto := ""
 	for _, s := range pc.GetStats() {
 		switch s := s.(type) {
+		case webrtc.ICECandidateStats:
+			if path.Local == "relay" && s.CandidateType == webrtc.ICECandidateTypeRelay && fmt.Sprintf("%s:%d", s.IP, s.Port) == path.LocalAddr {
+				relayProto = s.RelayProtocol
+			}
 		case webrtc.RemoteInboundRTPStreamStats:
 			if s.RoundTripTime > 0 {
 				fromRTCP = s.RoundTripTime
@@ -123,7 +130,7 @@ func rtt(pc *webrtc.PeerConnection) time.Duration {
 	if fromRTCP == 0 {
 		fromRTCP = fromICE
 	}
-	return time.Duration(fromRTCP * float64(time.Second))
+	return time.Duration(fromRTCP * float64(time.Second)), relayProto
 }
 
 // mos estimates the peer's listening quality with the E-model: mouth-to-ear delay from half the
