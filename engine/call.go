@@ -32,9 +32,11 @@ type Call struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when teardown is complete
 	muted  atomic.Bool
-	send   *sender
-	recv   *receiver
-	start  time.Time
+	// restarts counts ICE restarts (caller side).
+	restarts atomic.Uint64
+	send     *sender
+	recv     *receiver
+	start    time.Time
 
 	wg     sync.WaitGroup // every goroutine of the call; Add only through spawnLocked
 	sealMu sync.Mutex     // orders Seal with Send, so envelopes leave in sequence order
@@ -351,6 +353,7 @@ func (c *Call) watchdog() {
 		// works now (a new interface, a relay) while the call stays up.
 		if c.caller && silent >= restartAfter && now.Sub(restarted) >= restartEvery {
 			restarted = now
+			c.restarts.Add(1)
 			c.log.Info("path silent: restarting ICE", "silent", silent)
 			if err := c.restartICE(); err != nil && c.ctx.Err() == nil {
 				c.log.Warn("ICE restart failed", "err", err)
@@ -362,11 +365,11 @@ func (c *Call) watchdog() {
 // reconnectAfter is the silence after which a connected call shows "reconnecting". Receiver
 // reports arrive every reportInterval even during DTX, so a longer silence means the path
 // stopped delivering.
-const reconnectAfter = 1500 * time.Millisecond
+const reconnectAfter = 1000 * time.Millisecond
 
 // restartAfter is the silence after which the caller restarts ICE, and restartEvery the
 // interval between restarts while the silence lasts.
 const (
-	restartAfter = 2 * time.Second
+	restartAfter = 1 * time.Second
 	restartEvery = 3 * time.Second
 )

@@ -17,6 +17,9 @@ type Stats struct {
 	Policy Policy
 	// Path is the selected ICE candidate pair (empty before connected).
 	Path Path
+	// ICERestarts counts the ICE restarts this side started to recover a silent path (only the
+	// caller restarts).
+	ICERestarts uint64
 	// Connected is how long the call has been connected (zero before).
 	Connected time.Duration
 	// RTT is the round-trip time from RTCP receiver reports, or from ICE consent checks before
@@ -70,6 +73,7 @@ func (c *Call) Stats() Stats {
 	}
 	pc := c.pc
 	c.mu.Unlock()
+	st.ICERestarts = c.restarts.Load()
 
 	snd := c.send
 	st.Send = SendStats{
