@@ -39,7 +39,7 @@ type Call struct {
 	start    time.Time
 
 	wg     sync.WaitGroup // every goroutine of the call; Add only through spawnLocked
-	sealMu sync.Mutex     // orders Seal with Send, so envelopes leave in sequence order
+	sealMu sync.Mutex     // serialises Signal.Send, and orders Seal with it so envelopes leave in sequence
 
 	// mu guards the following.
 	mu          sync.Mutex
@@ -229,7 +229,7 @@ func (c *Call) Hangup(ctx context.Context) error {
 		if keyed {
 			_ = c.sendSealed(sctx, envHangup, []byte(ReasonRemoteHangup))
 		}
-		_ = c.sig.Send(sctx, Message{Kind: KindHangup, Reason: string(ReasonHangup)})
+		_ = c.sendMsg(sctx, Message{Kind: KindHangup, Reason: string(ReasonHangup)})
 		cancel()
 		c.end(ReasonHangup, nil)
 	}

@@ -69,7 +69,7 @@ func (c *Call) setupCaller() error {
 	if err != nil {
 		return err
 	}
-	if err := c.sig.Send(c.ctx, Message{Kind: KindInvite, Data: b}); err != nil {
+	if err := c.sendMsg(c.ctx, Message{Kind: KindInvite, Data: b}); err != nil {
 		return fmt.Errorf("%w: invite: %w", ErrSignal, err)
 	}
 	var resp e2ee.Response
@@ -104,7 +104,7 @@ func (c *Call) setupCaller() error {
 	if b, err = reveal.MarshalBinary(); err != nil {
 		return err
 	}
-	if err := c.sig.Send(c.ctx, Message{Kind: KindRelay, Data: b}); err != nil {
+	if err := c.sendMsg(c.ctx, Message{Kind: KindRelay, Data: b}); err != nil {
 		return fmt.Errorf("%w: reveal: %w", ErrSignal, err)
 	}
 	if err := c.keyed(sess); err != nil {
@@ -139,7 +139,7 @@ func (c *Call) setupCallee(commit *e2ee.Commit) error {
 	if err != nil {
 		return err
 	}
-	if err := c.sig.Send(c.ctx, Message{Kind: KindAccept, Data: b}); err != nil {
+	if err := c.sendMsg(c.ctx, Message{Kind: KindAccept, Data: b}); err != nil {
 		return fmt.Errorf("%w: accept: %w", ErrSignal, err)
 	}
 	m, err := c.sig.Recv(c.ctx)
@@ -289,6 +289,14 @@ func (c *Call) restartICE() error {
 		return fmt.Errorf("%w: restart offer: %w", ErrMedia, err)
 	}
 	return c.sendDescription(envOffer, offer.SDP)
+}
+
+// sendMsg sends one unsealed message, serialised with sealed ones: the engine calls
+// Signal.Send from one goroutine at a time, as the Signal contract promises.
+func (c *Call) sendMsg(ctx context.Context, m Message) error {
+	c.sealMu.Lock()
+	defer c.sealMu.Unlock()
+	return c.sig.Send(ctx, m)
 }
 
 // sendSealed seals typ ‖ body and relays it to the peer.
