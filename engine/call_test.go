@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func TestDirectCall(t *testing.T) {
 		t.Errorf("direct call relayed: %v", evA.Path)
 	}
 	t.Logf("SAS %v, path %v", sa, evA.Path)
+	checkSDP(t, a)
 
 	// Wait until each side has played a second of audio from the other.
 	deadline := time.Now().Add(10 * time.Second)
@@ -72,4 +74,27 @@ func TestDirectCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGoroutines(t, base, 10*time.Second)
+}
+
+// checkSDP asserts what was negotiated: Opus (FEC, DTX) and RED only, transport-wide congestion
+// control, nothing else (no NACK, no other codec).
+func checkSDP(t *testing.T, c *Call) {
+	t.Helper()
+	c.mu.Lock()
+	pc := c.pc
+	c.mu.Unlock()
+	sdp := pc.CurrentRemoteDescription().SDP + pc.CurrentLocalDescription().SDP
+	for _, want := range []string{"opus/48000/2", "red/48000/2", "useinbandfec=1;usedtx=1", "transport-cc", "a=fmtp:63 111/111"} {
+		if !strings.Contains(sdp, want) {
+			t.Errorf("SDP lacks %q", want)
+		}
+	}
+	for _, line := range strings.Split(sdp, "\n") {
+		if strings.HasPrefix(line, "a=rtpmap:") && !strings.Contains(line, "opus/48000/2") && !strings.Contains(line, "red/48000/2") {
+			t.Errorf("unexpected codec: %s", line)
+		}
+		if strings.Contains(line, "nack") {
+			t.Errorf("NACK negotiated: %s", line)
+		}
+	}
 }
