@@ -32,6 +32,32 @@ type AdaptRow struct {
 	Changes     int           // adaptive only: decisions that changed the settings
 	MeanTarget  time.Duration // adaptive only: mean decided jitter target
 	MeanBitrate float64       // adaptive only: mean decided bitrate, kb/s
+	// React is, on the "steps" profile and for the adaptive sender only, the longest time from
+	// a capacity drop to the first decision whose wire rate fits the new capacity (−1: never;
+	// 0 elsewhere).
+	React time.Duration
+}
+
+// reactTime measures React over the capacity steps of link.
+func reactTime(steps []netem.RateStep, ds []AdaptStep) time.Duration {
+	var worst, start time.Duration
+	for i, st := range steps {
+		if i > 0 && st.RateBps < steps[i-1].RateBps {
+			r := time.Duration(-1)
+			for _, d := range ds {
+				if d.At >= start && d.At < start+st.Duration && d.Decision.WireBps <= float64(st.RateBps) {
+					r = d.At - start
+					break
+				}
+			}
+			if r < 0 {
+				return -1
+			}
+			worst = max(worst, r)
+		}
+		start += st.Duration
+	}
+	return worst
 }
 
 // AdaptProfileNames are the links of the comparison: netem profiles plus "bursty20" (20 %
@@ -94,6 +120,9 @@ func CompareAdapt(profile string, clip Clip, repeat int, seed uint64) ([]AdaptRo
 			}
 			res = ar.Result
 			row.Changes = ar.Changes
+			if profile == "steps" {
+				row.React = reactTime(cfg.Capacity.Steps, ar.Steps)
+			}
 			var tgt time.Duration
 			var br float64
 			for _, s := range ar.Steps {

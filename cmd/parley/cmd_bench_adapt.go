@@ -16,7 +16,12 @@ func cmdBenchAdapt(_ context.Context, env *cmdEnv, args []string) error {
 For every profile, clip and seed, runs the same link (same configuration and seed) under fixed
 32 kb/s 20 ms Opus without and with in-band FEC (80 ms fixed buffer) and under adapt's controller
 (settings every 500 ms from receiver feedback 100 ms old, jitter target from the policy), with
-real libopus and PESQ-WB on the decoded audio (each repetition of the clip scored alone).`)
+real libopus and PESQ-WB on the decoded audio (each repetition of the clip scored alone).
+
+Columns: PESQ-WB mean over the repetitions; RTP payload rate including RED; packets the link
+dropped; frames concealed by PLC; playout delay at the start (network + buffer); the adaptive
+sender's mean jitter target and bitrate and how many decisions changed the settings; on "steps",
+the longest time from a capacity drop to a decision whose wire rate fits the new capacity.`)
 	profiles := fs.String("profiles", strings.Join(bench.AdaptProfileNames(), ","), "comma-separated profiles")
 	seeds := fs.Int("seeds", 1, "link seeds per profile")
 	repeat := fs.Int("repeat", 3, "repetitions of each clip per run (the controller needs seconds to learn)")
@@ -41,8 +46,8 @@ real libopus and PESQ-WB on the decoded audio (each repetition of the clip score
 	type agg struct{ pesq, kbps, conc []float64 }
 	total := map[string]*agg{}
 	w := env.Stdout
-	fmt.Fprintf(w, "%-11s %-12s %6s %8s %7s %7s %7s %8s %8s %7s\n", "profile", "strategy", "PESQ", "payload", "netloss",
-		"PLC", "delay", "target", "bitrate", "changes")
+	fmt.Fprintf(w, "%-11s %-12s %6s %8s %7s %7s %7s %8s %8s %7s %7s\n", "profile", "strategy", "PESQ", "payload", "netloss",
+		"PLC", "delay", "target", "bitrate", "changes", "react")
 	for _, p := range strings.Split(*profiles, ",") {
 		for _, c := range clips {
 			for s := range *seeds {
@@ -59,13 +64,19 @@ real libopus and PESQ-WB on the decoded audio (each repetition of the clip score
 					a.pesq = append(a.pesq, r.PESQ)
 					a.kbps = append(a.kbps, r.PayloadKbps)
 					a.conc = append(a.conc, r.Concealed)
-					tgt, br := "-", "-"
+					tgt, br, react := "-", "-", "-"
 					if r.Strategy == bench.StrategyAdapt {
 						tgt = fmt.Sprintf("%dms", r.MeanTarget.Milliseconds())
 						br = fmt.Sprintf("%.1fk", r.MeanBitrate)
+						switch {
+						case r.React < 0:
+							react = "never"
+						case r.React > 0 || r.Profile == "steps":
+							react = fmt.Sprintf("%dms", r.React.Milliseconds())
+						}
 					}
-					fmt.Fprintf(w, "%-11s %-12s %6.2f %7.1fk %6.1f%% %6.1f%% %5dms %8s %8s %7d\n", r.Profile, r.Strategy, r.PESQ,
-						r.PayloadKbps, 100*r.NetworkLoss, 100*r.Concealed, r.Delay.Milliseconds(), tgt, br, r.Changes)
+					fmt.Fprintf(w, "%-11s %-12s %6.2f %7.1fk %6.1f%% %6.1f%% %5dms %8s %8s %7d %7s\n", r.Profile, r.Strategy, r.PESQ,
+						r.PayloadKbps, 100*r.NetworkLoss, 100*r.Concealed, r.Delay.Milliseconds(), tgt, br, r.Changes, react)
 				}
 			}
 		}
