@@ -110,7 +110,9 @@ type Config struct {
 	// Rand supplies the key agreement's randomness and RTP's random initial values. Nil means
 	// crypto/rand. Only tests set it.
 	Rand io.Reader
-	// Now is the clock. Nil means time.Now. The playout and send clocks pace themselves by it.
+	// Now is the clock: event times, the jitter buffer's arrival and playout times, and the
+	// frame counts the send and playout loops catch up to (they wake on real timers). Nil means
+	// time.Now.
 	Now func() time.Time
 }
 

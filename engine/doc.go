@@ -47,6 +47,11 @@
 // relay candidates, so the peer never learns this side's addresses; PolicyDirect ignores TURN.
 // Stats.Path names the pair in use.
 //
+// Mid-call, a path that stops delivering (no media and no receiver report for 1 s) shows as
+// StateReconnecting, and the caller restarts ICE (a sealed re-offer with fresh credentials):
+// the new gathering finds whatever works now — another interface, a relay — and the call
+// continues; it ends with ReasonPeerLost only after Config.DisconnectTimeout of silence.
+//
 // # Concurrency and lifetime
 //
 // Call methods are safe for concurrent use. Each call owns its goroutines (signaling, send,
