@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +29,7 @@ the longest time from a capacity drop to a decision whose wire rate fits the new
 	seeds := fs.Int("seeds", 1, "link seeds per profile")
 	repeat := fs.Int("repeat", 3, "repetitions of each clip per run (the controller needs seconds to learn)")
 	clipsN := fs.Int("clips", 1, "clips to use (1 or 2)")
+	csvPath := fs.String("csv", "", "also write every row to this CSV file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,6 +46,7 @@ the longest time from a capacity drop to a decision whose wire rate fits the new
 		return err
 	}
 	clips = clips[:min(max(*clipsN, 1), len(clips))]
+	var csvRows []bench.AdaptRow
 	start := time.Now()
 	type agg struct{ pesq, kbps, conc []float64 }
 	total := map[string]*agg{}
@@ -55,6 +60,7 @@ the longest time from a capacity drop to a decision whose wire rate fits the new
 				if err != nil {
 					return err
 				}
+				csvRows = append(csvRows, rows...)
 				for _, r := range rows {
 					a := total[r.Strategy]
 					if a == nil {
@@ -90,7 +96,37 @@ the longest time from a capacity drop to a decision whose wire rate fits the new
 		}
 		fmt.Fprintf(w, "%-12s %9.2f %9.2f %9.1f %8.1f%%\n", st, adaptMean(a.pesq), adaptP10(a.pesq), adaptMean(a.kbps), 100*adaptMean(a.conc))
 	}
+	if *csvPath != "" {
+		if err := writeAdaptCSV(*csvPath, csvRows); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "wrote %s\n", *csvPath)
+	}
 	return nil
+}
+
+// writeAdaptCSV writes one line per strategy run.
+func writeAdaptCSV(path string, rows []bench.AdaptRow) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cw := csv.NewWriter(f)
+	_ = cw.Write([]string{"profile", "clip", "seed", "strategy", "pesq_wb", "payload_kbps", "network_loss", "concealed",
+		"start_delay_ms", "mean_target_ms", "mean_bitrate_kbps", "changes", "react_ms"})
+	for _, r := range rows {
+		_ = cw.Write([]string{r.Profile, r.Clip, strconv.FormatUint(r.Seed, 10), r.Strategy,
+			strconv.FormatFloat(r.PESQ, 'f', 3, 64), strconv.FormatFloat(r.PayloadKbps, 'f', 2, 64),
+			strconv.FormatFloat(r.NetworkLoss, 'f', 4, 64), strconv.FormatFloat(r.Concealed, 'f', 4, 64),
+			strconv.FormatInt(r.Delay.Milliseconds(), 10), strconv.FormatInt(r.MeanTarget.Milliseconds(), 10),
+			strconv.FormatFloat(r.MeanBitrate, 'f', 2, 64), strconv.Itoa(r.Changes), strconv.FormatInt(r.React.Milliseconds(), 10)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func adaptMean(xs []float64) float64 {
