@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,4 +120,41 @@ func receivePath(b testing.TB) func(i int) {
 		at += 2 * chunk
 	}
 	return step
+}
+
+// TestTune lowers the bitrate and raises the RED depth between frames: packets shrink, then
+// carry a redundant copy; the per-frame path still allocates nothing without a pending change.
+func TestTune(t *testing.T) {
+	snd := benchSender(t, 0)
+	c := &Call{send: snd}
+	c.s, _ = (&Config{}).resolve()
+	avg := func() float64 {
+		d := snd.track.w.(*discard)
+		d.n = 0
+		for range 50 {
+			snd.sendFrame()
+		}
+		return float64(d.n) / 50
+	}
+	before := avg()
+	if err := c.Tune(Tuning{BitrateBps: 12000, LossHint: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	after := avg()
+	if after > before*0.6 {
+		t.Errorf("mean packet %.0f bytes at 32 kb/s, %.0f after tuning to 12 kb/s", before, after)
+	}
+	if err := c.Tune(Tuning{BitrateBps: 12000, REDDepth: 1}); err != nil {
+		t.Fatal(err)
+	}
+	red := avg()
+	if red < after*1.4 {
+		t.Errorf("mean packet %.0f bytes with RED depth 1, want well above %.0f", red, after)
+	}
+	if err := c.Tune(Tuning{BitrateBps: 1}); !errors.Is(err, ErrConfig) {
+		t.Errorf("Tune(1 b/s): %v", err)
+	}
+	if snd.bitrate.Load() != 12000 || snd.redDepth.Load() != 1 {
+		t.Errorf("settings in force %d b/s, RED %d", snd.bitrate.Load(), snd.redDepth.Load())
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/jitter"
 )
 
 // Policy says which network paths a call may use.
@@ -99,6 +100,10 @@ type Config struct {
 	// REDDepth is the number of earlier frames repeated in each packet (RFC 2198 RED), 0 to
 	// codec.MaxREDRedundancy. Zero sends plain Opus.
 	REDDepth int
+
+	// JitterPolicy sets the receive jitter buffer's target delay from its estimator (an
+	// adaptation layer's hook). Nil means jitter.DefaultPolicy.
+	JitterPolicy jitter.TargetPolicy
 
 	// SetupTimeout bounds the whole setup, ringing included, from Dial or Answer to connected.
 	// Zero means 60 s.

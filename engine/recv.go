@@ -42,6 +42,9 @@ func newReceiver(s *settings) (*receiver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.JitterPolicy != nil {
+		b.SetTargetPolicy(s.JitterPolicy)
+	}
 	return &receiver{sink: s.Sink, now: s.Now, start: s.Now(), buf: b}, nil
 }
 

@@ -31,6 +31,9 @@ type sender struct {
 	eof    atomic.Bool // the source ended; read by Stats
 
 	framesEncoded, framesDTX, packetsSent, bytesSent atomic.Uint64
+
+	pending           atomic.Pointer[Tuning] // set by Call.Tune, taken by the send loop
+	bitrate, redDepth atomic.Int64           // settings in force, for Stats
 }
 
 func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
@@ -43,6 +46,8 @@ func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
 		pcm: make([]float32, s.frameSamples), opus: make([]byte, codec.MaxPacketBytes),
 		packet: make([]byte, 0, 4*codec.MaxPacketBytes),
 	}
+	snd.bitrate.Store(int64(s.codec.BitrateBps))
+	snd.redDepth.Store(int64(s.REDDepth))
 	if s.REDDepth > 0 {
 		if snd.red, err = codec.NewRedundancy(s.REDDepth, nil); err != nil {
 			return nil, fmt.Errorf("%w: RED: %w", ErrConfig, err)
@@ -84,6 +89,7 @@ func (s *sender) loop(ctx context.Context) {
 
 // sendFrame reads, encodes and sends one frame. It allocates nothing (see BenchmarkSendFrame).
 func (s *sender) sendFrame() {
+	s.applyTuning()
 	if s.eof.Load() {
 		clear(s.pcm)
 	} else if n, err := s.src.Read(s.pcm); err != nil {

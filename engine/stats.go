@@ -79,10 +79,11 @@ func (c *Call) Stats() Stats {
 	st.Send = SendStats{
 		FramesEncoded: snd.framesEncoded.Load(), FramesDTX: snd.framesDTX.Load(),
 		PacketsSent: snd.packetsSent.Load(), BytesSent: snd.bytesSent.Load(),
-		Frame: c.s.Frame, BitrateBps: c.s.codec.BitrateBps, SourceEnded: snd.sourceDone(),
+		Frame: c.s.Frame, BitrateBps: int(snd.bitrate.Load()), SourceEnded: snd.sourceDone(),
 	}
-	if _, ok := snd.track.redPayloadType(); ok && snd.red != nil {
-		st.Send.RED, st.Send.REDDepth = true, snd.red.Depth()
+	if _, ok := snd.track.redPayloadType(); ok {
+		st.Send.REDDepth = int(snd.redDepth.Load())
+		st.Send.RED = st.Send.REDDepth > 0
 	}
 	st.Receive = c.recv.stats()
 	var at time.Time
@@ -141,7 +142,7 @@ func fromPion(pc *webrtc.PeerConnection, path Path) (time.Duration, string) {
 // RTT, the peer's jitter-buffer delay, the frame, Opus look-ahead and a nominal 10 ms of audio
 // devices; loss is what the peer had to conceal.
 func (c *Call) mos(st Stats) float64 {
-	imp, err := emodel.OpusTable().Lookup(emodel.VBR, c.s.codec.BitrateBps)
+	imp, err := emodel.OpusTable().Lookup(emodel.VBR, st.Send.BitrateBps)
 	if err != nil {
 		return 0
 	}
