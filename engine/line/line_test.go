@@ -125,6 +125,75 @@ func TestCallThroughServer(t *testing.T) {
 	}
 }
 
+// TestDeclineAndCancel: a declined call ends with ReasonDeclined at the caller; a call the
+// caller hangs up while it rings reaches the callee as a hangup on its Signal.
+func TestDeclineAndCancel(t *testing.T) {
+	srv, err := server.New(server.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	url := "ws://" + ln.Addr().String() + server.PathWS
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	login := func(user string) (*signaling.Client, *line.Line) {
+		k, _ := e2ee.GenerateIdentityKey(nil)
+		c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: url, User: user, Identity: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, line.New(c)
+	}
+	ac, al := login("carol")
+	bc, bl := login("dave")
+	defer ac.Close()
+	defer bc.Close()
+	defer al.Close()
+	defer bl.Close()
+
+	sig, _ := al.Call("dave")
+	a, err := engine.Dial(ctx, engine.Config{}, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := <-bl.Incoming()
+	if err := in.Signal.Decline(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.Done()
+	if r, _ := a.Reason(); r != engine.ReasonDeclined {
+		t.Errorf("declined call ended with %v", r)
+	}
+	sig.Close()
+
+	sig, _ = al.Call("dave")
+	a, err = engine.Dial(ctx, engine.Config{}, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = <-bl.Incoming()
+	for a.State() != engine.StateRinging {
+		if ctx.Err() != nil {
+			t.Fatal("caller never rang")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := a.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := in.Signal.Recv(ctx)
+	if err != nil || m.Kind != engine.KindHangup {
+		t.Errorf("callee got %v %q, %v; want a hangup", m.Kind, m.Reason, err)
+	}
+	sig.Close()
+	in.Signal.Close()
+}
+
 func waitConnected(t *testing.T, ctx context.Context, c *engine.Call) {
 	t.Helper()
 	for {
