@@ -1,7 +1,6 @@
 package audio
 
 import (
-	"errors"
 	"io"
 	"math"
 	"sync"
@@ -9,10 +8,6 @@ import (
 
 // SampleRateHz is the rate of every Source and Sink: the call path runs at 48 kHz mono.
 const SampleRateHz = 48000
-
-// ErrFormat is returned for audio that cannot be used as given (a WAV file that does not
-// decode, a negative duration, a frequency out of range).
-var ErrFormat = errors.New("audio: unsupported audio")
 
 // Source produces the audio a call sends. Read fills p with the next len(p) samples (48 kHz
 // mono, [-1, 1]) and returns how many it wrote. A short count comes only with an error;

@@ -1,7 +1,6 @@
 package line
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
@@ -9,12 +8,6 @@ import (
 	"github.com/parley-voice/parley/engine"
 	"github.com/parley-voice/parley/signaling"
 )
-
-// ErrClosed is returned by Signal methods after the Line closed or its client stopped.
-var ErrClosed = errors.New("line: closed")
-
-// ErrConfig reports an invalid argument.
-var ErrConfig = errors.New("line: invalid argument")
 
 // callBuffer bounds the frames queued for one call that its engine has not read yet.
 const callBuffer = 256

@@ -32,23 +32,11 @@ static PaError parley_open(void **s, int in, int out, double rate, unsigned long
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"unsafe"
 
 	"github.com/parley-voice/parley/engine/audio"
-)
-
-// Sentinel errors; every error of this package wraps one of them.
-var (
-	// ErrNoDevice reports that there is no default input or output device (no sound card, or
-	// no permission to use it).
-	ErrNoDevice = errors.New("portaudio: no audio device (no sound card?); use WAV files instead")
-	// ErrPortAudio wraps an error reported by PortAudio.
-	ErrPortAudio = errors.New("portaudio: error")
-	// ErrClosed reports use of a closed stream.
-	ErrClosed = errors.New("portaudio: stream closed")
 )
 
 var quiet sync.Once

@@ -1,0 +1,7 @@
+package audio
+
+import "errors"
+
+// ErrFormat is returned for audio that cannot be used as given: a WAV file that is missing,
+// does not decode, or has a rate that cannot be resampled. It wraps the codec error.
+var ErrFormat = errors.New("audio: unsupported audio")
