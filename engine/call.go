@@ -57,8 +57,9 @@ type Call struct {
 	remoteCands []string
 	connectedAt time.Time
 	lastRTT     time.Duration
-	sending     bool // send loop started
-	playing     bool // playout loop started
+	lastRestart time.Time // caller: when the last ICE restart began
+	sending     bool      // send loop started
+	playing     bool      // playout loop started
 }
 
 // Dial places a call over sig: it sends the invite (the e2ee Commit) and returns at once; the
@@ -348,17 +349,35 @@ func (c *Call) watchdog() {
 		case silent < reconnectAfter && state == StateReconnecting:
 			c.setState(StateConnected)
 		}
-		// The caller restarts ICE when the path has been silent for restartAfter, and again
-		// every restartEvery while it stays silent: the new gathering finds whatever path
-		// works now (a new interface, a relay) while the call stays up.
-		if c.caller && silent >= restartAfter && now.Sub(restarted) >= restartEvery {
+		// When the path has been silent for restartAfter, and again every restartEvery while it
+		// stays silent, ICE restarts: the new gathering finds whatever path works now (a new
+		// interface, a relay) while the call stays up. Only the caller offers, so the callee
+		// asks it to (its direction may be the only one that died).
+		if silent >= restartAfter && now.Sub(restarted) >= restartEvery {
 			restarted = now
-			c.restarts.Add(1)
-			c.log.Info("path silent: restarting ICE", "silent", silent)
-			if err := c.restartICE(); err != nil && c.ctx.Err() == nil {
-				c.log.Warn("ICE restart failed", "err", err)
+			if c.caller {
+				c.maybeRestart("path silent")
+			} else if err := c.sendSealed(c.ctx, envRestart, nil); err != nil && c.ctx.Err() == nil {
+				c.log.Warn("ICE restart request not sent", "err", err)
 			}
 		}
+	}
+}
+
+// maybeRestart restarts ICE unless a restart began less than restartEvery ago. Caller only.
+func (c *Call) maybeRestart(why string) {
+	c.mu.Lock()
+	now := c.s.Now()
+	if !c.lastRestart.IsZero() && now.Sub(c.lastRestart) < restartEvery {
+		c.mu.Unlock()
+		return
+	}
+	c.lastRestart = now
+	c.mu.Unlock()
+	c.restarts.Add(1)
+	c.log.Info("restarting ICE", "why", why)
+	if err := c.restartICE(); err != nil && c.ctx.Err() == nil {
+		c.log.Warn("ICE restart failed", "err", err)
 	}
 }
 

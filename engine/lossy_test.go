@@ -91,6 +91,8 @@ type blackhole struct {
 	cut     atomic.Bool
 	only    net.IP
 	dropped atomic.Int64
+	// inOnly drops only what arrives (the peer's direction), letting writes through.
+	inOnly bool
 }
 
 // drops reports whether a datagram to or from addr is dropped now.
@@ -139,14 +141,14 @@ type holeUDP struct {
 }
 
 func (c *holeUDP) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if c.h.drops(addr) {
+	if !c.h.inOnly && c.h.drops(addr) {
 		return len(b), nil
 	}
 	return c.UDPConn.WriteTo(b, addr)
 }
 
 func (c *holeUDP) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
-	if c.h.drops(addr) {
+	if !c.h.inOnly && c.h.drops(addr) {
 		return len(b), nil
 	}
 	return c.UDPConn.WriteToUDP(b, addr)
@@ -180,7 +182,7 @@ func (c *holeUDP) ReadMsgUDP(b, oob []byte) (int, int, int, *net.UDPAddr, error)
 }
 
 func (c *holeUDP) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (int, int, error) {
-	if c.h.drops(addr) {
+	if !c.h.inOnly && c.h.drops(addr) {
 		return len(b), len(oob), nil
 	}
 	return c.UDPConn.WriteMsgUDP(b, oob, addr)
@@ -196,7 +198,7 @@ func (c *holeUDP) Read(b []byte) (int, error) {
 }
 
 func (c *holeUDP) Write(b []byte) (int, error) {
-	if c.h.drops(c.RemoteAddr()) {
+	if !c.h.inOnly && c.h.drops(c.RemoteAddr()) {
 		return len(b), nil
 	}
 	return c.UDPConn.Write(b)
@@ -208,7 +210,7 @@ type holePacket struct {
 }
 
 func (c *holePacket) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if c.h.drops(addr) {
+	if !c.h.inOnly && c.h.drops(addr) {
 		return len(b), nil
 	}
 	return c.PacketConn.WriteTo(b, addr)
@@ -227,10 +229,17 @@ func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
 // stays reachable: the caller restarts ICE, the media moves through the relay and audio flows
 // again without the call ending. It logs the audio gap.
 func TestPathFailover(t *testing.T) {
+	t.Run("both-ways", func(t *testing.T) { testPathFailover(t, false) })
+	// Only alice → bob dies: alice still hears bob, so it is bob, the callee, who notices and
+	// asks alice to restart.
+	t.Run("one-way", func(t *testing.T) { testPathFailover(t, true) })
+}
+
+func testPathFailover(t *testing.T, oneWay bool) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	alice, _ := l.Peer("alice")
-	hole := &blackhole{Net: cb.Net, only: alice.PublicIP}
+	hole := &blackhole{Net: cb.Net, only: alice.PublicIP, inOnly: oneWay}
 	cb.Net = hole
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -244,7 +253,11 @@ func TestPathFailover(t *testing.T) {
 	hole.cut.Store(true)
 	cut := time.Now()
 	frames := b.Stats().Receive.FramesDecoded
-	waitState(t, ctx, a, StateReconnecting)
+	if oneWay {
+		waitState(t, ctx, b, StateReconnecting)
+	} else {
+		waitState(t, ctx, a, StateReconnecting)
+	}
 	// Audio is back when bob decodes a frame that arrived after the cut (the buffer holds at
 	// most a few frames from before it, played within its 20-40 ms delay).
 	var back time.Duration
@@ -258,7 +271,12 @@ func TestPathFailover(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	waitState(t, ctx, a, StateConnected)
+	if !oneWay {
+		waitState(t, ctx, a, StateConnected)
+	}
+	if n := a.Stats().ICERestarts; n == 0 {
+		t.Error("no ICE restart")
+	}
 	// pion reports the new selected pair a little after media moved.
 	for deadline := time.Now().Add(5 * time.Second); !a.Stats().Path.Relayed() && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)

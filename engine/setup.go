@@ -17,6 +17,7 @@ const (
 	envAnswer    byte = 2 // SDP answer (callee → caller)
 	envCandidate byte = 3 // one ICE candidate, webrtc.ICECandidateInit as JSON
 	envHangup    byte = 4 // the sender hung up; the rest is a Reason
+	envRestart   byte = 5 // callee → caller: nothing arrives here, please restart ICE
 )
 
 // run drives the call: key agreement, offer/answer, then the signaling loop until the end.
@@ -264,6 +265,12 @@ func (c *Call) handle(m Message) error {
 		}
 	case envHangup:
 		c.end(ReasonRemoteHangup, nil)
+	case envRestart:
+		if c.caller {
+			// Not from the run loop's goroutine: the restart sends the offer and its
+			// candidates, which must not wait behind this handler.
+			c.spawn(func() { c.maybeRestart("the peer hears nothing") })
+		}
 	default:
 		c.log.Debug("ignoring unknown envelope type", "type", pt[0])
 	}
