@@ -9,6 +9,7 @@ import (
 	"github.com/parley-voice/parley/bench/pesq"
 	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/jitter"
 	"github.com/parley-voice/parley/internal/natlab"
 )
 
@@ -33,6 +34,25 @@ func TestSpeechQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A real-time call on a loaded CI machine (the race detector, other packages' tests) can
+	// be descheduled long enough for the jitter buffer to conceal or stretch, which measures
+	// the machine, not the engine. So a score below the bar on a link that lost nothing gets
+	// one more call; a second failure, or any failure with network loss, fails the test.
+	for attempt := 1; ; attempt++ {
+		score, st := speechCall(t, ref.Samples, ref.SampleRateHz, up)
+		if score >= 4.0 {
+			return
+		}
+		if attempt == 2 || st.PacketsLost != 0 {
+			t.Fatalf("PESQ-WB %.2f, want ≥ 4.0 (receiver %+v)", score, st)
+		}
+		t.Logf("PESQ-WB %.2f below 4.0 with no network loss (a stalled machine?); calling again", score)
+	}
+}
+
+// speechCall sends speech (at 48 kHz in up; ref at refHz) over a clean natlab call and returns
+// the PESQ-WB score of what the callee played, and the callee's receive statistics.
+func speechCall(t *testing.T, ref []float32, refHz int, up []float32) (float64, jitter.Stats) {
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	defer l.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -57,21 +77,19 @@ func TestSpeechQuality(t *testing.T) {
 	hangup(t, a)
 	<-b.Done()
 
-	deg, err := codec.Resample(rec.Audio(), audio.SampleRateHz, ref.SampleRateHz)
+	deg, err := codec.Resample(rec.Audio(), audio.SampleRateHz, refHz)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deg = alignTo(ref.Samples, deg)
-	res, err := pesq.Score(ref.Samples, deg, ref.SampleRateHz, pesq.Options{Mode: pesq.Wideband})
+	deg = alignTo(ref, deg)
+	res, err := pesq.Score(ref, deg, refHz, pesq.Options{Mode: pesq.Wideband})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("PESQ-WB %.2f (raw %.2f); receiver: decoded %d, concealed %d samples, lost %d, mean buffer delay %v, stretched +%d/-%d samples",
 		res.MOSLQO, res.Raw, st.Receive.FramesDecoded, st.Receive.ConcealedSamples, st.Receive.PacketsLost,
 		st.Receive.MeanDelay(), st.Receive.InsertedSamplesForDeceleration, st.Receive.RemovedSamplesForAcceleration)
-	if res.MOSLQO < 4.0 {
-		t.Errorf("PESQ-WB %.2f, want ≥ 4.0", res.MOSLQO)
-	}
+	return res.MOSLQO, st.Receive
 }
 
 // alignTo cuts deg so that it starts where ref does, by the delay maximising the

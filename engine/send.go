@@ -63,10 +63,10 @@ func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
 }
 
 // loop sends one frame per frame duration until ctx ends. After a stall (a descheduled
-// goroutine) it catches up by at most maxCatchUp frames and drops older ones, so the source
-// keeps real time without bursting the network.
+// goroutine) it catches up by at most maxCatchUp of audio and drops older frames, so the source
+// keeps real time without bursting the network for long.
 func (s *sender) loop(ctx context.Context) {
-	const maxCatchUp = 3
+	maxCatchUp := int64(max(1, 200*time.Millisecond/s.frame))
 	t := time.NewTicker(s.frame)
 	defer t.Stop()
 	start := s.now()
