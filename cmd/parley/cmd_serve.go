@@ -1,0 +1,231 @@
+// The service subcommands: parley serve (the signaling node) and parley id (identity keys).
+
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/signaling/server"
+	"github.com/parley-voice/parley/signaling/server/natsbroker"
+)
+
+func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "serve", "", "Run the signaling service with embedded TURN.\n\n"+
+		"By default TURN runs embedded (UDP and TCP on -turn-listen) with a random secret. With\n"+
+		"-turn-secret and -turn-url, clients are pointed at an external coturn instead\n"+
+		"(use-auth-secret, same secret). With -nats, nodes sharing one NATS server (JetStream\n"+
+		"enabled) form one service.")
+	addr := fs.String("addr", "127.0.0.1:7000", "HTTP/WebSocket listen `address` (serves /v1/ws, /healthz, /metrics)")
+	natsURL := fs.String("nats", "", "NATS `URL` for multi-node routing and registration (empty: single node)")
+	nodeID := fs.String("id", "", "node `ID` (default random)")
+	turnSecret := fs.String("turn-secret", "", "TURN REST `secret` shared with an external coturn (static-auth-secret)")
+	var turnURLs []string
+	fs.Func("turn-url", "external STUN/TURN `URL` handed to clients (repeatable), e.g. turn:host:3478?transport=udp", func(v string) error {
+		if !strings.HasPrefix(v, "stun:") && !strings.HasPrefix(v, "turn:") && !strings.HasPrefix(v, "turns:") {
+			return fmt.Errorf("%q is not a stun:, turn: or turns: URL", v)
+		}
+		turnURLs = append(turnURLs, v)
+		return nil
+	})
+	turnListen := fs.String("turn-listen", "127.0.0.1:3478", "embedded TURN listen `address`, UDP and TCP (empty: no embedded TURN)")
+	turnHost := fs.String("turn-public-host", "", "`host` clients use to reach the embedded TURN server (default: the listen host)")
+	turnTTL := fs.Duration("turn-ttl", 10*time.Minute, "lifetime of TURN credentials")
+	ring := fs.Duration("ring-timeout", 30*time.Second, "how long an invite rings")
+	grace := fs.Duration("resume-grace", 30*time.Second, "how long a dropped session waits to be resumed")
+	perIP := fs.Int("max-conns-per-ip", 64, "concurrent WebSockets allowed from one IP address")
+	maxConns := fs.Int("max-conns", 100000, "concurrent WebSockets allowed on this node")
+	verbose := fs.Bool("v", false, "log debug events")
+	gcPercent := fs.Int("gc-percent", 0, "Go GC target percentage (0: the GOGC default); a node holding many idle\n"+
+		"sessions has a large live heap, and a higher value trades memory for fewer collections")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("serve takes no arguments")
+	}
+	if *gcPercent < 0 {
+		return usagef("-gc-percent must be ≥ 0")
+	}
+	if *gcPercent > 0 {
+		debug.SetGCPercent(*gcPercent)
+	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil {
+		return usagef("-addr %q: %v", *addr, err)
+	}
+	if (*turnSecret == "") != (len(turnURLs) == 0) {
+		return usagef("-turn-secret and -turn-url go together (an external TURN server needs both)")
+	}
+	if *turnTTL < time.Second || *ring <= 0 || *grace <= 0 || *perIP <= 0 || *maxConns <= 0 {
+		return usagef("-turn-ttl, -ring-timeout, -resume-grace and the connection limits must be positive")
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg := server.Config{ID: *nodeID, Logger: log, RingTimeout: *ring, ResumeGrace: *grace,
+		Limits: server.Limits{MaxConnsPerIP: *perIP, MaxConns: *maxConns}}
+	cfg.TURN.TTL = *turnTTL
+	if *turnSecret != "" {
+		cfg.TURN.Secret, cfg.TURN.URLs = []byte(*turnSecret), turnURLs
+	} else if *turnListen != "" {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		host, _, err := net.SplitHostPort(*turnListen)
+		if err != nil {
+			return usagef("-turn-listen %q: %v", *turnListen, err)
+		}
+		ip := net.ParseIP(host)
+		if ip == nil || ip.IsUnspecified() {
+			if *turnHost == "" {
+				return usagef("-turn-listen %q needs -turn-public-host with the IP clients reach", *turnListen)
+			}
+			ip = net.ParseIP(*turnHost)
+			if ip == nil {
+				return usagef("-turn-public-host must be an IP address when -turn-listen is a wildcard")
+			}
+		}
+		ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: *turnListen, TCPAddr: *turnListen,
+			RelayIP: ip, RelayBind: host, Logger: log})
+		if err != nil {
+			return err
+		}
+		defer ts.Close()
+		cfg.TURN.Secret, cfg.TURN.URLs = secret, ts.URLs(*turnHost)
+		log.Info("parley serve: embedded TURN", "udp", ts.UDPAddr(), "tcp", ts.TCPAddr())
+	}
+	if *natsURL != "" {
+		nb, err := natsbroker.Connect(*natsURL)
+		if err != nil {
+			return err
+		}
+		defer nb.Close()
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		reg, err := natsbroker.NewRegistry(rctx, nb, "")
+		cancel()
+		if err != nil {
+			return err
+		}
+		cfg.Broker, cfg.Registry = nb, reg
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	log.Info("parley serve: listening", "ws", "ws://"+ln.Addr().String()+server.PathWS, "node", srv.ID(), "nats", *natsURL != "")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = srv.Close()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("parley serve: shutting down, telling clients to reconnect")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return <-errc
+}
+
+func cmdID(_ context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "id", "new|show", "Create (new) or show (show) your long-term identity key.\n\n"+
+		"The key is stored, readable by you only, in DIR/identity.key (the 32-byte Ed25519 seed in\n"+
+		"hex). Share the fingerprint that 'show' prints so contacts can verify it.")
+	dir := fs.String("dir", "", "config `directory` (default $XDG_CONFIG_HOME/parley or ~/.config/parley)")
+	force := fs.Bool("force", false, "with new: replace an existing identity (contacts will see a changed key)")
+	var verb string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		verb, args = args[0], args[1:]
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if verb == "" && fs.NArg() > 0 {
+		verb = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return usagef("id %s takes no arguments", verb)
+	}
+	if verb != "new" && verb != "show" {
+		return usagef("id: say new or show")
+	}
+	if *dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return usagef("no config directory (%v): pass -dir", err)
+		}
+		*dir = filepath.Join(base, "parley")
+	}
+	path := filepath.Join(*dir, "identity.key")
+	show := func(k *e2ee.IdentityKey) {
+		pub := k.Public()
+		fmt.Fprintf(env.Stdout, "identity:    %s\npublic key:  %s\nfingerprint: %s\n", path, pub, pub.Fingerprint())
+	}
+	if verb == "show" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("no identity (run 'parley id new'): %w", err)
+		}
+		seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		clear(b)
+		if err != nil {
+			return fmt.Errorf("%s: not a hex seed", path)
+		}
+		k, err := e2ee.NewIdentityKey(seed)
+		clear(seed)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		defer k.Wipe()
+		show(k)
+		return nil
+	}
+	if _, err := os.Stat(path); err == nil && !*force {
+		return fmt.Errorf("%s exists; pass -force to replace it", path)
+	}
+	k, err := e2ee.GenerateIdentityKey(nil)
+	if err != nil {
+		return err
+	}
+	defer k.Wipe()
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+	seed := k.Seed()
+	data := []byte(hex.EncodeToString(seed) + "\n")
+	clear(seed)
+	tmp, err := os.CreateTemp(*dir, ".identity-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	clear(data)
+	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	show(k)
+	return nil
+}
