@@ -23,7 +23,7 @@ func TestSpeechQuality(t *testing.T) {
 		t.Skip("real-time call of several seconds")
 	}
 	if _, err := os.Stat(speechPath); err != nil {
-		t.Skipf("no speech sample (%v): install codec2-examples", err)
+		t.Fatalf("no speech sample (%v): run scripts/deps.sh (make test does) to install codec2-examples", err)
 	}
 	ref, err := codec.ReadWAVFile(speechPath)
 	if err != nil {
