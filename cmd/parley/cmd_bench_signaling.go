@@ -387,7 +387,7 @@ func (s *benchServer) sample() (serverSample, error) {
 		"parley_signaling_connections": &out.conns, "parley_signaling_frames_in_total": &out.framesIn,
 		"parley_signaling_frames_out_total": &out.framesOut, "go_memstats_heap_inuse_bytes": &out.heap,
 		"go_memstats_stack_inuse_bytes": &out.stack, "go_goroutines": &out.goroutines,
-		"go_memstats_alloc_bytes_total": &out.allocated, "go_gc_cycles_total": &out.gcs,
+		"go_memstats_alloc_bytes_total": &out.allocated, "go_gc_duration_seconds_count": &out.gcs,
 	}
 	out.handling = make(map[float64]int64)
 	sc := bufio.NewScanner(resp.Body)
@@ -395,14 +395,16 @@ func (s *benchServer) sample() (serverSample, error) {
 		name, val, ok := strings.Cut(sc.Text(), " ")
 		if le, found := strings.CutPrefix(name, `parley_signaling_frame_handling_seconds_bucket{le="`); found && ok {
 			bound, err := strconv.ParseFloat(strings.TrimSuffix(le, `"}`), 64)
-			n, _ := strconv.ParseInt(val, 10, 64)
+			n, _ := strconv.ParseFloat(val, 64)
 			if err == nil {
-				out.handling[bound] = n
+				out.handling[bound] = int64(n)
 			}
 			continue
 		}
 		if p := want[name]; ok && p != nil {
-			*p, _ = strconv.ParseInt(val, 10, 64)
+			// The exposition writes large values in exponent form (1.2345e+07).
+			v, _ := strconv.ParseFloat(val, 64)
+			*p = int64(v)
 		}
 	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))

@@ -82,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, broker: cfg.Broker, reg: cfg.Registry,
-		m: &metrics{}, users: make(map[string]*userEntry), perIP: make(map[string]int), conns: make(map[*conn]struct{}),
+		m: newMetrics(), users: make(map[string]*userEntry), perIP: make(map[string]int), conns: make(map[*conn]struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
