@@ -182,13 +182,7 @@ func RunAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *Adapti
 	res.Sent = speech[:pos]
 	res.Duration = at
 	res.Link = link.Stats()
-	if res.PacketsSent > 0 {
-		delivered := map[uint16]bool{}
-		for _, a := range arrivals {
-			delivered[a.p.SequenceNumber] = true
-		}
-		res.NetworkLoss = 1 - float64(len(delivered))/float64(res.PacketsSent)
-	}
+	res.NetworkLoss = networkLoss(arrivals, res.PacketsSent)
 	sortArrivals(arrivals)
 
 	// Playout, as in Run, with the jitter target following the decisions.
@@ -197,41 +191,15 @@ func RunAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *Adapti
 		target = targets[0].Decision.JitterTarget
 	}
 	policy := func(e jitter.Estimate) time.Duration { return target + e.Chunk }
-	ti := 0
-	chunk := SampleRateHz * int(PlayoutChunk/time.Millisecond) / 1000
-	hardEnd := res.Duration + 10*time.Second
-	if len(arrivals) > 0 {
-		hardEnd = max(hardEnd, arrivals[len(arrivals)-1].at+res.Duration)
+	if rx.init() {
+		rx.Buffer().SetTargetPolicy(policy) // from the first packet on
 	}
-	out := make([]float32, 0, int(hardEnd/PlayoutChunk)*chunk)
-	buf := make([]float32, chunk)
-	ai := 0
-	for t := time.Duration(0); t < hardEnd; t += PlayoutChunk {
-		if o, ok := rx.Origin(); ok && t >= o+res.Duration {
-			break
-		}
+	ti := 0
+	res.Receive, res.Received, res.Delay = playout(arrivals, rx, res.Duration, len(res.Sent), func(t time.Duration) {
 		for ti < len(targets) && targets[ti].At <= t {
 			target = targets[ti].Decision.JitterTarget
 			ti++
 		}
-		for ai < len(arrivals) && arrivals[ai].at <= t {
-			rx.Receive(arrivals[ai].at, arrivals[ai].p)
-			if b := rx.Buffer(); b != nil && ai == 0 {
-				b.SetTargetPolicy(policy)
-			}
-			ai++
-		}
-		rx.Play(t, buf)
-		out = append(out, buf...)
-	}
-	res.Receive = rx.Stats()
-	res.Received = make([]float32, len(res.Sent))
-	if o, ok := rx.Origin(); ok {
-		res.Delay = o
-		start := int(o / PlayoutChunk * time.Duration(chunk))
-		if start >= 0 && start < len(out) {
-			copy(res.Received, out[start:])
-		}
-	}
+	})
 	return res, nil
 }

@@ -176,28 +176,44 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 		}
 	}
 	res.Link = link.Stats()
-	if res.PacketsSent > 0 {
-		delivered := map[uint16]bool{}
-		for _, a := range arrivals {
-			delivered[a.p.SequenceNumber] = true
-		}
-		res.NetworkLoss = 1 - float64(len(delivered))/float64(res.PacketsSent)
-	}
+	res.NetworkLoss = networkLoss(arrivals, res.PacketsSent)
 	sortArrivals(arrivals)
+	res.Receive, res.Received, res.Delay = playout(arrivals, rx, res.Duration, len(sent), nil)
+	return res, nil
+}
 
-	// Playout: from time 0 in PlayoutChunk steps until the whole clip plus the worst delay has
-	// played; the receiver decides when its own playout starts.
+// networkLoss is the fraction of sent packets of which no copy arrived.
+func networkLoss(arrivals []arrival, sent int) float64 {
+	if sent == 0 {
+		return 0
+	}
+	delivered := map[uint16]bool{}
+	for _, a := range arrivals {
+		delivered[a.p.SequenceNumber] = true
+	}
+	return 1 - float64(len(delivered))/float64(sent)
+}
+
+// playout runs the receiver's playout clock from time 0 in PlayoutChunk steps, delivering the
+// (time-sorted) arrivals as their times come, until a clip of duration dur has played after the
+// receiver's own start (or a hard limit). beforeTick, when set, runs at each tick before the
+// arrivals due by then are delivered. It returns the receiver's stats and the played-out audio
+// aligned to the sent clip (n samples), and the playout delay of its first sample.
+func playout(arrivals []arrival, rx Receiver, dur time.Duration, n int, beforeTick func(t time.Duration)) (ReceiveStats, []float32, time.Duration) {
 	chunk := SampleRateHz * int(PlayoutChunk/time.Millisecond) / 1000
-	hardEnd := res.Duration + 10*time.Second
+	hardEnd := dur + 10*time.Second
 	if len(arrivals) > 0 {
-		hardEnd = max(hardEnd, arrivals[len(arrivals)-1].at+res.Duration)
+		hardEnd = max(hardEnd, arrivals[len(arrivals)-1].at+dur)
 	}
 	out := make([]float32, 0, int(hardEnd/PlayoutChunk)*chunk)
 	buf := make([]float32, chunk)
 	ai := 0
 	for t := time.Duration(0); t < hardEnd; t += PlayoutChunk {
-		if o, ok := rx.Origin(); ok && t >= o+res.Duration {
+		if o, ok := rx.Origin(); ok && t >= o+dur {
 			break
+		}
+		if beforeTick != nil {
+			beforeTick(t)
 		}
 		for ai < len(arrivals) && arrivals[ai].at <= t {
 			rx.Receive(arrivals[ai].at, arrivals[ai].p)
@@ -206,16 +222,16 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 		rx.Play(t, buf)
 		out = append(out, buf...)
 	}
-	res.Receive = rx.Stats()
-	res.Received = make([]float32, len(sent))
+	received := make([]float32, n)
+	var delay time.Duration
 	if o, ok := rx.Origin(); ok {
-		res.Delay = o
+		delay = o
 		start := int(o / PlayoutChunk * time.Duration(chunk)) // o is on the playout grid
 		if start >= 0 && start < len(out) {
-			copy(res.Received, out[start:])
+			copy(received, out[start:])
 		}
 	}
-	return res, nil
+	return rx.Stats(), received, delay
 }
 
 type arrival struct {
