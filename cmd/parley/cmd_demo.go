@@ -13,12 +13,36 @@ import (
 	"github.com/parley-voice/parley/internal/netem"
 )
 
-// cmdDemo is, for now, the best end-to-end thing Parley has: real speech through real libopus,
+// cmdDemo runs the live demo (cmd_demo_live.go), or with -offline the virtual-time pipeline
+// comparison below. -live is accepted too.
+func cmdDemo(ctx context.Context, env *cmdEnv, args []string) error {
+	offline := !demoLiveDefault
+	rest := make([]string, 0, len(args))
+	for _, a := range args {
+		switch a {
+		case "-offline", "--offline":
+			offline = true
+		case "-live", "--live":
+			offline = false
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if offline {
+		return cmdDemoOffline(ctx, env, rest)
+	}
+	return cmdDemoLive(ctx, env, rest)
+}
+
+// demoLiveDefault selects what 'parley demo' without -offline or -live runs.
+const demoLiveDefault = true
+
+// cmdDemoOffline was, before the engine, the best end-to-end thing Parley has: real speech through real libopus,
 // the DTX packetizer, RED and in-band FEC, across the emulated network and a jitter buffer, in
 // virtual time, scored by PESQ. The live encrypted call between two clients replaces it when the
 // engine lands; the demo says so rather than pretending.
-func cmdDemo(ctx context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "demo", "", `Send real speech across an emulated bad network and hear what the receiver plays.
+func cmdDemoOffline(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "demo -offline", "", `Send real speech across an emulated bad network and hear what the receiver plays.
 
 Alice's speech (Debian codec2-examples) is encoded with libopus, packetized (DTX, RED, FEC),
 sent through the userspace link emulator and played out by a jitter buffer that recovers losses

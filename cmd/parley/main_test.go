@@ -61,7 +61,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestDemoWritesRecordings(t *testing.T) {
 	dir := t.TempDir()
-	code, o, e := runCLI(t, "demo", "-out", dir, "-link", "lte-bursty")
+	code, o, e := runCLI(t, "demo", "-offline", "-out", dir, "-link", "lte-bursty")
 	if code != 0 {
 		t.Fatalf("demo exit %d: %s %s", code, o, e)
 	}

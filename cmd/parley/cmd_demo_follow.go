@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parley-voice/parley/engine"
+)
+
+// demoSample is one second of the live call, as stats.json holds it.
+type demoSample struct {
+	T           float64 `json:"t_s"`
+	Path        string  `json:"path"` // "direct", "relay" or "none"
+	State       string  `json:"state"`
+	SendKbps    float64 `json:"send_kbps"`    // alice's RTP payload rate over the second
+	LossPct     float64 `json:"loss_pct"`     // packets bob expected but did not receive, this second
+	JitterMs    float64 `json:"jb_delay_ms"`  // bob's mean jitter-buffer delay this second
+	TargetMs    float64 `json:"jb_target_ms"` // bob's mean jitter-buffer target this second
+	RED         bool    `json:"red"`
+	REDDepth    int     `json:"red_depth"`
+	FEC         bool    `json:"fec"`
+	RecoveredFE uint64  `json:"frames_recovered_fec"`
+	RecoveredRE uint64  `json:"frames_recovered_red"`
+	Concealed   float64 `json:"concealed_pct"` // share of bob's playout synthesized by PLC
+	MOS         float64 `json:"mos"`           // E-model estimate of what bob hears (alice's view)
+	RTTMs       float64 `json:"rtt_ms"`
+}
+
+// follow prints one line per second until the duration is over or ctx is cancelled (then it
+// reports true); at half time it cuts the direct path.
+func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted bool) {
+	out := d.env.Stdout
+	start := time.Now()
+	d.switchAt, d.cutAt = -1, -1
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	end := time.NewTimer(d.dur)
+	defer end.Stop()
+	half := time.NewTimer(d.dur / 2)
+	defer half.Stop()
+	prevA, prevB := a.Stats(), b.Stats()
+	fmt.Fprintf(out, "%5s  %-6s %8s %6s %9s %-13s %4s\n", "t", "path", "send", "loss", "jb delay", "FEC/RED", "MOS")
+	since := func() float64 { return time.Since(start).Seconds() }
+	for {
+		select {
+		case <-ctx.Done():
+			return true
+		case <-end.C:
+			return false
+		case <-half.C:
+			d.cut.cut.Store(true)
+			d.cutAt = since()
+			fmt.Fprintf(out, "%4.1fs  >>> network change: bob's direct path to alice is cut (TURN still reachable)\n", d.cutAt)
+		case ev, ok := <-a.Events():
+			if !ok {
+				fmt.Fprintln(out, "alice's call ended early")
+				return false
+			}
+			d.event("alice", since(), ev)
+		case ev, ok := <-b.Events():
+			if !ok {
+				fmt.Fprintln(out, "bob's call ended early")
+				return false
+			}
+			d.event("bob", since(), ev)
+		case <-tick.C:
+			sa, sb := a.Stats(), b.Stats()
+			s := sample(since(), prevA, sa, prevB, sb)
+			prevA, prevB = sa, sb
+			if s.Path == "relay" {
+				d.switched(s.T, sa.Path)
+			}
+			d.samples = append(d.samples, s)
+			prot := "FEC"
+			if s.RED {
+				prot = fmt.Sprintf("FEC+RED(%d)", s.REDDepth)
+			}
+			if !s.FEC {
+				prot = "-"
+			}
+			fmt.Fprintf(out, "%4.0fs  %-6s %5.1f kb/s %4.1f%% %6.0f ms %-13s %4.2f\n", s.T, s.Path, s.SendKbps, s.LossPct, s.JitterMs, prot, s.MOS)
+		}
+	}
+}
+
+// event prints a state change of one side.
+func (d *liveDemo) event(who string, t float64, ev engine.Event) {
+	switch {
+	case ev.State == engine.StateReconnecting:
+		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: path silent, reconnecting (ICE restart)\n", t, who)
+	case ev.State == engine.StateConnected && ev.Relayed:
+		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: connected via relay: %v\n", t, who, ev.Path)
+		d.switched(t, ev.Path)
+	case ev.State == engine.StateConnected:
+		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: connected again\n", t, who)
+	case ev.State == engine.StateEnded:
+		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: call ended: %v\n", t, who, ev)
+	}
+}
+
+// switched notes (once) the first relayed path seen after the cut.
+func (d *liveDemo) switched(t float64, p engine.Path) {
+	if d.switchAt >= 0 || d.cutAt < 0 {
+		return
+	}
+	d.switchAt = t
+	fmt.Fprintf(d.env.Stdout, "%4.1fs  >>> path switch: the call now runs through the TURN relay (%.1f s after the cut): %v\n", t, t-d.cutAt, p)
+}
+
+// sample turns two snapshots of each side into one second of figures.
+func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
+	s := demoSample{T: t, State: sa.State.String(), RED: sa.Send.RED, REDDepth: sa.Send.REDDepth,
+		FEC: sb.Receive.FECPacketsReceived > 0, MOS: sa.MOS, RTTMs: ms(sa.RTT)}
+	switch {
+	case sa.Path.Local == "":
+		s.Path = "none"
+	case sa.Path.Relayed():
+		s.Path = "relay"
+	default:
+		s.Path = "direct"
+	}
+	dt := t - 0
+	if pa.Connected > 0 || sa.Connected > 0 {
+		dt = (sa.Connected - pa.Connected).Seconds()
+	}
+	if dt <= 0 {
+		dt = 1
+	}
+	s.SendKbps = float64(sa.Send.BytesSent-pa.Send.BytesSent) * 8 / 1000 / dt
+	rb, ra := sb.Receive, pb.Receive
+	lost := float64(rb.PacketsLost - ra.PacketsLost)
+	got := float64(rb.PacketsReceived - ra.PacketsReceived)
+	if lost < 0 {
+		lost = 0
+	}
+	if got+lost > 0 {
+		s.LossPct = 100 * lost / (got + lost)
+	}
+	if n := float64(rb.JitterBufferEmittedCount - ra.JitterBufferEmittedCount); n > 0 {
+		s.JitterMs = 1000 * (rb.JitterBufferDelay - ra.JitterBufferDelay) / n
+		s.TargetMs = 1000 * (rb.JitterBufferTargetDelay - ra.JitterBufferTargetDelay) / n
+	}
+	s.RecoveredFE = rb.FramesRecoveredFEC - ra.FramesRecoveredFEC
+	s.RecoveredRE = rb.FramesRecoveredRED - ra.FramesRecoveredRED
+	if n := float64(rb.TotalSamplesReceived - ra.TotalSamplesReceived); n > 0 {
+		s.Concealed = 100 * float64(rb.ConcealedSamples-ra.ConcealedSamples) / n
+	}
+	return s
+}
