@@ -41,7 +41,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 'parley demo -offline' runs the older virtual-time pipeline comparison instead.`)
 	dur := fs.Duration("duration", 20*time.Second, "call length (the direct path breaks at half)")
 	out := fs.String("out", "parley-demo", "directory for alice.wav, bob.wav, stats.json, call-report.png")
-	link := fs.String("link", "lte-bursty", "impairment of alice's uplink (netem profile): "+strings.Join(netem.ProfileNames(), ", "))
+	link := fs.String("link", "3g", "impairment of alice's uplink (netem profile): "+strings.Join(netem.ProfileNames(), ", "))
 	seed := fs.Uint64("seed", 1, "network randomness seed")
 	relay := fs.Bool("relay", false, "force the TURN relay from the start (no direct path, no switch)")
 	if err := parseFlags(fs, args); err != nil {
