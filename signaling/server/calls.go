@@ -253,15 +253,7 @@ func (s *session) endLeg(call e2ee.CallID, l *leg) {
 // one by one until the broker is back.
 func (s *Server) brokerDown(err error) {
 	s.log.Warn("signaling: broker connection lost", "err", err)
-	s.mu.Lock()
-	var all []*session
-	for _, ue := range s.users {
-		for _, ss := range ue.devices {
-			all = append(all, ss)
-		}
-	}
-	s.mu.Unlock()
-	for _, ss := range all {
+	for _, ss := range s.allSessions() {
 		ss.mu.Lock()
 		for id, l := range ss.legs {
 			if l.active {

@@ -189,17 +189,22 @@ func (s *Server) Close() error {
 	return err
 }
 
-// expireAll ends every session (after Shutdown): calls are ended, subscriptions dropped.
-func (s *Server) expireAll() {
+// allSessions is a snapshot of every session on this node, taken under s.mu.
+func (s *Server) allSessions() []*session {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var all []*session
 	for _, ue := range s.users {
 		for _, ss := range ue.devices {
 			all = append(all, ss)
 		}
 	}
-	s.mu.Unlock()
-	for _, ss := range all {
+	return all
+}
+
+// expireAll ends every session (after Shutdown): calls are ended, subscriptions dropped.
+func (s *Server) expireAll() {
+	for _, ss := range s.allSessions() {
 		ss.expire(false)
 	}
 }
