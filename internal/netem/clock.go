@@ -40,6 +40,21 @@ type preciseWaiter interface {
 	waitUntil(t time.Time)
 }
 
+// timerWait is how long to sleep on a timer before a delivery due at due. With a precise
+// waiter and the deadline within coarseMargin, it waits precisely until due itself and reports
+// waited, and the caller re-checks its queue.
+func timerWait(precise preciseWaiter, due, now time.Time) (wait time.Duration, waited bool) {
+	wait = due.Sub(now)
+	if precise == nil {
+		return wait, false
+	}
+	if wait <= coarseMargin {
+		precise.waitUntil(due)
+		return 0, true
+	}
+	return wait - coarseMargin, false
+}
+
 // coarseMargin is how far ahead of a deadline the scheduler stops using timers and switches to
 // the precise wait (Go timers, resolved through epoll in whole milliseconds, were seen firing
 // more than 2 ms late at p99 on a busy VM); spinMargin is how far ahead the precise wait stops

@@ -172,13 +172,9 @@ func (c *udpConn) ReadFrom(p []byte) (int, net.Addr, error) {
 				return n, d.addr, nil
 			}
 			c.mu.Unlock()
-			wait := due.Sub(now)
-			if precise != nil {
-				if wait <= coarseMargin {
-					precise.waitUntil(due)
-					continue
-				}
-				wait -= coarseMargin
+			wait, waited := timerWait(precise, due, now)
+			if waited {
+				continue
 			}
 			if timer == nil {
 				timer = clock.NewTimer(wait)

@@ -165,13 +165,9 @@ func (s *scheduler) run() {
 			continue
 		}
 		s.mu.Unlock()
-		wait := due.Sub(now)
-		if precise != nil {
-			if wait <= coarseMargin {
-				precise.waitUntil(due)
-				continue
-			}
-			wait -= coarseMargin
+		wait, waited := timerWait(precise, due, now)
+		if waited {
+			continue
 		}
 		timer.Reset(wait)
 		select {
