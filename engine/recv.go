@@ -31,7 +31,11 @@ type receiver struct {
 	// remoteAt is when the last report arrived (zero: none yet).
 	remoteAt time.Time
 
-	last      atomic.Int64 // unix nanoseconds of the last packet or report from the peer
+	last atomic.Int64 // unix nanoseconds of the last packet or report from the peer
+	// rtpRead is set once the first RTP packet has come out of the track. pion fills in the
+	// track's codec while reading that packet, unsynchronised with PeerConnection.GetStats, so
+	// the call reads pion's stats only after this is set (it orders the two).
+	rtpRead   atomic.Bool
 	bytesRecv atomic.Uint64
 	sinkErr   atomic.Bool
 	reportSeq uint32 // owned by the report loop
@@ -79,6 +83,9 @@ func (r *receiver) readLoop(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 		n, _, err := tr.Read(buf[:])
 		if err != nil {
 			return
+		}
+		if !r.rtpRead.Load() {
+			r.rtpRead.Store(true)
 		}
 		r.receive(&hdr, buf[:n], redPT)
 	}

@@ -51,6 +51,10 @@ func TestRelayPolicyHidesAddresses(t *testing.T) {
 	waitState(t, ctx, b, StateConnected)
 	for name, c := range map[string]*Call{"alice": a, "bob": b} {
 		st := c.Stats()
+		// The relay's transport is read from pion's stats, available once media flows.
+		for deadline := time.Now().Add(10 * time.Second); st.Path.RelayProtocol == "" && time.Now().Before(deadline); st = c.Stats() {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if len(st.LocalCandidates) == 0 {
 			t.Errorf("%s sent no candidates", name)
 		}

@@ -95,10 +95,14 @@ func (c *Call) Stats() Stats {
 		if p, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
 			st.Path = pathOf(p)
 		}
-		st.RTT, st.Path.RelayProtocol = fromPion(pc, st.Path)
-		c.mu.Lock()
-		c.lastRTT = st.RTT
-		c.mu.Unlock()
+		// pion's GetStats races with its own receiver until the first RTP packet has been read
+		// (see receiver.rtpRead); before that there is no RTT to report anyway.
+		if c.recv.rtpRead.Load() {
+			st.RTT, st.Path.RelayProtocol = fromPion(pc, st.Path)
+			c.mu.Lock()
+			c.lastRTT = st.RTT
+			c.mu.Unlock()
+		}
 	} else {
 		c.mu.Lock()
 		st.RTT = c.lastRTT // pion's stats are gone with the connection
