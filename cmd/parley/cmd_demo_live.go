@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,22 +19,22 @@ import (
 	"github.com/parley-voice/parley/engine"
 	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/line"
-	"github.com/parley-voice/parley/internal/natlab"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/parley-voice/parley/signaling"
 	"github.com/parley-voice/parley/signaling/server"
 )
 
 // cmdDemoLive places a real encrypted call between two in-process clients: an embedded
-// signaling server on loopback, alice and bob logged in with identities from a temp dir, media
-// through pion across a natlab WAN (direct path plus the lab's TURN relay). Halfway, bob's
+// signaling server with its embedded TURN server on loopback (as 'parley serve' runs them),
+// alice and bob logged in with identities from a temp dir, media through pion over real UDP
+// sockets, each peer at its own loopback address, alice's uplink impaired by netem. Halfway, bob's
 // network drops every datagram to and from alice's address: the call restarts ICE and carries on
-// through the relay.
+// through the server's TURN relay.
 func cmdDemoLive(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "demo", "", `A live encrypted call between alice and bob, in one process, no sound card.
 
-An embedded signaling server, two clients with fresh identities, and a call through pion across
-an emulated WAN with a TURN relay. Alice speaks codec2-examples speech (looped); bob records.
+An embedded signaling server with its TURN server, two clients with fresh identities, and a
+call through pion over real UDP sockets on loopback, alice's uplink impaired by netem (-link). Alice speaks codec2-examples speech (looped); bob records.
 Both SAS are printed, then one line per second. Halfway the direct path breaks and the call moves
 to the relay. At the end: PESQ-WB of bob's recording, and alice.wav, bob.wav, stats.json and
 call-report.png in -out. Ctrl-C ends the call early and still writes the report.
@@ -81,6 +82,7 @@ type liveDemo struct {
 	prof   netem.LinkConfig
 	seed   uint64
 	relay  bool
+	turn   string // the embedded TURN server's UDP address
 
 	samples  []demoSample
 	switchAt float64 // seconds into the call when the relay path was first seen; -1 if never
@@ -91,7 +93,17 @@ type liveDemo struct {
 // run sets up the server, the lab and the clients, follows the call and writes the report.
 func (d *liveDemo) run(ctx context.Context) (err error) {
 	out := d.env.Stdout
-	srv, err := server.New(server.Config{})
+	// The signaling server's own embedded TURN, as 'parley serve' runs it, on loopback.
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: "127.0.0.1:0"})
+	if err != nil {
+		return fmt.Errorf("demo: embedded TURN: %w", err)
+	}
+	defer ts.Close()
+	srv, err := server.New(server.Config{TURN: server.TURNConfig{Secret: secret, URLs: ts.URLs("")}})
 	if err != nil {
 		return fmt.Errorf("demo: signaling server: %w", err)
 	}
@@ -104,12 +116,8 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	go func() { defer close(served); _ = srv.Serve(ln) }()
 	defer func() { srv.Close(); <-served }()
 	url := "ws://" + ln.Addr().String() + server.PathWS
+	d.turn = ts.UDPAddr().String()
 
-	lab, err := natlab.New(natlab.Config{Peers: []natlab.PeerConfig{{Name: "alice", NAT: natlab.NoNAT}, {Name: "bob", NAT: natlab.NoNAT}}})
-	if err != nil {
-		return fmt.Errorf("demo: network lab: %w", err)
-	}
-	defer lab.Close()
 	tmp, err := os.MkdirTemp("", "parley-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -129,11 +137,11 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	}
 	defer bob.close()
 
-	acfg, err := d.config(lab, alice)
+	acfg, err := d.config(alice, aliceIP)
 	if err != nil {
 		return err
 	}
-	bcfg, err := d.config(lab, bob)
+	bcfg, err := d.config(bob, bobIP)
 	if err != nil {
 		return err
 	}
@@ -146,14 +154,14 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	if d.relay {
 		acfg.Policy, bcfg.Policy = engine.PolicyRelay, engine.PolicyRelay
 	}
-	ap, _ := lab.Peer("alice")
-	d.cut = &demoCut{Net: bcfg.Net, peer: ap.PublicIP}
+	d.cut = &demoCut{Net: bcfg.Net, peer: aliceIP}
 	bcfg.Net = d.cut
 	acfg.Source = d.speech
 	bcfg.Sink = &d.rec
 
-	fmt.Fprintf(out, "Parley live demo: signaling server on %s; alice and bob on an emulated WAN with a TURN relay;\n", url)
-	fmt.Fprintf(out, "alice's uplink: netem %q (seed %d); %v call; alice speaks codec2-examples speech, bob records\n", d.link, d.seed, d.dur)
+	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
+	fmt.Fprintf(out, "alice at %v, bob at %v (real UDP sockets); alice's uplink: netem %q (seed %d); %v call;\n", aliceIP, bobIP, d.link, d.seed, d.dur)
+	fmt.Fprintf(out, "alice speaks codec2-examples speech, bob records\n")
 	sig, err := alice.line.Call("bob")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -237,24 +245,30 @@ func (d *liveDemo) login(ctx context.Context, url, dir, name string) (*demoUser,
 	return &demoUser{name: name, key: k, client: c, line: line.New(c)}, nil
 }
 
-// config is u's engine configuration: its lab network, the lab's STUN and TURN servers.
-func (d *liveDemo) config(lab *natlab.Lab, u *demoUser) (engine.Config, error) {
-	p, err := lab.Peer(u.name)
+// The peers' addresses: each sees only its own loopback address (demoHost), the server and its
+// TURN listen on 127.0.0.1.
+var (
+	aliceIP = net.IPv4(127, 0, 0, 2)
+	bobIP   = net.IPv4(127, 0, 0, 3)
+)
+
+// config is u's engine configuration: the real network from ip, and the STUN/TURN servers and
+// credentials the signaling server handed out at login (as 'parley call' uses them).
+func (d *liveDemo) config(u *demoUser, ip net.IP) (engine.Config, error) {
+	host, err := newDemoHost(ip)
 	if err != nil {
-		return engine.Config{}, fmt.Errorf("demo: %w", err)
+		return engine.Config{}, err
 	}
-	user, pass, err := lab.Credentials(u.name)
-	if err != nil {
-		return engine.Config{}, fmt.Errorf("demo: TURN credentials: %w", err)
+	ice := u.line.ICEServers()
+	if len(ice) == 0 {
+		return engine.Config{}, errors.New("demo: the signaling server handed out no TURN server")
 	}
 	return engine.Config{
-		Identity: u.key,
-		Net:      p.Net(),
-		ICEServers: []engine.ICEServer{
-			{URLs: []string{lab.STUNURL()}},
-			{URLs: lab.TURNURLs()[:1], Username: user, Credential: pass},
-		},
-		REDDepth: 1,
+		Identity:        u.key,
+		Net:             host,
+		ICEServers:      ice,
+		IncludeLoopback: true,
+		REDDepth:        1,
 	}, nil
 }
 
