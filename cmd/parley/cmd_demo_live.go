@@ -6,18 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
-	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/line"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/parley-voice/parley/signaling"
@@ -65,8 +62,8 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	d := &liveDemo{env: env, dur: *dur, out: *out, speech: &loopSource{clip: clips[0].Samples},
-		link: *link, prof: prof, seed: *seed, relay: *relay}
+	d := &liveDemo{env: env, dur: *dur, out: *out, speech: &tapSource{src: &loopClip{clip: clips[0].Samples}},
+		rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay}
 	return d.run(ctx)
 }
 
@@ -75,14 +72,17 @@ type liveDemo struct {
 	env    *cmdEnv
 	dur    time.Duration
 	out    string
-	speech *loopSource
-	rec    audio.Recorder
+	speech *tapSource // alice's voice, kept as sent
+	rec    *tapSink   // what bob plays, kept
 	cut    *demoCut
 	link   string
 	prof   netem.LinkConfig
 	seed   uint64
 	relay  bool
 	turn   string // the embedded TURN server's UDP address
+
+	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
+	adaptive         bool         // the engine reported adaptation decisions
 
 	samples  []demoSample
 	switchAt float64 // seconds into the call when the relay path was first seen; -1 if never
@@ -157,7 +157,7 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	d.cut = &demoCut{Net: bcfg.Net, peer: aliceIP}
 	bcfg.Net = d.cut
 	acfg.Source = d.speech
-	bcfg.Sink = &d.rec
+	bcfg.Sink = d.rec
 
 	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
 	fmt.Fprintf(out, "alice at %v, bob at %v (real UDP sockets); alice's uplink: netem %q (seed %d); %v call;\n", aliceIP, bobIP, d.link, d.seed, d.dur)
@@ -194,6 +194,7 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 		return err
 	}
 	interrupted := d.follow(ctx, a, b)
+	d.aliceEnd, d.bobEnd = a.Stats(), b.Stats()
 	hangupQuietly(a)
 	select {
 	case <-b.Done():
@@ -313,32 +314,4 @@ func (d *liveDemo) printSAS(a, b *engine.Call) error {
 	fmt.Fprintf(d.env.Stdout, "match\n\n")
 	d.sas = fmt.Sprint(sa)
 	return nil
-}
-
-// loopSource plays a clip in a loop and keeps what it handed out (the reference for PESQ).
-type loopSource struct {
-	mu   sync.Mutex
-	clip []float32
-	pos  int
-	sent []float32
-}
-
-func (s *loopSource) Read(p []float32) (int, error) {
-	if len(s.clip) == 0 {
-		return 0, io.EOF
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := range p {
-		p[i] = s.clip[s.pos]
-		s.pos = (s.pos + 1) % len(s.clip)
-	}
-	s.sent = append(s.sent, p...)
-	return len(p), nil
-}
-
-func (s *loopSource) audio() []float32 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]float32(nil), s.sent...)
 }

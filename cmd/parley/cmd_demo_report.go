@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -23,14 +24,15 @@ const maxPESQ = 30 * bench.SampleRateHz
 // report scores bob's recording and writes the files.
 func (d *liveDemo) report() error {
 	out := d.env.Stdout
-	sent, got := d.speech.audio(), d.rec.Audio()
+	sent, sentAt := d.speech.audio()
+	got, gotAt := d.rec.audio()
 	if err := writeWAV(filepath.Join(d.out, "alice.wav"), sent); err != nil {
 		return err
 	}
 	if err := writeWAV(filepath.Join(d.out, "bob.wav"), got); err != nil {
 		return err
 	}
-	ref, deg := alignForPESQ(sent, got)
+	ref, deg, lag := alignForPESQ(sent, got)
 	wb := 0.0
 	if len(ref) >= bench.SampleRateHz {
 		q, err := bench.Score(ref, deg)
@@ -39,14 +41,27 @@ func (d *liveDemo) report() error {
 		}
 		wb = q.WB
 	}
+	// sent[i] left alice's source at sentAt + i/fs; bob played it at gotAt + i/fs + lag.
+	rows, err := d.liveRows(ref, deg, wb, gotAt.Sub(sentAt)+lag)
+	if err != nil {
+		return err
+	}
+	sim, err := d.replayRows(sent)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, sim...)
 	summary := struct {
 		SAS        string       `json:"sas"`
+		Link       string       `json:"link"`
+		Seed       uint64       `json:"seed"`
 		CutAt      float64      `json:"cut_at_s"`
 		SwitchAt   float64      `json:"switch_at_s"`
 		PESQWB     float64      `json:"pesq_wb"`
 		ScoredSecs float64      `json:"pesq_scored_s"`
+		Comparison []demoRow    `json:"comparison"`
 		Samples    []demoSample `json:"samples"`
-	}{d.sas, d.cutAt, d.switchAt, wb, float64(len(ref)) / bench.SampleRateHz, d.samples}
+	}{d.sas, d.link, d.seed, d.cutAt, d.switchAt, wb, secs(len(ref)), rows, d.samples}
 	b, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -63,7 +78,8 @@ func (d *liveDemo) report() error {
 	} else {
 		fmt.Fprintln(out, "no path switch observed")
 	}
-	fmt.Fprintf(out, "wrote %s: alice.wav bob.wav stats.json call-report.png\n", d.out)
+	d.printComparison(rows)
+	fmt.Fprintf(out, "\nwrote %s: alice.wav bob.wav stats.json call-report.png\n", d.out)
 	return nil
 }
 
@@ -75,8 +91,9 @@ func writeWAV(path string, x []float32) error {
 }
 
 // alignForPESQ finds bob's delay against alice's speech (cross-correlating 1 ms energy
-// envelopes over up to 2 s of lag) and returns equal-length, aligned reference and recording.
-func alignForPESQ(sent, got []float32) (ref, deg []float32) {
+// envelopes over up to 2 s of lag) and returns equal-length, aligned reference and recording,
+// and the delay found (1 ms resolution).
+func alignForPESQ(sent, got []float32) (ref, deg []float32, lag time.Duration) {
 	const hop = bench.SampleRateHz / 1000
 	env := func(x []float32) []float64 {
 		e := make([]float64, len(x)/hop)
@@ -112,7 +129,7 @@ func alignForPESQ(sent, got []float32) (ref, deg []float32) {
 		sent = sent[min(-off, len(sent)):]
 	}
 	n := min(len(sent), len(got), maxPESQ)
-	return sent[:n], got[:n]
+	return sent[:n], got[:n], time.Duration(bestLag) * time.Millisecond
 }
 
 // plot draws the call timeline: send bitrate, loss, jitter-buffer delay and target, MOS, one

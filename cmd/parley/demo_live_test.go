@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -46,6 +47,36 @@ func TestLiveDemo(t *testing.T) {
 	wb, err := strconv.ParseFloat(m[1], 64)
 	if err != nil || wb < demoPESQFloor {
 		t.Errorf("PESQ-WB %s, want at least %.2f", m[1], demoPESQFloor)
+	}
+	for _, row := range []string{`LIVE +live Parley call`, `SIMULATED +fixed 32 kb/s \+ FEC, 80 ms buffer +[0-9.]+ +[0-9.]+ kb/s`, `SIMULATED +fixed 32 kb/s, no FEC`} {
+		if !regexp.MustCompile(row).MatchString(o) {
+			t.Errorf("comparison row %q not printed", row)
+		}
+	}
+	var st struct {
+		Comparison []demoRow    `json:"comparison"`
+		Samples    []demoSample `json:"samples"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "stats.json")); err != nil {
+		t.Error(err)
+	} else if err := json.Unmarshal(b, &st); err != nil {
+		t.Errorf("stats.json: %v", err)
+	} else {
+		sim := 0
+		for _, r := range st.Comparison {
+			if r.Simulated {
+				sim++
+				if r.PESQWB < 1 || r.PayloadKbps < 20 || r.DelayMs < float64(replayBufferDelay/time.Millisecond) {
+					t.Errorf("implausible replay row %+v", r)
+				}
+			}
+		}
+		if sim != 2 || len(st.Comparison) < 3 {
+			t.Errorf("stats.json comparison has %d rows, %d simulated: %+v", len(st.Comparison), sim, st.Comparison)
+		}
+		if len(st.Samples) < 6 {
+			t.Errorf("stats.json has %d per-second samples for an 8 s call", len(st.Samples))
+		}
 	}
 	for _, name := range []string{"alice.wav", "bob.wav", "stats.json", "call-report.png"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
