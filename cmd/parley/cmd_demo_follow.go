@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/engine"
 )
 
@@ -23,8 +24,15 @@ type demoSample struct {
 	RecoveredFE uint64  `json:"frames_recovered_fec"`
 	RecoveredRE uint64  `json:"frames_recovered_red"`
 	Concealed   float64 `json:"concealed_pct"` // share of bob's playout synthesized by PLC
-	MOS         float64 `json:"mos"`           // E-model estimate of what bob hears (alice's view)
-	RTTMs       float64 `json:"rtt_ms"`
+	// MOS is the E-model estimate (G.107.1 wideband scale) of this second alone: bob's concealed
+	// share and jitter-buffer delay over the second, half the RTT, the encoder's bitrate. It
+	// recovers after an outage, unlike MOSCall.
+	MOS float64 `json:"mos"`
+	// MOSCall is the engine's estimate (alice's view, from bob's receiver reports), cumulative
+	// over the call.
+	MOSCall    float64 `json:"mos_call"`
+	RTTMs      float64 `json:"rtt_ms"`
+	TargetKbps float64 `json:"encoder_kbps"` // alice's encoder target bitrate
 }
 
 // follow prints one line per second until the duration is over or ctx is cancelled (then it
@@ -111,7 +119,7 @@ func (d *liveDemo) switched(t float64, p engine.Path) {
 // sample turns two snapshots of each side into one second of figures.
 func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	s := demoSample{T: t, State: sa.State.String(), RED: sa.Send.RED, REDDepth: sa.Send.REDDepth,
-		FEC: sb.Receive.FECPacketsReceived > 0, MOS: sa.MOS, RTTMs: ms(sa.RTT)}
+		FEC: sb.Receive.FECPacketsReceived > 0, MOSCall: sa.MOS, RTTMs: ms(sa.RTT), TargetKbps: float64(sa.Send.BitrateBps) / 1000}
 	switch {
 	case sa.Path.Local == "":
 		s.Path = "none"
@@ -146,6 +154,24 @@ func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	if n := float64(rb.TotalSamplesReceived - ra.TotalSamplesReceived); n > 0 {
 		// Around the path switch the delta has been seen above the samples played (113 %): clamp.
 		s.Concealed = min(100, 100*float64(rb.ConcealedSamples-ra.ConcealedSamples)/n)
+		s.MOS = windowMOS(sa.Send.BitrateBps, sa.Send.Frame, sa.RTT, s.JitterMs, s.Concealed/100)
 	}
 	return s
+}
+
+// windowMOS is the E-model MOS of one second, as the engine's estimate (engine.Call.mos) but
+// from that second's figures: mouth-to-ear delay is half the RTT, the jitter-buffer delay, one
+// frame, Opus's 6.5 ms look-ahead and a nominal 10 ms of audio devices; loss is the concealed
+// share. Zero when the E-model cannot score it.
+func windowMOS(bitrateBps int, frame, rtt time.Duration, jbMs, loss float64) float64 {
+	imp, err := emodel.OpusTable().Lookup(emodel.VBR, bitrateBps)
+	if err != nil {
+		return 0
+	}
+	delay := rtt/2 + time.Duration(jbMs*float64(time.Millisecond)) + frame + 6500*time.Microsecond + 10*time.Millisecond
+	res, err := emodel.Score(imp.Input(delay, min(1, max(0, loss)), 1))
+	if err != nil {
+		return 0
+	}
+	return res.MOS
 }

@@ -3,16 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"image/color"
 	"os"
 	"path/filepath"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/codec"
@@ -69,7 +62,7 @@ func (d *liveDemo) report() error {
 	if err := os.WriteFile(filepath.Join(d.out, "stats.json"), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	if err := d.plot(filepath.Join(d.out, "call-report.png")); err != nil {
+	if err := d.plot(filepath.Join(d.out, "call-report.png"), wb); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nPESQ-WB of bob's recording against alice's speech: %.2f (%.1f s scored)\n", wb, summary.ScoredSecs)
@@ -130,92 +123,4 @@ func alignForPESQ(sent, got []float32) (ref, deg []float32, lag time.Duration) {
 	}
 	n := min(len(sent), len(got), maxPESQ)
 	return sent[:n], got[:n], time.Duration(bestLag) * time.Millisecond
-}
-
-// plot draws the call timeline: send bitrate, loss, jitter-buffer delay and target, MOS, one
-// panel each, with the cut and the path switch marked.
-func (d *liveDemo) plot(path string) error {
-	type series struct {
-		name string
-		y    func(demoSample) float64
-		c    color.Color
-	}
-	panels := []struct {
-		title, unit string
-		lines       []series
-	}{
-		{"Send bitrate (alice)", "kb/s", []series{{"payload", func(s demoSample) float64 { return s.SendKbps }, color.RGBA{B: 200, A: 255}}}},
-		{"Packet loss and concealment (bob)", "%", []series{
-			{"lost", func(s demoSample) float64 { return s.LossPct }, color.RGBA{R: 200, A: 255}},
-			{"concealed", func(s demoSample) float64 { return s.Concealed }, color.RGBA{R: 200, G: 120, A: 255}}}},
-		{"Jitter buffer (bob)", "ms", []series{
-			{"delay", func(s demoSample) float64 { return s.JitterMs }, color.RGBA{G: 140, A: 255}},
-			{"target", func(s demoSample) float64 { return s.TargetMs }, color.RGBA{G: 140, B: 140, A: 255}}}},
-		{"MOS estimate (E-model)", "MOS", []series{{"MOS", func(s demoSample) float64 { return s.MOS }, color.Black}}},
-	}
-	rows := make([][]*plot.Plot, len(panels))
-	for i, pn := range panels {
-		p := plot.New()
-		p.Title.Text = pn.title
-		p.Y.Label.Text = pn.unit
-		p.Legend.Top = true
-		if i == len(panels)-1 {
-			p.X.Label.Text = "seconds into the call"
-		}
-		ymax := 1.0
-		for _, sr := range pn.lines {
-			xy := make(plotter.XYs, len(d.samples))
-			for k, s := range d.samples {
-				xy[k].X, xy[k].Y = s.T, sr.y(s)
-				ymax = max(ymax, xy[k].Y)
-			}
-			if len(xy) == 0 {
-				continue
-			}
-			l, err := plotter.NewLine(xy)
-			if err != nil {
-				return fmt.Errorf("demo: plot: %w", err)
-			}
-			l.Color = sr.c
-			l.Width = vg.Points(1.5)
-			p.Add(l)
-			p.Legend.Add(sr.name, l)
-		}
-		p.Y.Min, p.Y.Max = 0, ymax*1.15
-		for _, m := range []struct {
-			at   float64
-			name string
-			c    color.Color
-		}{{d.cutAt, "direct path cut", color.RGBA{R: 220, A: 255}}, {d.switchAt, "on relay", color.RGBA{R: 120, B: 220, A: 255}}} {
-			if m.at < 0 {
-				continue
-			}
-			l, err := plotter.NewLine(plotter.XYs{{X: m.at, Y: 0}, {X: m.at, Y: ymax * 1.1}})
-			if err != nil {
-				return fmt.Errorf("demo: plot: %w", err)
-			}
-			l.Color = m.c
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			p.Add(l)
-			p.Legend.Add(m.name, l)
-		}
-		rows[i] = []*plot.Plot{p}
-	}
-	img := vgimg.New(vg.Points(720), vg.Points(860))
-	dc := draw.New(img)
-	tiles := draw.Tiles{Rows: len(rows), Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 3,
-		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
-	canvases := plot.Align(rows, tiles, dc)
-	for i := range rows {
-		rows[i][0].Draw(canvases[i][0])
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("demo: writing %s: %w", path, err)
-	}
-	return f.Close()
 }
