@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
+	"github.com/parley-voice/parley/engine/audio/portaudio"
 	"github.com/parley-voice/parley/engine/line"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/parley-voice/parley/signaling"
@@ -31,7 +33,10 @@ func cmdDemoLive(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "demo", "", `A live encrypted call between alice and bob, in one process, no sound card.
 
 An embedded signaling server with its TURN server, two clients with fresh identities, and a
-call through pion over real UDP sockets on loopback, alice's uplink impaired by netem (-link). Alice speaks codec2-examples speech (looped); bob records.
+call through pion over real UDP sockets on loopback, alice's uplink impaired by netem (-link).
+Alice speaks codec2-examples speech (looped); bob records. With -mic alice speaks into the
+microphone, with -speaker bob's audio plays on the speaker (both at once on one machine feed
+back: use headphones).
 Both SAS are printed, then one line per second. Halfway the direct path breaks and the call moves
 to the relay. At the end: PESQ-WB of bob's recording, and alice.wav, bob.wav, stats.json and
 call-report.png in -out. Ctrl-C ends the call early and still writes the report.
@@ -42,6 +47,8 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	link := fs.String("link", "3g", "impairment of alice's uplink (netem profile): "+strings.Join(netem.ProfileNames(), ", "))
 	seed := fs.Uint64("seed", 1, "network randomness seed")
 	relay := fs.Bool("relay", false, "force the TURN relay from the start (no direct path, no switch)")
+	mic := fs.Bool("mic", false, "alice speaks into this machine's microphone (PortAudio default input) instead of the speech file")
+	speaker := fs.Bool("speaker", false, "bob plays what he hears on this machine's speaker (PortAudio default output); he still records it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,16 +62,56 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	if err != nil {
 		return usagef("-link: %v", err)
 	}
-	clips, err := bench.DefaultClips()
+	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay,
+		voice: "alice speaks codec2-examples speech (looped)", ear: "bob records what he hears"}
+	// The devices first: a missing one fails before anything starts.
+	devs, err := d.openDevices(*mic, *speaker)
+	defer func() {
+		for _, c := range devs {
+			_ = c.Close()
+		}
+	}()
 	if err != nil {
 		return err
+	}
+	if d.speech == nil {
+		clips, err := bench.DefaultClips()
+		if err != nil {
+			return err
+		}
+		d.speech = &tapSource{src: &loopClip{clip: clips[0].Samples}}
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	d := &liveDemo{env: env, dur: *dur, out: *out, speech: &tapSource{src: &loopClip{clip: clips[0].Samples}},
-		rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay}
 	return d.run(ctx)
+}
+
+// openDevices opens the microphone as alice's voice and the speaker as bob's ear, as asked, and
+// warns about feedback when both are on.
+func (d *liveDemo) openDevices(mic, speaker bool) ([]io.Closer, error) {
+	var devs []io.Closer
+	if mic && speaker {
+		fmt.Fprintln(d.env.Stdout, "WARNING: -mic and -speaker on one machine: bob's speaker plays into alice's microphone,\n"+
+			"which echoes and can howl (there is no echo canceller). Use headphones.")
+	}
+	if mic {
+		m, err := portaudio.OpenMicrophone()
+		if err != nil {
+			return devs, fmt.Errorf("demo -mic: cannot open the microphone (the default PortAudio input device): %w", err)
+		}
+		devs = append(devs, m)
+		d.speech, d.voice = &tapSource{src: m}, "alice speaks into the microphone"
+	}
+	if speaker {
+		s, err := portaudio.OpenSpeaker()
+		if err != nil {
+			return devs, fmt.Errorf("demo -speaker: cannot open the speaker (the default PortAudio output device): %w", err)
+		}
+		devs = append(devs, s)
+		d.rec.next, d.ear = s, "bob plays what he hears on the speaker and records it"
+	}
+	return devs, nil
 }
 
 // liveDemo is one run of the live demo.
@@ -80,6 +127,8 @@ type liveDemo struct {
 	seed   uint64
 	relay  bool
 	turn   string // the embedded TURN server's UDP address
+	voice  string // what alice says, for the header
+	ear    string // what bob does with it
 
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 	adaptive         bool         // the engine reported adaptation decisions
@@ -161,7 +210,7 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 
 	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
 	fmt.Fprintf(out, "alice at %v, bob at %v (real UDP sockets); alice's uplink: netem %q (seed %d); %v call;\n", aliceIP, bobIP, d.link, d.seed, d.dur)
-	fmt.Fprintf(out, "alice speaks codec2-examples speech, bob records\n")
+	fmt.Fprintf(out, "%s; %s\n", d.voice, d.ear)
 	sig, err := alice.line.Call("bob")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

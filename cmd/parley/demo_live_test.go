@@ -8,8 +8,11 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/parley-voice/parley/engine/audio/portaudio"
 )
 
 // demoPESQFloor is the lowest PESQ-WB the 8 s live demo may score. Measured on a 2-core machine
@@ -109,4 +112,41 @@ func sizeOf(fi os.FileInfo) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// TestDemoDevicesFailFast: without a sound card, 'demo -mic' and 'demo -speaker' must fail at
+// once with an error naming the missing device (not hang, not start a call), and asking for
+// both must warn about feedback first.
+func TestDemoDevicesFailFast(t *testing.T) {
+	if m, err := portaudio.OpenMicrophone(); err == nil {
+		m.Close()
+		t.Skip("this machine has a microphone: the missing-device path cannot be exercised")
+	}
+	if s, err := portaudio.OpenSpeaker(); err == nil {
+		s.Close()
+		t.Skip("this machine has a speaker: the missing-device path cannot be exercised")
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-mic", "-speaker"}, "demo -mic: cannot open the microphone"},
+		{[]string{"-speaker"}, "demo -speaker: cannot open the speaker"},
+	} {
+		dir := t.TempDir()
+		start := time.Now()
+		code, o, e := runCLI(t, append([]string{"demo", "-duration", "4s", "-out", dir}, tc.args...)...)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%v: took %v to fail", tc.args, took)
+		}
+		if code != 1 || !strings.Contains(e, tc.want) || !strings.Contains(e, "no audio device") {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tc.args, code, e, tc.want)
+		}
+		if strings.Contains(o, "SAS") {
+			t.Errorf("%v: a call started: %s", tc.args, o)
+		}
+		if warned := strings.Contains(o, "Use headphones"); warned != (len(tc.args) == 2) {
+			t.Errorf("%v: feedback warning printed %v: %q", tc.args, warned, o)
+		}
+	}
 }
