@@ -24,6 +24,29 @@ type AdaptiveReceiver struct {
 	buf *jitter.Buffer
 	err error
 	fs  int // samples per frame, from the first packet
+
+	// transits holds (arrival, arrival − capture time) of the packets of the last
+	// transitWindow, for the mouth-to-ear delay: the buffer's margin is measured from the
+	// fastest of them, as its estimator's is.
+	transits []transitSample
+}
+
+// transitWindow is how far back minTransit looks (the jitter estimator's window).
+const transitWindow = 2 * time.Second
+
+type transitSample struct{ at, transit time.Duration }
+
+// minTransit is the smallest transit time (arrival − capture of the packet's first sample) of
+// the packets that arrived within transitWindow of the last one.
+func (r *AdaptiveReceiver) minTransit() (time.Duration, bool) {
+	if len(r.transits) == 0 {
+		return 0, false
+	}
+	m := r.transits[0].transit
+	for _, s := range r.transits[1:] {
+		m = min(m, s.transit)
+	}
+	return m, true
 }
 
 // init makes the buffer on first use.
@@ -49,6 +72,12 @@ func (r *AdaptiveReceiver) Receive(at time.Duration, p Packet) {
 	if r.fs == 0 {
 		r.fs = p.FrameSamples
 	}
+	k := 0
+	for k < len(r.transits) && at-r.transits[k].at > transitWindow {
+		k++
+	}
+	r.transits = append(r.transits[:0], r.transits[k:]...)
+	r.transits = append(r.transits, transitSample{at: at, transit: at - time.Duration(p.Timestamp)*time.Second/SampleRateHz})
 	_ = r.buf.Push(at, jitter.Packet{SequenceNumber: p.SequenceNumber, Timestamp: p.Timestamp, RED: p.RED, Payload: p.Payload})
 }
 

@@ -1,0 +1,205 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+// Strategies of the side-by-side benchmark beyond AdaptStrategies.
+const (
+	StrategyWebRTC = "webrtc-like" // pion's GCC in virtual time + FEC/frame rules + NetEq-like buffer
+	StrategyTGVoIP = "tgvoip-like" // 1 kb/s steps, mean+2σ buffer, redundancy ladder
+	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
+	// upper reference among fixed settings, not a strategy a call could run.
+	StrategyOracle = "hindsight*"
+)
+
+// BenchStrategies lists every strategy of the side-by-side benchmark, in table order.
+var BenchStrategies = []string{StrategyFixed, StrategyFixedFEC, StrategyWebRTC, StrategyTGVoIP, StrategyAdapt, StrategyOracle}
+
+// BenchLink is one link of the benchmark: a name and a configuration (or a function building it
+// for the run's length, for schedules that scale with it).
+type BenchLink struct {
+	Name   string
+	Config func(d time.Duration) (netem.LinkConfig, error)
+}
+
+// BenchJob is one run: a strategy (or one point of the hindsight grid) on one link, clip and
+// seed. The same link configuration and seed are used for every strategy.
+type BenchJob struct {
+	Link     BenchLink
+	Clip     Clip
+	Seed     uint64
+	Repeat   int
+	Strategy string
+	// Fixed is the grid point when Strategy is StrategyOracle.
+	Fixed FixedSetting
+}
+
+// BenchRow is one run's outcome.
+type BenchRow struct {
+	Profile, Clip, Strategy string
+	Seed                    uint64
+	RunMetrics
+	Fixed    FixedSetting // StrategyOracle: the grid point
+	Changes  int          // decisions that changed the settings
+	Timeline *Timeline
+}
+
+// OracleGrid returns the hindsight grid of the given size: "full" is bitrate {16, 24, 32, 48}
+// kb/s × FEC off/on × RED depth {0, 1, 2} × buffer {40, 80, 120} ms (72 points); "medium" is
+// bitrate {16, 32, 48} × {plain, FEC, RED 1, RED 2} × buffer {40, 80, 120} (36); "small" is
+// bitrate {24, 32, 48} × {FEC, RED 2} × buffer {40, 80, 120} (18); "tiny" is 32 kb/s × {FEC,
+// RED 2} × buffer {40, 80, 120} (6); "none" is empty.
+func OracleGrid(size string) ([]FixedSetting, error) {
+	type red struct {
+		fec   bool
+		depth int
+	}
+	var rates []int
+	var reds []red
+	switch size {
+	case "none":
+		return nil, nil
+	case "tiny":
+		rates, reds = []int{32000}, []red{{true, 0}, {false, 2}}
+	case "small":
+		rates, reds = []int{24000, 32000, 48000}, []red{{true, 0}, {false, 2}}
+	case "medium":
+		rates, reds = []int{16000, 32000, 48000}, []red{{false, 0}, {true, 0}, {false, 1}, {false, 2}}
+	case "full":
+		rates = []int{16000, 24000, 32000, 48000}
+		for _, f := range []bool{false, true} {
+			for d := range 3 {
+				reds = append(reds, red{f, d})
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%w: oracle grid %q (want none, tiny, small, medium or full)", ErrConfig, size)
+	}
+	var g []FixedSetting
+	for _, r := range rates {
+		for _, x := range reds {
+			for _, b := range []time.Duration{40, 80, 120} {
+				g = append(g, FixedSetting{BitrateBps: r, FEC: x.fec, REDDepth: x.depth, Buffer: b * time.Millisecond})
+			}
+		}
+	}
+	return g, nil
+}
+
+// String names a fixed setting: "32k fec red2 80ms".
+func (f FixedSetting) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%dk", f.BitrateBps/1000)
+	if f.FEC {
+		b.WriteString(" fec")
+	}
+	if f.REDDepth > 0 {
+		fmt.Fprintf(&b, " red%d", f.REDDepth)
+	}
+	fmt.Fprintf(&b, " %dms", f.Buffer.Milliseconds())
+	return b.String()
+}
+
+// benchSpeech is the clip repeated repeat times plus a second of silence, so that every
+// repetition is sent whole whatever frame sizes a sender ends with.
+func benchSpeech(clip Clip, repeat int) []float32 {
+	repeat = max(repeat, 1)
+	speech := make([]float32, 0, repeat*len(clip.Samples)+SampleRateHz)
+	for range repeat {
+		speech = append(speech, clip.Samples...)
+	}
+	return append(speech, make([]float32, SampleRateHz)...)
+}
+
+// RunBenchJob runs one job: the strategy over the job's link with real libopus, PESQ-WB on each
+// repetition of the clip, and every metric of RunMetrics.
+func RunBenchJob(job BenchJob) (BenchRow, error) {
+	speech := benchSpeech(job.Clip, job.Repeat)
+	d := time.Duration(len(speech)) * time.Second / SampleRateHz
+	cfg, err := job.Link.Config(d)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	link, err := netem.NewLink(cfg, job.Seed)
+	if err != nil {
+		return BenchRow{}, err
+	}
+	tl := &Timeline{}
+	var res AdaptResult
+	switch job.Strategy {
+	case StrategyFixed:
+		res, err = runFixed(speech, FixedSetting{BitrateBps: 32000, Buffer: DefaultFixedDelay}, link, tl)
+	case StrategyFixedFEC:
+		res, err = runFixed(speech, FixedSetting{BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay}, link, tl)
+	case StrategyOracle:
+		res, err = runFixed(speech, job.Fixed, link, tl)
+	case StrategyWebRTC:
+		res, err = runLoop(speech, loopConfig{policy: newWebRTCPolicy(), rx: webrtcReceiver(), timeline: tl}, link)
+	case StrategyTGVoIP:
+		res, err = runLoop(speech, loopConfig{policy: newTGVoIPPolicy(), rx: tgvoipReceiver(), timeline: tl}, link)
+	case StrategyAdapt:
+		res, err = runAdaptive(speech, AdaptConfig{}, link, &AdaptiveReceiver{Config: adaptJitterConfig()}, tl)
+	default:
+		return BenchRow{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, job.Strategy, strings.Join(BenchStrategies, ", "))
+	}
+	if err != nil {
+		return BenchRow{}, fmt.Errorf("bench: %s on %s: %w", job.Strategy, job.Link.Name, err)
+	}
+	row := BenchRow{Profile: job.Link.Name, Clip: job.Clip.Name, Strategy: job.Strategy, Seed: job.Seed,
+		RunMetrics: runMetrics(tl, res.Result), Fixed: job.Fixed, Changes: res.Changes, Timeline: tl}
+	if row.PESQ, err = scoreRepeats(res.Result, len(job.Clip.Samples), job.Repeat); err != nil {
+		return BenchRow{}, fmt.Errorf("bench: %s %s: %w", job.Link.Name, job.Strategy, err)
+	}
+	return row, nil
+}
+
+// scoreRepeats is the mean PESQ-WB over the repetitions (of n samples each) that were sent whole.
+func scoreRepeats(res Result, n, repeat int) (float64, error) {
+	var sum float64
+	scored := 0
+	for i := range max(repeat, 1) {
+		if (i+1)*n > len(res.Sent) {
+			break
+		}
+		q, err := Score(res.Sent[i*n:(i+1)*n], res.Received[i*n:(i+1)*n])
+		if err != nil {
+			return 0, err
+		}
+		sum += q.WB
+		scored++
+	}
+	if scored == 0 {
+		return 0, fmt.Errorf("%w: nothing to score", ErrConfig)
+	}
+	return sum / float64(scored), nil
+}
+
+// PickOracle reduces the hindsight-grid rows of each profile, clip and seed to the one with the
+// best PESQ-WB (the first on ties), labelled StrategyOracle; other rows pass through in order.
+func PickOracle(rows []BenchRow) []BenchRow {
+	type key struct {
+		p, c string
+		s    uint64
+	}
+	best := map[key]int{}
+	var out []BenchRow
+	for _, r := range rows {
+		if r.Strategy != StrategyOracle {
+			out = append(out, r)
+			continue
+		}
+		k := key{r.Profile, r.Clip, r.Seed}
+		if i, ok := best[k]; !ok {
+			best[k] = len(out)
+			out = append(out, r)
+		} else if r.PESQ > out[i].PESQ {
+			out[i] = r
+		}
+	}
+	return out
+}

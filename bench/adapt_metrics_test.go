@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+func TestPercentile(t *testing.T) {
+	xs := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	for _, c := range []struct{ q, want float64 }{{0.1, 1}, {0.5, 5}, {0.95, 10}, {1, 10}, {0.01, 1}} {
+		if got := percentile(xs, c.q); got != c.want {
+			t.Errorf("percentile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if xs[0] != 5 {
+		t.Error("percentile sorted its input")
+	}
+	if !math.IsNaN(percentile(nil, 0.5)) {
+		t.Error("percentile of nothing is not NaN")
+	}
+	if got := durPercentile([]time.Duration{30 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}, 0.5); got != 20*time.Millisecond {
+		t.Errorf("durPercentile = %v", got)
+	}
+}
+
+// ticks builds playing ticks: concealed[i] says tick i was fully concealed.
+func ticks(concealed []bool) []Tick {
+	ts := make([]Tick, len(concealed))
+	for i, c := range concealed {
+		ts[i] = Tick{At: time.Duration(i) * PlayoutChunk, Playing: true, MouthToEar: 100 * time.Millisecond,
+			BitrateBps: 32000, Frame: 20 * time.Millisecond}
+		if c {
+			ts[i].Concealed = chunkSamples
+		}
+	}
+	return ts
+}
+
+func TestInterruptions(t *testing.T) {
+	c := make([]bool, 6000) // one minute
+	for i := 100; i < 110; i++ {
+		c[i] = true // 100 ms: not an interruption
+	}
+	for i := 200; i < 215; i++ {
+		c[i] = true // 150 ms: one
+	}
+	for i := 300; i < 340; i++ {
+		c[i] = true // 400 ms: one
+	}
+	for i := 5990; i < 6000; i++ {
+		c[i] = true // 100 ms at the end: not one
+	}
+	ts := ticks(c)
+	ts[250].Concealed = chunkSamples / 4 // a partly concealed tick does not count
+	n, minutes := interruptions(ts, InterruptionMin)
+	if n != 2 || math.Abs(minutes-1) > 1e-9 {
+		t.Errorf("interruptions = %d in %.3f min, want 2 in 1", n, minutes)
+	}
+	// A run reaching the end counts.
+	for i := 5985; i < 6000; i++ {
+		c[i] = true
+	}
+	if n, _ := interruptions(ticks(c), InterruptionMin); n != 3 {
+		t.Errorf("with a final 150 ms run: %d, want 3", n)
+	}
+	// Ticks before playout are not counted.
+	ts = ticks(make([]bool, 100))
+	for i := range 50 {
+		ts[i].Playing, ts[i].Concealed = false, chunkSamples
+	}
+	if n, m := interruptions(ts, InterruptionMin); n != 0 || math.Abs(m-0.5/60) > 1e-9 {
+		t.Errorf("before playout: %d in %v min", n, m)
+	}
+}
+
+func TestConcealSplit(t *testing.T) {
+	c := make([]bool, 10)
+	c[2], c[3], c[4] = true, true, true // 1440 samples concealed of 4800 played
+	var sends []SendEvent
+	for i := range 5 {
+		s := SendEvent{At: time.Duration(i) * 20 * time.Millisecond, FrameSamples: 960, Arrival: time.Second}
+		if i == 1 || i == 3 {
+			s.Arrival = -1 // never arrived
+		}
+		sends = append(sends, s)
+	}
+	// Two frames lost, one recovered: 960 samples of loss, the other 480 concealed were late.
+	late, lost := concealSplit(ticks(c), sends, 1)
+	if math.Abs(lost-0.2) > 1e-9 || math.Abs(late-0.1) > 1e-9 {
+		t.Errorf("late %.3f lost %.3f, want 0.1 and 0.2", late, lost)
+	}
+	// Both recovered: all concealment was lateness.
+	if late, lost := concealSplit(ticks(c), sends, 2); lost != 0 || math.Abs(late-0.3) > 1e-9 {
+		t.Errorf("all recovered: late %.3f lost %.3f", late, lost)
+	}
+	// More lost than concealed: all loss.
+	if late, lost := concealSplit(ticks(c[:5]), sends, 0); late != 0 || math.Abs(lost-0.6) > 1e-9 {
+		t.Errorf("unrecovered: late %.3f lost %.3f", late, lost)
+	}
+}
+
+func TestEModelMOS(t *testing.T) {
+	clean := emodelMOS(ticks(make([]bool, 1000)))
+	c := make([]bool, 1000)
+	for i := range c {
+		c[i] = i%10 == 0
+	}
+	lossy := emodelMOS(ticks(c))
+	if !(clean > 4 && lossy < clean-0.3) {
+		t.Errorf("MOS clean %.2f, 10 %% concealed %.2f", clean, lossy)
+	}
+	far := ticks(make([]bool, 1000))
+	for i := range far {
+		far[i].MouthToEar = 400 * time.Millisecond
+	}
+	if d := emodelMOS(far); !(d < clean-0.2) {
+		t.Errorf("MOS at 400 ms %.2f vs %.2f at 100 ms", d, clean)
+	}
+	if !math.IsNaN(emodelMOS(nil)) {
+		t.Error("MOS of nothing is not NaN")
+	}
+}
+
+// TestReactRecover builds a synthetic timeline over 100 → 20 → 80 kb/s steps of 2 s: 60 kb/s
+// with a 200 ms queue until 2.5 s (the queue lasting until 2.6 s), then 15.2 kb/s, then
+// 70 kb/s from 4.8 s.
+func TestReactRecover(t *testing.T) {
+	steps := []netem.RateStep{{Duration: 2 * time.Second, RateBps: 100e3}, {Duration: 2 * time.Second, RateBps: 20e3},
+		{Duration: 2 * time.Second, RateBps: 80e3}}
+	var sends []SendEvent
+	for at := time.Duration(0); at < 6*time.Second; at += 20 * time.Millisecond {
+		s := SendEvent{At: at, WireBytes: 150, Arrival: at + 50*time.Millisecond, Queue: 10 * time.Millisecond}
+		switch {
+		case at >= 4800*time.Millisecond:
+			s.WireBytes = 175
+		case at >= 2500*time.Millisecond:
+			s.WireBytes = 38
+		}
+		if at >= 2*time.Second && at < 2600*time.Millisecond {
+			s.Queue = 200 * time.Millisecond
+		}
+		sends = append(sends, s)
+	}
+	react, recover := reactRecover(steps, sends)
+	if react != 600*time.Millisecond {
+		t.Errorf("react = %v, want 600ms", react)
+	}
+	// The first 500 ms window reaching 0.9 × 64 kb/s starts at 4.70 s (80 % of it at 70 kb/s).
+	if recover != 700*time.Millisecond {
+		t.Errorf("recover = %v, want 700ms", recover)
+	}
+	// A sender that never slows down never reacts, and one that never speeds up never recovers.
+	for i := range sends {
+		sends[i].WireBytes = 125
+	}
+	if react, recover := reactRecover(steps, sends); react != -1 || recover != -1 {
+		t.Errorf("constant 50 kb/s: react %v recover %v, want -1 -1", react, recover)
+	}
+	// Queue drops after the drop keep it from reacting.
+	for i := range sends {
+		sends[i].WireBytes = 38
+		if sends[i].At >= 2*time.Second && sends[i].At < 4*time.Second && i%20 == 0 {
+			sends[i].QueueDrop, sends[i].Arrival = true, -1
+		}
+	}
+	if react, _ := reactRecover(steps, sends); react != -1 {
+		t.Errorf("queue drops every 400 ms: react %v, want -1", react)
+	}
+}
