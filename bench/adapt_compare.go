@@ -67,7 +67,9 @@ func AdaptProfileNames() []string {
 	return []string{"clean", "wifi", "3g", "congested", "lte-bursty", "bursty20", "steps"}
 }
 
-// AdaptProfile returns the link of a comparison profile for a run of length d.
+// AdaptProfile returns the link of a comparison profile for a run of length d: the names of
+// AdaptProfileNames, the G.1050-style aliases g1050-a, g1050-b and g1050-c, and every netem
+// profile.
 func AdaptProfile(name string, d time.Duration) (netem.LinkConfig, error) {
 	switch name {
 	case "bursty20":
@@ -83,6 +85,9 @@ func AdaptProfile(name string, d time.Duration) (netem.LinkConfig, error) {
 				{Duration: q, RateBps: 48e3}, {Duration: q, RateBps: 16e3}, {Duration: q, RateBps: 64e3}},
 				QueueDelay: 300 * time.Millisecond},
 		}, nil
+	}
+	if alias, ok := g1050Profiles[name]; ok {
+		name = alias
 	}
 	return netem.Profile(name)
 }
