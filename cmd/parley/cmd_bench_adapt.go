@@ -4,122 +4,360 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parley-voice/parley/bench"
+	"github.com/parley-voice/parley/internal/netem"
+	"github.com/schollz/progressbar/v3"
 )
 
-func cmdBenchAdapt(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "bench adapt", "", `Compare the adaptation policy with fixed settings on the same traces.
+func cmdBenchAdapt(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := newFlagSet(env, "bench adapt", "", `Compare the adaptation policy with baselines side by side, on the same links and seeds.
 
-For every profile, clip and seed, runs the same link (same configuration and seed) under fixed
-32 kb/s 20 ms Opus without and with in-band FEC (80 ms fixed buffer) and under adapt's controller
-(settings every 500 ms from receiver feedback 100 ms old, jitter target from the policy), with
-real libopus and PESQ-WB on the decoded audio (each repetition of the clip scored alone).
+Every strategy runs on every link with the same link configuration and seed, in virtual time,
+with real libopus and PESQ-WB on the decoded audio (each repetition of the clip scored alone):
 
-Columns: PESQ-WB mean over the repetitions; RTP payload rate including RED; packets the link
-dropped; frames concealed by PLC; playout delay at the start (network + buffer); the adaptive
-sender's mean jitter target and bitrate and how many decisions changed the settings; on "steps",
-the longest time from a capacity drop to a decision whose wire rate fits the new capacity.`)
-	profiles := fs.String("profiles", strings.Join(bench.AdaptProfileNames(), ","), "comma-separated profiles")
-	seeds := fs.Int("seeds", 1, "link seeds per profile")
-	repeat := fs.Int("repeat", 3, "repetitions of each clip per run (the controller needs seconds to learn)")
+  fixed32       32 kb/s, 20 ms, no FEC, 80 ms fixed buffer
+  fixed32+fec   the same with in-band FEC (loss hint 10 %)
+  webrtc-like   pion's GCC (pion/interceptor v0.1.51 pkg/gcc, ported to run on the virtual clock:
+                pion's package reads time.Now and runs goroutines) fed every 100 ms with
+                transport-wide CC feedback from pion's twcc.Recorder; FEC above 1 % loss;
+                40/60 ms frames below 16/12 kb/s; NetEq-like buffer (95th percentile)
+  tgvoip-like   +1 kb/s per second without loss or delay growth, x0.8 on delay growth, x0.9 on
+                heavy loss; 60 ms frames; FEC at 1 %, RED 1/2/3 at 2/5/8 % loss; buffer
+                target mean + 2 sigma of the relative delay
+  adapt         adapt.Controller: settings every 500 ms from receiver feedback 100 ms old,
+                jitter target from the policy
+  hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid)
+                chosen afterwards by PESQ-WB; an upper reference, not a strategy
+
+Links: the profiles (--profiles: netem profiles, "bursty20" = 20 % Gilbert-Elliott loss with mean
+burst 2.5, "steps" = RFC 8867-style capacity steps 128 -> 48 -> 16 -> 64 kb/s, "g1050-a/b/c" =
+G.1050-style well/partly/un-managed) and any capacity traces given with --trace (Mahimahi,
+OpenNetLab JSON or Norway HSDPA; format from the extension or the first line, or --trace-format).
+Traces are mostly megabits per second, far above audio rates: by default (--trace-scale 0) a
+trace whose mean capacity exceeds 96 kb/s is scaled down to that mean, keeping its dips and
+outages; --trace-scale F multiplies every capacity by F instead. Traces get --trace-delay of
+one-way base delay and a 300 ms droptail queue.
+
+Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged; mouth-to-ear
+delay p50/p95 (capture -> playout, with packetization); concealed audio split into late (packet
+came after its playout) and lost (never came, not recovered by FEC/RED); interruptions (>= 150 ms
+of consecutive concealment) per minute; payload kb/s; queueing delay p95 (delivery delay minus
+base propagation); on links with a rate schedule: react (capacity drop until the queueing delay
+is back under 100 ms and the wire rate under the new capacity) and recover (capacity rise until
+the wire rate reaches 90 % of min(capacity, 64 kb/s)), "never" when it did not happen within
+the step. Aggregates: mean and P10 (nearest rank) across runs.`)
+	profiles := fs.String("profiles", strings.Join(bench.BenchProfileNames(), ","), "comma-separated profiles (empty: traces only)")
+	traces := fs.String("trace", "", "comma-separated capacity trace files to add as links")
+	traceFormat := fs.String("trace-format", "", "trace format: mahimahi, opennetlab or norway (default: detect)")
+	traceScale := fs.Float64("trace-scale", 0, "multiply trace capacities by this (0: scale traces above 96 kb/s mean down to 96 kb/s)")
+	traceDelay := fs.Duration("trace-delay", bench.DefaultTraceDelay, "one-way base delay of trace links")
+	strategies := fs.String("strategies", strings.Join(bench.BenchStrategies, ","), "comma-separated strategies")
+	grid := fs.String("oracle-grid", "small", "hindsight grid: none, tiny (6), small (18), medium (36) or full (72 settings)")
+	seeds := fs.Int("seeds", 1, "link seeds per link")
+	repeat := fs.Int("repeat", 3, "repetitions of each clip per run (the controllers need seconds to learn)")
 	clipsN := fs.Int("clips", 1, "clips to use (1 or 2)")
-	csvPath := fs.String("csv", "", "also write every row to this CSV file")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel runs")
+	csvPath := fs.String("csv", "", "also write every run to this CSV file")
+	plots := fs.String("plots", "", "write PNG plots into this directory")
+	timeline := fs.String("timeline", "steps", "link whose per-strategy timeline is plotted")
+	quiet := fs.Bool("quiet", false, "no per-run table and no progress bar")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *seeds < 1 || *repeat < 1 {
-		return usagef("--seeds and --repeat must be at least 1 (got %d, %d)", *seeds, *repeat)
+	if fs.NArg() > 0 {
+		return usagef("bench adapt takes no arguments, got %q", fs.Args())
 	}
-	for _, p := range strings.Split(*profiles, ",") {
-		if _, err := bench.AdaptProfile(strings.TrimSpace(p), time.Second); err != nil {
+	if *seeds < 1 || *repeat < 1 || *workers < 1 || *clipsN < 1 {
+		return usagef("--seeds, --repeat, --workers and --clips must be at least 1 (got %d, %d, %d, %d)", *seeds, *repeat, *workers, *clipsN)
+	}
+	if *traceScale < 0 || math.IsNaN(*traceScale) || math.IsInf(*traceScale, 0) {
+		return usagef("--trace-scale must be a finite number ≥ 0 (got %v)", *traceScale)
+	}
+	if *traceDelay < 0 {
+		return usagef("--trace-delay must not be negative (got %v)", *traceDelay)
+	}
+	var format netem.TraceFormat
+	if *traceFormat != "" {
+		format = netem.TraceFormat(*traceFormat)
+		if !slices.Contains(netem.TraceFormats(), format) {
+			return usagef("--trace-format %q: want mahimahi, opennetlab or norway", *traceFormat)
+		}
+	}
+	sts := splitList(*strategies)
+	if len(sts) == 0 {
+		return usagef("--strategies: name at least one of %s", strings.Join(bench.BenchStrategies, ", "))
+	}
+	for _, s := range sts {
+		if !slices.Contains(bench.BenchStrategies, s) {
+			return usagef("--strategies: unknown strategy %q (have %s)", s, strings.Join(bench.BenchStrategies, ", "))
+		}
+	}
+	gridPts, err := bench.OracleGrid(*grid)
+	if err != nil {
+		return usagef("--oracle-grid: %v", err)
+	}
+	var links []bench.BenchLink
+	for _, p := range splitList(*profiles) {
+		l, err := bench.ProfileLink(p)
+		if err != nil {
 			return usagef("--profiles: %v", err)
 		}
+		links = append(links, l)
+	}
+	var notes []string
+	for _, path := range splitList(*traces) {
+		l, note, err := bench.TraceLink(path, bench.TraceOptions{Format: format, Scale: *traceScale, BaseDelay: *traceDelay})
+		if err != nil {
+			return usagef("--trace: %v", err)
+		}
+		links = append(links, l)
+		notes = append(notes, note)
+	}
+	if len(links) == 0 {
+		return usagef("no links: give --profiles or --trace")
 	}
 	clips, err := bench.DefaultClips()
 	if err != nil {
 		return err
 	}
-	clips = clips[:min(max(*clipsN, 1), len(clips))]
-	var csvRows []bench.AdaptRow
-	start := time.Now()
-	type agg struct{ pesq, kbps, conc []float64 }
-	total := map[string]*agg{}
-	w := env.Stdout
-	fmt.Fprintf(w, "%-11s %-12s %6s %8s %7s %7s %7s %8s %8s %7s %7s\n", "profile", "strategy", "PESQ", "payload", "netloss",
-		"PLC", "delay", "target", "bitrate", "changes", "react")
-	for _, p := range strings.Split(*profiles, ",") {
+	clips = clips[:min(*clipsN, len(clips))]
+
+	// One job per strategy run; the oracle is one job per grid point, reduced afterwards.
+	var jobs []bench.BenchJob
+	for _, l := range links {
 		for _, c := range clips {
 			for s := range *seeds {
-				rows, err := bench.CompareAdapt(strings.TrimSpace(p), c, *repeat, uint64(s+1))
-				if err != nil {
-					return err
-				}
-				csvRows = append(csvRows, rows...)
-				for _, r := range rows {
-					a := total[r.Strategy]
-					if a == nil {
-						a = &agg{}
-						total[r.Strategy] = a
+				for _, st := range sts {
+					j := bench.BenchJob{Link: l, Clip: c, Seed: uint64(s + 1), Repeat: *repeat, Strategy: st}
+					if st != bench.StrategyOracle {
+						jobs = append(jobs, j)
+						continue
 					}
-					a.pesq = append(a.pesq, r.PESQ)
-					a.kbps = append(a.kbps, r.PayloadKbps)
-					a.conc = append(a.conc, r.Concealed)
-					tgt, br, react := "-", "-", "-"
-					if r.Strategy == bench.StrategyAdapt {
-						tgt = fmt.Sprintf("%dms", r.MeanTarget.Milliseconds())
-						br = fmt.Sprintf("%.1fk", r.MeanBitrate)
-						switch {
-						case r.React < 0:
-							react = "never"
-						case r.React > 0 || r.Profile == "steps":
-							react = fmt.Sprintf("%dms", r.React.Milliseconds())
-						}
+					for _, g := range gridPts {
+						j.Fixed = g
+						jobs = append(jobs, j)
 					}
-					fmt.Fprintf(w, "%-11s %-12s %6.2f %7.1fk %6.1f%% %6.1f%% %5dms %8s %8s %7d %7s\n", r.Profile, r.Strategy, r.PESQ,
-						r.PayloadKbps, 100*r.NetworkLoss, 100*r.Concealed, r.Delay.Milliseconds(), tgt, br, r.Changes, react)
 				}
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nacross all runs (%v):\n%-12s %9s %9s %9s %9s\n", time.Since(start).Round(time.Second), "strategy",
-		"PESQ mean", "PESQ P10", "kb/s mean", "PLC mean")
-	for _, st := range bench.AdaptStrategies {
-		a := total[st]
-		if a == nil {
-			continue
-		}
-		fmt.Fprintf(w, "%-12s %9.2f %9.2f %9.1f %8.1f%%\n", st, adaptMean(a.pesq), adaptP10(a.pesq), adaptMean(a.kbps), 100*adaptMean(a.conc))
+	w := env.Stdout
+	for _, n := range notes {
+		fmt.Fprintf(w, "trace %s\n", n)
 	}
+	start := time.Now()
+	rows, err := runBenchJobs(ctx, jobs, *workers, progressOut(env.Stderr, *quiet), len(jobs))
+	if err != nil {
+		return err
+	}
+	rows = bench.PickOracle(rows)
+	elapsed := time.Since(start)
+	if !*quiet {
+		printAdaptRuns(w, rows)
+	}
+	printAdaptSummary(w, rows, elapsed, *workers, len(jobs))
 	if *csvPath != "" {
-		if err := writeAdaptCSV(*csvPath, csvRows); err != nil {
+		if err := writeAdaptCSV(*csvPath, rows); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "wrote %s\n", *csvPath)
 	}
+	if *plots != "" {
+		paths, err := bench.PlotBench(*plots, rows, *timeline)
+		if err != nil {
+			return err
+		}
+		for _, p := range paths {
+			fmt.Fprintf(w, "wrote %s\n", p)
+		}
+	}
 	return nil
 }
 
-// writeAdaptCSV writes one line per strategy run.
-func writeAdaptCSV(path string, rows []bench.AdaptRow) error {
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func progressOut(w io.Writer, quiet bool) io.Writer {
+	if quiet {
+		return nil
+	}
+	return w
+}
+
+// runBenchJobs runs jobs on a pool of workers, in any order, and returns the rows in job order.
+// It stops at the first error or when ctx is cancelled.
+func runBenchJobs(ctx context.Context, jobs []bench.BenchJob, workers int, progress io.Writer, total int) ([]bench.BenchRow, error) {
+	var bar *progressbar.ProgressBar
+	if progress != nil {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("bench adapt"),
+			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows := make([]bench.BenchRow, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range min(workers, len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r, err := bench.RunBenchJob(jobs[i])
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				rows[i] = r
+				if bar != nil {
+					_ = bar.Add(1)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := range jobs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func fmtDur(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }
+
+// fmtReact prints a react/recover time: "-" without a rate schedule, "never" for −1.
+func fmtReact(has bool, d time.Duration) string {
+	switch {
+	case !has:
+		return "-"
+	case d < 0:
+		return "never"
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+func printAdaptRuns(w io.Writer, rows []bench.BenchRow) {
+	fmt.Fprintf(w, "%-16s %-12s %4s %5s %5s %7s %7s %6s %6s %6s %6s %7s %7s %6s %6s  %s\n", "link", "strategy", "seed", "PESQ", "MOS",
+		"m2e50", "m2e95", "late", "lost", "int/m", "kb/s", "q95", "netloss", "react", "recov", "oracle setting")
+	for _, r := range rows {
+		setting := ""
+		if r.Strategy == bench.StrategyOracle {
+			setting = r.Fixed.String()
+		}
+		fmt.Fprintf(w, "%-16s %-12s %4d %5.2f %5.2f %7s %7s %5.1f%% %5.1f%% %6.1f %6.1f %7s %6.1f%% %6s %6s  %s\n",
+			trunc(r.Profile, 16), r.Strategy, r.Seed, r.PESQ, r.MOS, fmtDur(r.M2EP50), fmtDur(r.M2EP95), 100*r.ConcealLate,
+			100*r.ConcealLost, r.InterruptionsPerMin, r.PayloadKbps, fmtDur(r.QueueP95), 100*r.NetworkLoss,
+			fmtReact(r.HasSteps, r.React), fmtReact(r.HasSteps, r.Recover), setting)
+	}
+}
+
+func trunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func printAdaptSummary(w io.Writer, rows []bench.BenchRow, elapsed time.Duration, workers, jobs int) {
+	sums := bench.Summarize(rows)
+	runs := 0
+	if len(sums) > 0 {
+		runs = sums[0].Runs
+	}
+	fmt.Fprintf(w, "\nside by side: %d runs per strategy (links x clips x seeds), %d pipeline runs in %v on %d workers\n",
+		runs, jobs, elapsed.Round(time.Second), workers)
+	fmt.Fprintf(w, "%-12s %5s %5s %5s %5s %6s %7s %7s %6s %6s %6s %7s %6s %6s\n", "strategy", "PESQ", "P10", "MOS", "P10",
+		"int/m", "m2e50", "m2e95", "late", "lost", "kb/s", "q95", "react", "recov")
+	for _, s := range sums {
+		fmt.Fprintf(w, "%-12s %5.2f %5.2f %5.2f %5.2f %6.2f %7s %7s %5.2f%% %5.2f%% %6.1f %7s %6s %6s\n", s.Strategy, s.PESQMean,
+			s.PESQP10, s.MOSMean, s.MOSP10, s.InterruptionsPerMin, fmtDur(s.M2EP50), fmtDur(s.M2EP95), 100*s.ConcealLate,
+			100*s.ConcealLost, s.PayloadKbps, fmtDur(s.QueueP95), fmtReact(s.HasSteps, s.React), fmtReact(s.HasSteps, s.Recover))
+	}
+	fmt.Fprintln(w, "(means across runs; P10 = 10th percentile across runs; m2e and q95 = means of each run's percentiles;")
+	fmt.Fprintln(w, " react/recov = worst over the runs on rate-step links; hindsight* is an oracle, not a strategy)")
+	has := func(st string) bool {
+		return slices.ContainsFunc(sums, func(s bench.StrategySummary) bool { return s.Strategy == st })
+	}
+	if !has(bench.StrategyAdapt) {
+		return
+	}
+	for _, against := range []string{"best baseline", bench.StrategyFixedFEC, bench.StrategyOracle} {
+		if against != "best baseline" && !has(against) {
+			continue
+		}
+		v := bench.CompareRuns(rows, bench.StrategyAdapt, against)
+		if v.Runs == 0 {
+			continue
+		}
+		intr := "n/a (no interruptions in the reference)"
+		if !math.IsNaN(v.Interruptions) {
+			intr = fmt.Sprintf("%+.0f%%", 100*v.Interruptions)
+		}
+		fmt.Fprintf(w, "adapt vs %s (per run): PESQ mean %+.2f, P10 %+.2f; MOS mean %+.2f, P10 %+.2f; interruptions %s; higher PESQ on %d of %d runs\n",
+			against, v.PESQ, v.PESQP10, v.MOS, v.MOSP10, intr, v.Wins, v.Runs)
+		if against == "best baseline" && len(v.Losses) > 0 {
+			fmt.Fprintf(w, "  adapt below the best baseline on: %s\n", strings.Join(v.Losses, "; "))
+		}
+	}
+}
+
+// writeAdaptCSV writes one line per run.
+func writeAdaptCSV(path string, rows []bench.BenchRow) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	cw := csv.NewWriter(f)
-	_ = cw.Write([]string{"profile", "clip", "seed", "strategy", "pesq_wb", "payload_kbps", "network_loss", "concealed",
-		"start_delay_ms", "mean_target_ms", "mean_bitrate_kbps", "changes", "react_ms"})
+	_ = cw.Write([]string{"link", "clip", "seed", "strategy", "oracle_setting", "pesq_wb", "emodel_mos", "m2e_p50_ms", "m2e_p95_ms",
+		"conceal_late", "conceal_lost", "interruptions_per_min", "payload_kbps", "queue_p95_ms", "network_loss", "react_ms",
+		"recover_ms", "changes"})
+	ff := func(x float64, p int) string { return strconv.FormatFloat(x, 'f', p, 64) }
+	ms := func(d time.Duration) string { return ff(float64(d)/float64(time.Millisecond), 1) }
 	for _, r := range rows {
-		_ = cw.Write([]string{r.Profile, r.Clip, strconv.FormatUint(r.Seed, 10), r.Strategy,
-			strconv.FormatFloat(r.PESQ, 'f', 3, 64), strconv.FormatFloat(r.PayloadKbps, 'f', 2, 64),
-			strconv.FormatFloat(r.NetworkLoss, 'f', 4, 64), strconv.FormatFloat(r.Concealed, 'f', 4, 64),
-			strconv.FormatInt(r.Delay.Milliseconds(), 10), strconv.FormatInt(r.MeanTarget.Milliseconds(), 10),
-			strconv.FormatFloat(r.MeanBitrate, 'f', 2, 64), strconv.Itoa(r.Changes), strconv.FormatInt(r.React.Milliseconds(), 10)})
+		setting, react, recov := "", "", ""
+		if r.Strategy == bench.StrategyOracle {
+			setting = r.Fixed.String()
+		}
+		if r.HasSteps {
+			react, recov = ms(r.React), ms(r.Recover)
+		}
+		_ = cw.Write([]string{r.Profile, r.Clip, strconv.FormatUint(r.Seed, 10), r.Strategy, setting, ff(r.PESQ, 3), ff(r.MOS, 3),
+			ms(r.M2EP50), ms(r.M2EP95), ff(r.ConcealLate, 4), ff(r.ConcealLost, 4), ff(r.InterruptionsPerMin, 2),
+			ff(r.PayloadKbps, 2), ms(r.QueueP95), ff(r.NetworkLoss, 4), react, recov, strconv.Itoa(r.Changes)})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -127,30 +365,4 @@ func writeAdaptCSV(path string, rows []bench.AdaptRow) error {
 		return err
 	}
 	return f.Close()
-}
-
-func adaptMean(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	var s float64
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
-
-// adaptP10 is the nearest-rank 10th percentile.
-func adaptP10(xs []float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	k := int(math.Ceil(0.1*float64(len(s)))) - 1
-	return s[max(k, 0)]
 }
