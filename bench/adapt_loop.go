@@ -235,7 +235,39 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 			tl.Ticks = append(tl.Ticks, tk)
 		}
 	})
+	if tl != nil {
+		tl.BufferDelay = bufferDelay(cfg.rx, tl.Sends)
+	}
 	return res, nil
+}
+
+// bufferDelay is Timeline.BufferDelay of a finished run.
+func bufferDelay(rx Receiver, sends []SendEvent) time.Duration {
+	switch rx := rx.(type) {
+	case *AdaptiveReceiver:
+		if b := rx.Buffer(); b != nil {
+			return b.Stats().MeanDelay()
+		}
+	case *FixedReceiver:
+		o, ok := rx.Origin()
+		if !ok {
+			return 0
+		}
+		// Capture time equals send time here (RTP timestamp 0 at time 0), so a packet sent at s
+		// plays at o + s.
+		var sum time.Duration
+		n := 0
+		for _, s := range sends {
+			if w := o + s.At - s.Arrival; s.Arrival >= 0 && w >= 0 {
+				sum += w
+				n++
+			}
+		}
+		if n > 0 {
+			return sum / time.Duration(n)
+		}
+	}
+	return 0
 }
 
 // tickProbe reads a receiver's state once per playout tick.

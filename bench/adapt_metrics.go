@@ -35,6 +35,8 @@ type RunMetrics struct {
 	MOS  float64 // E-model MOS_CQE, mean over EModelWindow windows
 	// M2EP50 and M2EP95 are percentiles of the mouth-to-ear delay over the playout ticks.
 	M2EP50, M2EP95 time.Duration
+	// BufferDelay is the mean jitter-buffer delay (see Timeline.BufferDelay).
+	BufferDelay time.Duration
 	// ConcealLate and ConcealLost are the shares of played audio concealed because a packet
 	// came after its playout time, or never came (and was not recovered by FEC or RED).
 	ConcealLate, ConcealLost float64
@@ -291,6 +293,7 @@ func runMetrics(tl *Timeline, res Result) RunMetrics {
 		}
 	}
 	m.M2EP50, m.M2EP95 = durPercentile(m2e, 0.5), durPercentile(m2e, 0.95)
+	m.BufferDelay = tl.BufferDelay
 	m.ConcealLate, m.ConcealLost = concealSplit(tl.Ticks, tl.Sends, res.Receive.RecoveredFEC+res.Receive.RecoveredRED)
 	if n, min := interruptions(tl.Ticks, InterruptionMin); min > 0 {
 		m.InterruptionsPerMin = float64(n) / min

@@ -16,7 +16,8 @@ type StrategySummary struct {
 	InterruptionsPerMin                float64 // mean across runs
 	// M2EP50 and M2EP95 are the means across runs of each run's percentiles.
 	M2EP50, M2EP95           time.Duration
-	ConcealLate, ConcealLost float64 // means across runs
+	BufferDelay              time.Duration // mean across runs
+	ConcealLate, ConcealLost float64       // means across runs
 	PayloadKbps              float64
 	QueueP95                 time.Duration // mean across runs
 	// React and Recover are the worst over the runs on links with a rate schedule (−1: never);
@@ -37,7 +38,7 @@ func Summarize(rows []BenchRow) []StrategySummary {
 	var out []StrategySummary
 	for _, st := range order {
 		var pesq, mos, intr, late, lost, kbps []float64
-		var p50, p95, q95 time.Duration
+		var p50, p95, q95, buf time.Duration
 		s := StrategySummary{Strategy: st}
 		for _, r := range rows {
 			if r.Strategy != st {
@@ -50,7 +51,7 @@ func Summarize(rows []BenchRow) []StrategySummary {
 			}
 			intr = append(intr, r.InterruptionsPerMin)
 			late, lost, kbps = append(late, r.ConcealLate), append(lost, r.ConcealLost), append(kbps, r.PayloadKbps)
-			p50, p95, q95 = p50+r.M2EP50, p95+r.M2EP95, q95+r.QueueP95
+			p50, p95, q95, buf = p50+r.M2EP50, p95+r.M2EP95, q95+r.QueueP95, buf+r.BufferDelay
 			if r.HasSteps {
 				if !s.HasSteps {
 					s.React, s.Recover = r.React, r.Recover
@@ -67,7 +68,7 @@ func Summarize(rows []BenchRow) []StrategySummary {
 		s.PESQMean, s.PESQP10 = mean(pesq), percentile(pesq, 0.1)
 		s.MOSMean, s.MOSP10 = mean(mos), percentile(mos, 0.1)
 		s.InterruptionsPerMin, s.ConcealLate, s.ConcealLost, s.PayloadKbps = mean(intr), mean(late), mean(lost), mean(kbps)
-		s.M2EP50, s.M2EP95, s.QueueP95 = p50/n, p95/n, q95/n
+		s.M2EP50, s.M2EP95, s.QueueP95, s.BufferDelay = p50/n, p95/n, q95/n, buf/n
 		out = append(out, s)
 	}
 	return out

@@ -17,6 +17,10 @@ type Timeline struct {
 	Steps []AdaptStep
 	// Capacity is the link's rate schedule when it has one (the steps profile), else nil.
 	Capacity []netem.RateStep
+	// BufferDelay is the mean time a played packet's audio waited in the jitter buffer between
+	// its arrival and its playout (webrtc-stats jitterBufferDelay / jitterBufferEmittedCount;
+	// for a fixed buffer, over the packets that arrived in time).
+	BufferDelay time.Duration
 }
 
 // SendEvent is one packet offered to the link.

@@ -126,3 +126,35 @@ func TestWebRTCReducesAfterDrop(t *testing.T) {
 		t.Errorf("react %v", react)
 	}
 }
+
+// TestGCCFeedbackAllocs: walking a TWCC report and feeding the ported GCC allocate nothing per
+// report once warm.
+func TestGCCFeedbackAllocs(t *testing.T) {
+	rec := twcc.NewRecorder(1)
+	for seq := uint16(0); seq < 50; seq++ {
+		if seq%7 != 3 {
+			rec.Record(2, seq, int64(seq)*20000+30000)
+		}
+	}
+	pkts := rec.BuildFeedbackPacket()
+	fb := pkts[0].(*rtcp.TransportLayerCC)
+	g := newGCC(webrtcStartWireBps, webrtcMinWireBps, webrtcMaxWireBps)
+	acks := make([]gccAck, 0, 64)
+	now := time.Second
+	run := func() {
+		acks = acks[:0]
+		_ = twccAcks(fb, func(seq uint16, at time.Duration, ok bool) {
+			a := gccAck{departure: now - time.Second + time.Duration(seq)*20*time.Millisecond, arrival: -1, size: 120}
+			if ok {
+				a.arrival = at + now - time.Second
+			}
+			acks = append(acks, a)
+		})
+		g.onFeedback(now, acks)
+		now += time.Second
+	}
+	run()
+	if n := testing.AllocsPerRun(50, run); n != 0 {
+		t.Errorf("%v allocations per report", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -67,7 +68,19 @@ func TestBenchAdaptTiny(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(recs) != 4 || recs[0][0] != "link" || recs[1][0] != "steps" || recs[3][3] != "adapt" {
-		t.Errorf("csv: %q", recs)
+		t.Fatalf("csv: %q", recs)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, r := range recs[1:] {
+		pesq, err1 := strconv.ParseFloat(r[col["pesq_wb"]], 64)
+		buf, err2 := strconv.ParseFloat(r[col["buffer_delay_ms"]], 64)
+		m2e, err3 := strconv.ParseFloat(r[col["m2e_p50_ms"]], 64)
+		if err1 != nil || err2 != nil || err3 != nil || pesq < 1 || pesq > 4.7 || buf <= 0 || m2e <= buf || r[col["react_ms"]] == "" {
+			t.Errorf("csv row %q", r)
+		}
 	}
 	for _, name := range []string{"delay-vs-concealment.png", "mos-by-profile.png", "pesq-by-profile.png", "timeline-steps.png"} {
 		f, err := os.Open(filepath.Join(plots, name))

@@ -49,7 +49,8 @@ outages; --trace-scale F multiplies every capacity by F instead. Traces get --tr
 one-way base delay and a 300 ms droptail queue.
 
 Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged; mouth-to-ear
-delay p50/p95 (capture -> playout, with packetization); concealed audio split into late (packet
+delay p50/p95 (capture -> playout, with packetization); buf = mean jitter-buffer delay (arrival ->
+playout of the audio played from packets, webrtc-stats jitterBufferDelay); concealed audio split into late (packet
 came after its playout) and lost (never came, not recovered by FEC/RED); interruptions (>= 150 ms
 of consecutive concealment) per minute; payload kb/s; queueing delay p95 (delivery delay minus
 base propagation); on links with a rate schedule: react (capacity drop until the queueing delay
@@ -271,15 +272,15 @@ func fmtReact(has bool, d time.Duration) string {
 }
 
 func printAdaptRuns(w io.Writer, rows []bench.BenchRow) {
-	fmt.Fprintf(w, "%-16s %-12s %4s %5s %5s %7s %7s %6s %6s %6s %6s %7s %7s %6s %6s  %s\n", "link", "strategy", "seed", "PESQ", "MOS",
-		"m2e50", "m2e95", "late", "lost", "int/m", "kb/s", "q95", "netloss", "react", "recov", "oracle setting")
+	fmt.Fprintf(w, "%-16s %-12s %4s %5s %5s %7s %7s %6s %6s %6s %6s %6s %7s %7s %6s %6s  %s\n", "link", "strategy", "seed", "PESQ", "MOS",
+		"m2e50", "m2e95", "buf", "late", "lost", "int/m", "kb/s", "q95", "netloss", "react", "recov", "oracle setting")
 	for _, r := range rows {
 		setting := ""
 		if r.Strategy == bench.StrategyOracle {
 			setting = r.Fixed.String()
 		}
-		fmt.Fprintf(w, "%-16s %-12s %4d %5.2f %5.2f %7s %7s %5.1f%% %5.1f%% %6.1f %6.1f %7s %6.1f%% %6s %6s  %s\n",
-			trunc(r.Profile, 16), r.Strategy, r.Seed, r.PESQ, r.MOS, fmtDur(r.M2EP50), fmtDur(r.M2EP95), 100*r.ConcealLate,
+		fmt.Fprintf(w, "%-16s %-12s %4d %5.2f %5.2f %7s %7s %6s %5.1f%% %5.1f%% %6.1f %6.1f %7s %6.1f%% %6s %6s  %s\n",
+			trunc(r.Profile, 16), r.Strategy, r.Seed, r.PESQ, r.MOS, fmtDur(r.M2EP50), fmtDur(r.M2EP95), fmtDur(r.BufferDelay), 100*r.ConcealLate,
 			100*r.ConcealLost, r.InterruptionsPerMin, r.PayloadKbps, fmtDur(r.QueueP95), 100*r.NetworkLoss,
 			fmtReact(r.HasSteps, r.React), fmtReact(r.HasSteps, r.Recover), setting)
 	}
@@ -300,11 +301,11 @@ func printAdaptSummary(w io.Writer, rows []bench.BenchRow, elapsed time.Duration
 	}
 	fmt.Fprintf(w, "\nside by side: %d runs per strategy (links x clips x seeds), %d pipeline runs in %v on %d workers\n",
 		runs, jobs, elapsed.Round(time.Second), workers)
-	fmt.Fprintf(w, "%-12s %5s %5s %5s %5s %6s %7s %7s %6s %6s %6s %7s %6s %6s\n", "strategy", "PESQ", "P10", "MOS", "P10",
-		"int/m", "m2e50", "m2e95", "late", "lost", "kb/s", "q95", "react", "recov")
+	fmt.Fprintf(w, "%-12s %5s %5s %5s %5s %6s %7s %7s %6s %6s %6s %6s %7s %6s %6s\n", "strategy", "PESQ", "P10", "MOS", "P10",
+		"int/m", "m2e50", "m2e95", "buf", "late", "lost", "kb/s", "q95", "react", "recov")
 	for _, s := range sums {
-		fmt.Fprintf(w, "%-12s %5.2f %5.2f %5.2f %5.2f %6.2f %7s %7s %5.2f%% %5.2f%% %6.1f %7s %6s %6s\n", s.Strategy, s.PESQMean,
-			s.PESQP10, s.MOSMean, s.MOSP10, s.InterruptionsPerMin, fmtDur(s.M2EP50), fmtDur(s.M2EP95), 100*s.ConcealLate,
+		fmt.Fprintf(w, "%-12s %5.2f %5.2f %5.2f %5.2f %6.2f %7s %7s %6s %5.2f%% %5.2f%% %6.1f %7s %6s %6s\n", s.Strategy, s.PESQMean,
+			s.PESQP10, s.MOSMean, s.MOSP10, s.InterruptionsPerMin, fmtDur(s.M2EP50), fmtDur(s.M2EP95), fmtDur(s.BufferDelay), 100*s.ConcealLate,
 			100*s.ConcealLost, s.PayloadKbps, fmtDur(s.QueueP95), fmtReact(s.HasSteps, s.React), fmtReact(s.HasSteps, s.Recover))
 	}
 	fmt.Fprintln(w, "(means across runs; P10 = 10th percentile across runs; m2e and q95 = means of each run's percentiles;")
@@ -343,7 +344,7 @@ func writeAdaptCSV(path string, rows []bench.BenchRow) error {
 	}
 	cw := csv.NewWriter(f)
 	_ = cw.Write([]string{"link", "clip", "seed", "strategy", "oracle_setting", "pesq_wb", "emodel_mos", "m2e_p50_ms", "m2e_p95_ms",
-		"conceal_late", "conceal_lost", "interruptions_per_min", "payload_kbps", "queue_p95_ms", "network_loss", "react_ms",
+		"buffer_delay_ms", "conceal_late", "conceal_lost", "interruptions_per_min", "payload_kbps", "queue_p95_ms", "network_loss", "react_ms",
 		"recover_ms", "changes"})
 	ff := func(x float64, p int) string { return strconv.FormatFloat(x, 'f', p, 64) }
 	ms := func(d time.Duration) string { return ff(float64(d)/float64(time.Millisecond), 1) }
@@ -356,7 +357,7 @@ func writeAdaptCSV(path string, rows []bench.BenchRow) error {
 			react, recov = ms(r.React), ms(r.Recover)
 		}
 		_ = cw.Write([]string{r.Profile, r.Clip, strconv.FormatUint(r.Seed, 10), r.Strategy, setting, ff(r.PESQ, 3), ff(r.MOS, 3),
-			ms(r.M2EP50), ms(r.M2EP95), ff(r.ConcealLate, 4), ff(r.ConcealLost, 4), ff(r.InterruptionsPerMin, 2),
+			ms(r.M2EP50), ms(r.M2EP95), ms(r.BufferDelay), ff(r.ConcealLate, 4), ff(r.ConcealLost, 4), ff(r.InterruptionsPerMin, 2),
 			ff(r.PayloadKbps, 2), ms(r.QueueP95), ff(r.NetworkLoss, 4), react, recov, strconv.Itoa(r.Changes)})
 	}
 	cw.Flush()
