@@ -334,6 +334,89 @@ func printAdaptSummary(w io.Writer, rows []bench.BenchRow, elapsed time.Duration
 			fmt.Fprintf(w, "  adapt below the best baseline on: %s\n", strings.Join(v.Losses, "; "))
 		}
 	}
+	printAdaptTargets(w, rows)
+}
+
+// meanOf averages f over the rows of strategy st on links accepted by link; ok is false when
+// there are none.
+func meanOf(rows []bench.BenchRow, st string, link func(string) bool, f func(bench.BenchRow) float64) (float64, bool) {
+	var sum float64
+	n := 0
+	for _, r := range rows {
+		if r.Strategy == st && link(r.Profile) {
+			sum += f(r)
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), false
+	}
+	return sum / float64(n), true
+}
+
+func metMissed(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// printAdaptTargets checks issue 7's targets that this run measured.
+func printAdaptTargets(w io.Writer, rows []bench.BenchRow) {
+	A := bench.StrategyAdapt
+	is := func(names ...string) func(string) bool {
+		return func(p string) bool { return slices.Contains(names, p) }
+	}
+	cellular := func(p string) bool {
+		return slices.Contains([]string{"3g", "lte", "lte-bursty", "cellular", "edge"}, p) ||
+			strings.HasPrefix(p, "mm:") || strings.HasPrefix(p, "onl:") || strings.HasPrefix(p, "no:")
+	}
+	pesq := func(r bench.BenchRow) float64 { return r.PESQ }
+	kbps := func(r bench.BenchRow) float64 { return r.PayloadKbps }
+	mos := func(r bench.BenchRow) float64 { return r.MOS }
+	buf := func(r bench.BenchRow) float64 { return float64(r.BufferDelay.Milliseconds()) }
+	conc := func(r bench.BenchRow) float64 { return 100 * (r.ConcealLate + r.ConcealLost) }
+	fmt.Fprintln(w, "\nissue 7 targets, adapt (only those this run measures):")
+	if p, ok := meanOf(rows, A, is("bursty20"), pesq); ok {
+		k, _ := meanOf(rows, A, is("bursty20"), kbps)
+		f, _ := meanOf(rows, bench.StrategyFixedFEC, is("bursty20"), pesq)
+		fmt.Fprintf(w, "  20 %% bursty loss: PESQ-WB %.2f at %.1f kb/s payload (target >= 3.3 at <= 48 kb/s; fixed32+fec %.2f): %s\n",
+			p, k, f, metMissed(p >= 3.3 && k <= 48))
+	}
+	if v := bench.CompareRuns(rows, A, bench.StrategyFixedFEC); v.Runs > 0 {
+		ok := v.PESQ >= 0.15 && v.PESQP10 >= 0.3 && (math.IsNaN(v.Interruptions) || v.Interruptions <= -0.4)
+		fmt.Fprintf(w, "  vs fixed32+fec: PESQ mean %+.2f (>= +0.15), P10 %+.2f (>= +0.30); MOS mean %+.2f, P10 %+.2f; interruptions %+.0f%% (<= -40%%): %s\n",
+			v.PESQ, v.PESQP10, v.MOS, v.MOSP10, 100*v.Interruptions, metMissed(ok))
+	}
+	if b, ok := meanOf(rows, A, cellular, buf); ok {
+		nb, ok2 := meanOf(rows, bench.StrategyWebRTC, cellular, buf)
+		c, _ := meanOf(rows, A, cellular, conc)
+		nc, _ := meanOf(rows, bench.StrategyWebRTC, cellular, conc)
+		if ok2 {
+			fmt.Fprintf(w, "  cellular links: buffer delay %.0f ms vs NetEq-like %.0f ms (target <= %.0f ms) at concealment %.2f%% vs %.2f%%: %s\n",
+				b, nb, 0.7*nb, c, nc, metMissed(b <= 0.7*nb && c <= nc))
+		}
+	}
+	for _, r := range rows {
+		if r.Strategy == A && r.HasSteps && r.Seed == 1 {
+			fmt.Fprintf(w, "  %s: react %s (target <= 0.5 s), recover %s (target <= 2 s): %s\n", r.Profile,
+				fmtReact(true, r.React), fmtReact(true, r.Recover),
+				metMissed(r.React >= 0 && r.React <= 500*time.Millisecond && r.Recover >= 0 && r.Recover <= 2*time.Second))
+		}
+	}
+	if m, ok := meanOf(rows, A, is("clean"), mos); ok {
+		best := math.Inf(-1)
+		for _, st := range bench.BenchStrategies {
+			if st != A && st != bench.StrategyWebRTC && st != bench.StrategyTGVoIP {
+				if x, ok := meanOf(rows, st, is("clean"), mos); ok {
+					best = max(best, x)
+				}
+			}
+		}
+		b, _ := meanOf(rows, A, is("clean"), buf)
+		fmt.Fprintf(w, "  clean: E-model MOS %.2f vs best fixed setting %.2f (target within 0.02), buffer delay %.0f ms (target <= 40 ms): %s\n",
+			m, best, b, metMissed(m >= best-0.02 && b <= 40))
+	}
 }
 
 // writeAdaptCSV writes one line per run.
