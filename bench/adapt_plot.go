@@ -76,7 +76,6 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 			p.Title.Text = "PESQ-WB by profile; hindsight* is an oracle"
 			p.Y.Label.Text = "PESQ-WB MOS-LQO"
 		}
-		p.Y.Min, p.Y.Max = 1, 4.7
 		w := vg.Points(float64(min(60, 420/max(len(profiles), 1))) / float64(max(len(sums), 1)))
 		for i, s := range sums {
 			vals := make(plotter.Values, len(profiles))
@@ -107,6 +106,8 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 			p.Legend.Add(s.Strategy, b)
 		}
 		p.NominalX(profiles...)
+		// After the bars (which would start the axis at 0); headroom for the legend.
+		p.Y.Min, p.Y.Max = 1, 5.8
 		p.Legend.Top = true
 		p.Legend.Left = false
 		p.Legend.Padding = vg.Points(2)
