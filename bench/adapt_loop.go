@@ -272,15 +272,23 @@ func bufferDelay(rx Receiver, sends []SendEvent) time.Duration {
 
 // tickProbe reads a receiver's state once per playout tick.
 type tickProbe struct {
-	rx       Receiver
-	lastConc uint64 // adaptive: concealed samples so far
-	lastFr   int    // fixed: concealed frames so far
-	backlog  int    // fixed: concealed samples not yet attributed to a tick
+	rx      Receiver
+	lastEm  uint64 // adaptive: samples emitted from packets so far
+	lastDTX uint64 // adaptive: comfort-noise samples so far
+	dtx     int    // adaptive: comfort noise not yet subtracted from a tick
+	lastFr  int    // fixed: concealed frames so far
+	backlog int    // fixed: concealed samples not yet attributed to a tick
 }
 
 func newTickProbe(rx Receiver) *tickProbe { return &tickProbe{rx: rx} }
 
 // sample returns the tick that played at time at (called after its Play).
+//
+// For the engine's buffer, a tick's concealment is the part of its chunk that did not come
+// from a packet (primary, RED or FEC: jitterBufferEmittedCount), less the comfort noise of the
+// sender's DTX silence. The buffer's ConcealedSamples counter cannot serve: it books concealment
+// that waited for a late packet only when that packet (or the next) arrives, long after it
+// played.
 func (p *tickProbe) sample(at time.Duration) Tick {
 	tk := Tick{At: at}
 	switch rx := p.rx.(type) {
@@ -293,11 +301,15 @@ func (p *tickProbe) sample(at time.Duration) Tick {
 		tk.Target = s.TargetDelay
 		_, _, playing := b.PlayoutStart()
 		if !playing {
+			p.lastEm, p.lastDTX = s.JitterBufferEmittedCount, s.DTXSamples
 			return tk
 		}
 		tk.Playing = true
-		tk.Concealed = int(min(s.ConcealedSamples-p.lastConc, uint64(chunkSamples)))
-		p.lastConc = s.ConcealedSamples
+		conc := max(0, chunkSamples-int(s.JitterBufferEmittedCount-p.lastEm))
+		p.dtx += int(s.DTXSamples - p.lastDTX)
+		d := min(p.dtx, conc)
+		tk.Concealed, p.dtx = conc-d, p.dtx-d
+		p.lastEm, p.lastDTX = s.JitterBufferEmittedCount, s.DTXSamples
 		if mt, ok := rx.minTransit(); ok {
 			tk.MouthToEar = s.Margin + mt
 		}

@@ -170,3 +170,33 @@ func TestReactRecover(t *testing.T) {
 		t.Errorf("queue drops every 400 ms: react %v, want -1", react)
 	}
 }
+
+// TestTickConcealmentMatchesLoss runs plain 20 ms Opus without FEC or RED over 10 % random
+// loss into both receivers: the concealment the ticks record must match the loss, all of it
+// counted as lost, none as late.
+func TestTickConcealmentMatchesLoss(t *testing.T) {
+	speech := loadSpeech48(t)
+	cfg := netem.LinkConfig{Loss: netem.LossConfig{Model: netem.LossBernoulli, Rate: 0.1},
+		Delay: netem.DelayConfig{Base: 20 * time.Millisecond}}
+	for _, rx := range []Receiver{&FixedReceiver{}, &AdaptiveReceiver{}} {
+		link, err := netem.NewLink(cfg, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl := &Timeline{}
+		res, err := runLoop(speech, loopConfig{policy: &fixedPolicy{s: FixedSetting{BitrateBps: 32000, Buffer: 60 * time.Millisecond}.settings()},
+			rx: rx, timeline: tl}, link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := runMetrics(tl, res.Result)
+		conc := m.ConcealLate + m.ConcealLost
+		t.Logf("%T: network loss %.3f, concealed %.3f (late %.3f), m2e %v, buffer %v", rx, res.NetworkLoss, conc, m.ConcealLate, m.M2EP50, m.BufferDelay)
+		if conc < 0.7*res.NetworkLoss || conc > 1.3*res.NetworkLoss || m.ConcealLate > 0.01 {
+			t.Errorf("%T: concealed %.3f (late %.3f) with network loss %.3f", rx, conc, m.ConcealLate, res.NetworkLoss)
+		}
+		if m.M2EP50 < 40*time.Millisecond || m.M2EP50 > 200*time.Millisecond || m.BufferDelay <= 0 || m.BufferDelay >= m.M2EP50 {
+			t.Errorf("%T: m2e %v, buffer %v", rx, m.M2EP50, m.BufferDelay)
+		}
+	}
+}
