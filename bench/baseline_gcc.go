@@ -115,7 +115,7 @@ func (s gccState) transition(u gccUsage) gccState {
 func newGCC(initial, minBps, maxBps int) *gcc {
 	return &gcc{
 		minBps: minBps, maxBps: maxBps, latest: initial, target: initial, lossBitrate: initial,
-		kal:    gccKalman{processUncertainty: 1e-3, estimateError: 0.1 * 0.1},
+		kal:    gccKalman{processUncertainty: 1e-3, estimateError: 0.1}, // pion's newKalman() defaults
 		thresh: 12500 * time.Microsecond,
 		// pion starts its clocks at construction; time.Time{} zero values stand for "long ago".
 		lastIncrease: -time.Hour, lastDecrease: -time.Hour, lastLossUpdate: -time.Hour,
