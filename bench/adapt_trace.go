@@ -64,6 +64,9 @@ type TraceOptions struct {
 	BaseDelay time.Duration
 	// QueueDelay bounds the queue (0: DefaultTraceQueue).
 	QueueDelay time.Duration
+	// Offset starts the run this far into the trace (modulo its length), to sample a long
+	// trace elsewhere than at its start.
+	Offset time.Duration
 }
 
 // TraceLink loads a capacity trace file as a benchmark link named after the file (format
@@ -71,8 +74,8 @@ type TraceOptions struct {
 // opportunities binned into 100 ms segments) multiplied by the scale, looping. note says what
 // was done (format, scale, mean capacity).
 func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err error) {
-	if opt.Scale < 0 || opt.BaseDelay < 0 || opt.QueueDelay < 0 {
-		return BenchLink{}, "", fmt.Errorf("%w: trace %s: negative scale, delay or queue", ErrConfig, path)
+	if opt.Scale < 0 || opt.BaseDelay < 0 || opt.QueueDelay < 0 || opt.Offset < 0 {
+		return BenchLink{}, "", fmt.Errorf("%w: trace %s: negative scale, delay, queue or offset", ErrConfig, path)
 	}
 	format := opt.Format
 	if format == "" {
@@ -84,7 +87,7 @@ func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err 
 	if err != nil {
 		return BenchLink{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
 	}
-	segs := traceSegments(tr)
+	segs := rotateSegments(traceSegments(tr), opt.Offset)
 	mean := tr.MeanRateBps()
 	scale := opt.Scale
 	if scale == 0 {
@@ -114,9 +117,37 @@ func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err 
 	}
 	prefix := map[netem.TraceFormat]string{netem.FormatMahimahi: "mm", netem.FormatOpenNetLab: "onl", netem.FormatNorway: "no"}[format]
 	name := prefix + ":" + filepath.Base(path)
-	note = fmt.Sprintf("%s: %s trace, %v loop, mean %.0f kb/s scaled ×%.4g to %.1f kb/s, base delay %v, queue %v",
-		name, format, tr.Duration().Round(time.Second), mean/1000, scale, scaled.MeanRateBps()/1000, base, queue)
+	note = fmt.Sprintf("%s: %s trace, %v loop from %v, mean %.0f kb/s scaled ×%.4g to %.1f kb/s, base delay %v, queue %v",
+		name, format, tr.Duration().Round(time.Second), opt.Offset, mean/1000, scale, scaled.MeanRateBps()/1000, base, queue)
 	return BenchLink{Name: name, Config: func(time.Duration) (netem.LinkConfig, error) { return cfg, nil }}, note, nil
+}
+
+// rotateSegments returns segs starting offset into them (modulo their total length), splitting
+// the segment the offset falls in.
+func rotateSegments(segs []netem.TraceSegment, offset time.Duration) []netem.TraceSegment {
+	var total time.Duration
+	for _, s := range segs {
+		total += s.Duration
+	}
+	if total <= 0 || offset%total == 0 {
+		return segs
+	}
+	offset %= total
+	for i, s := range segs {
+		if offset < s.Duration {
+			head, tail := s, s
+			head.Duration = offset
+			tail.Duration = s.Duration - offset
+			out := append([]netem.TraceSegment{tail}, segs[i+1:]...)
+			out = append(out, segs[:i]...)
+			if head.Duration > 0 {
+				out = append(out, head)
+			}
+			return out
+		}
+		offset -= s.Duration
+	}
+	return segs
 }
 
 // traceSegments returns the trace as segments (a copy): Mahimahi opportunities binned into

@@ -65,6 +65,16 @@ func TestTraceLink(t *testing.T) {
 	if s := cfg.Capacity.Trace.Segments[0]; s.RateBps != 20000 || s.Loss != 0.1 || cfg.Delay.Base != 10*time.Millisecond {
 		t.Errorf("opennetlab: %+v base %v", s, cfg.Delay.Base)
 	}
+	// An offset rotates the trace: 1.5 s into the Mahimahi one starts in its outage.
+	l, _, err = TraceLink(mmPath, TraceOptions{Offset: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := l.Config(0)
+	if s := c2.Capacity.Trace.Segments; len(s) != 20 || s[0].RateBps != 0 || s[5].RateBps == 0 || s[len(s)-1].RateBps != 0 ||
+		c2.Capacity.Trace.Duration() != 2*time.Second {
+		t.Errorf("offset trace: %+v, lasts %v", s, c2.Capacity.Trace.Duration())
+	}
 	// The link runs.
 	link, err := netem.NewLink(cfg, 1)
 	if err != nil {

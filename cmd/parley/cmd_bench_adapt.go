@@ -46,7 +46,8 @@ OpenNetLab JSON or Norway HSDPA; format from the extension or the first line, or
 Traces are mostly megabits per second, far above audio rates: by default (--trace-scale 0) a
 trace whose mean capacity exceeds 96 kb/s is scaled down to that mean, keeping its dips and
 outages; --trace-scale F multiplies every capacity by F instead. Traces get --trace-delay of
-one-way base delay and a 300 ms droptail queue.
+one-way base delay and a 300 ms droptail queue; a run uses only the first --repeat x 8 s of a
+trace unless --trace-offset starts it further in.
 
 Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged; mouth-to-ear
 delay p50/p95 (capture -> playout, with packetization); buf = mean jitter-buffer delay (arrival ->
@@ -62,6 +63,7 @@ the step. Aggregates: mean and P10 (nearest rank) across runs.`)
 	traceFormat := fs.String("trace-format", "", "trace format: mahimahi, opennetlab or norway (default: detect)")
 	traceScale := fs.Float64("trace-scale", 0, "multiply trace capacities by this (0: scale traces above 96 kb/s mean down to 96 kb/s)")
 	traceDelay := fs.Duration("trace-delay", bench.DefaultTraceDelay, "one-way base delay of trace links")
+	traceOffset := fs.Duration("trace-offset", 0, "start each trace this far in (a run only lasts about --repeat × 8 s)")
 	strategies := fs.String("strategies", strings.Join(bench.BenchStrategies, ","), "comma-separated strategies")
 	grid := fs.String("oracle-grid", "small", "hindsight grid: none, tiny (6), small (18), medium (36) or full (72 settings)")
 	seeds := fs.Int("seeds", 1, "link seeds per link")
@@ -84,8 +86,8 @@ the step. Aggregates: mean and P10 (nearest rank) across runs.`)
 	if *traceScale < 0 || math.IsNaN(*traceScale) || math.IsInf(*traceScale, 0) {
 		return usagef("--trace-scale must be a finite number ≥ 0 (got %v)", *traceScale)
 	}
-	if *traceDelay < 0 {
-		return usagef("--trace-delay must not be negative (got %v)", *traceDelay)
+	if *traceDelay < 0 || *traceOffset < 0 {
+		return usagef("--trace-delay and --trace-offset must not be negative (got %v, %v)", *traceDelay, *traceOffset)
 	}
 	var format netem.TraceFormat
 	if *traceFormat != "" {
@@ -117,7 +119,7 @@ the step. Aggregates: mean and P10 (nearest rank) across runs.`)
 	}
 	var notes []string
 	for _, path := range splitList(*traces) {
-		l, note, err := bench.TraceLink(path, bench.TraceOptions{Format: format, Scale: *traceScale, BaseDelay: *traceDelay})
+		l, note, err := bench.TraceLink(path, bench.TraceOptions{Format: format, Scale: *traceScale, BaseDelay: *traceDelay, Offset: *traceOffset})
 		if err != nil {
 			return usagef("--trace: %v", err)
 		}
