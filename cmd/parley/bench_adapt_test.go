@@ -43,6 +43,14 @@ func TestBenchAdaptFlagErrors(t *testing.T) {
 	}
 }
 
+// TestBenchAdaptUnwritableOutput fails at once, before running anything.
+func TestBenchAdaptUnwritableOutput(t *testing.T) {
+	code, o, e := runCLI(t, "bench", "adapt", "--csv", filepath.Join(t.TempDir(), "no", "such", "dir", "a.csv"))
+	if code != 1 || !strings.Contains(o+e, "a.csv") || strings.Contains(o, "side by side") {
+		t.Errorf("exit %d, output %q", code, o+e)
+	}
+}
+
 // TestBenchAdaptTiny runs the whole command on one short link and checks its outputs.
 func TestBenchAdaptTiny(t *testing.T) {
 	dir := t.TempDir()

@@ -129,6 +129,17 @@ the step. Aggregates: mean and P10 (nearest rank) across runs.`)
 	if len(links) == 0 {
 		return usagef("no links: give --profiles or --trace")
 	}
+	// Fail before the long run, not after it, when an output cannot be written.
+	if *csvPath != "" {
+		if err := os.WriteFile(*csvPath, nil, 0o644); err != nil {
+			return err
+		}
+	}
+	if *plots != "" {
+		if err := os.MkdirAll(*plots, 0o755); err != nil {
+			return err
+		}
+	}
 	clips, err := bench.DefaultClips()
 	if err != nil {
 		return err
