@@ -37,6 +37,9 @@ type BenchJob struct {
 	Strategy string
 	// Fixed is the grid point when Strategy is StrategyOracle.
 	Fixed FixedSetting
+	// Adapt configures StrategyAdapt (zero: RunAdaptive's defaults). A Controller set here is
+	// consumed by the run: give each job its own.
+	Adapt AdaptConfig
 }
 
 // BenchRow is one run's outcome.
@@ -143,7 +146,7 @@ func RunBenchJob(job BenchJob) (BenchRow, error) {
 	case StrategyTGVoIP:
 		res, err = runLoop(speech, loopConfig{policy: newTGVoIPPolicy(), rx: tgvoipReceiver(), timeline: tl}, link)
 	case StrategyAdapt:
-		res, err = runAdaptive(speech, AdaptConfig{}, link, &AdaptiveReceiver{Config: adaptJitterConfig()}, tl)
+		res, err = runAdaptive(speech, job.Adapt, link, &AdaptiveReceiver{Config: adaptJitterConfig()}, tl)
 	default:
 		return BenchRow{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, job.Strategy, strings.Join(BenchStrategies, ", "))
 	}
