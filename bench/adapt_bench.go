@@ -52,7 +52,8 @@ type BenchRow struct {
 	Timeline *Timeline
 }
 
-// OracleGrid returns the hindsight grid of the given size: "full" is bitrate {16, 24, 32, 48}
+// OracleGrid returns the hindsight grid of the given size (PickOracle adds the fixed32 and
+// fixed32+fec baselines to it): "full" is bitrate {16, 24, 32, 48}
 // kb/s × FEC off/on × RED depth {0, 1, 2} × buffer {40, 80, 120} ms (72 points); "medium" is
 // bitrate {16, 32, 48} × {plain, FEC, RED 1, RED 2} × buffer {40, 80, 120} (36); "small" is
 // bitrate {24, 32, 48} × {FEC, RED 2} × buffer {40, 80, 120} (18); "tiny" is 32 kb/s × {FEC,
@@ -183,11 +184,17 @@ func scoreRepeats(res Result, n, repeat int) (float64, error) {
 }
 
 // PickOracle reduces the hindsight-grid rows of each profile, clip and seed to the one with the
-// best PESQ-WB (the first on ties), labelled StrategyOracle; other rows pass through in order.
+// best PESQ-WB (the first on ties), labelled StrategyOracle; the fixed32 and fixed32+fec runs of
+// the same link count as grid points too (they are fixed settings), so the oracle is never below
+// them. Other rows pass through in order; without grid rows for a link there is no oracle row.
 func PickOracle(rows []BenchRow) []BenchRow {
 	type key struct {
 		p, c string
 		s    uint64
+	}
+	fixed := map[string]FixedSetting{
+		StrategyFixed:    {BitrateBps: 32000, Buffer: DefaultFixedDelay},
+		StrategyFixedFEC: {BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay},
 	}
 	best := map[key]int{}
 	var out []BenchRow
@@ -201,6 +208,16 @@ func PickOracle(rows []BenchRow) []BenchRow {
 			best[k] = len(out)
 			out = append(out, r)
 		} else if r.PESQ > out[i].PESQ {
+			out[i] = r
+		}
+	}
+	for _, r := range rows {
+		f, ok := fixed[r.Strategy]
+		if !ok {
+			continue
+		}
+		if i, ok := best[key{r.Profile, r.Clip, r.Seed}]; ok && r.PESQ > out[i].PESQ {
+			r.Strategy, r.Fixed = StrategyOracle, f
 			out[i] = r
 		}
 	}

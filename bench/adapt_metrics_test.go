@@ -200,3 +200,30 @@ func TestTickConcealmentMatchesLoss(t *testing.T) {
 		}
 	}
 }
+
+func TestPickOracle(t *testing.T) {
+	row := func(p, st string, pesq float64, br int) BenchRow {
+		return BenchRow{Profile: p, Strategy: st, Seed: 1, RunMetrics: RunMetrics{PESQ: pesq}, Fixed: FixedSetting{BitrateBps: br}}
+	}
+	rows := []BenchRow{
+		row("a", StrategyFixed, 4.5, 0), row("a", StrategyOracle, 4.0, 16000), row("a", StrategyOracle, 4.2, 24000),
+		row("b", StrategyFixedFEC, 3.0, 0), row("b", StrategyOracle, 3.5, 16000), row("b", StrategyAdapt, 3.9, 0),
+		row("c", StrategyFixed, 4.0, 0), // no grid: no oracle
+	}
+	got := PickOracle(rows)
+	var oracles []BenchRow
+	for _, r := range got {
+		if r.Strategy == StrategyOracle {
+			oracles = append(oracles, r)
+		}
+	}
+	if len(got) != 6 || len(oracles) != 2 {
+		t.Fatalf("%d rows, %d oracles: %+v", len(got), len(oracles), got)
+	}
+	if o := oracles[0]; o.Profile != "a" || o.PESQ != 4.5 || o.Fixed.BitrateBps != 32000 || o.Fixed.FEC {
+		t.Errorf("a: %+v (fixed32 is the best fixed setting)", o)
+	}
+	if o := oracles[1]; o.Profile != "b" || o.PESQ != 3.5 || o.Fixed.BitrateBps != 16000 {
+		t.Errorf("b: %+v", o)
+	}
+}

@@ -36,8 +36,9 @@ with real libopus and PESQ-WB on the decoded audio (each repetition of the clip 
                 target mean + 2 sigma of the relative delay
   adapt         adapt.Controller: settings every 500 ms from receiver feedback 100 ms old,
                 jitter target from the policy
-  hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid)
-                chosen afterwards by PESQ-WB; an upper reference, not a strategy
+  hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid, plus
+                the two fixed baselines) chosen afterwards by PESQ-WB; an upper reference among
+                fixed settings, not a strategy a call could run
 
 Links: the profiles (--profiles: netem profiles, "bursty20" = 20 % Gilbert-Elliott loss with mean
 burst 2.5, "steps" = RFC 8867-style capacity steps 128 -> 48 -> 16 -> 64 kb/s, "g1050-a/b/c" =
