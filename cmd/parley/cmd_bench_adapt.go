@@ -50,15 +50,15 @@ outages; --trace-scale F multiplies every capacity by F instead. Traces get --tr
 one-way base delay and a 300 ms droptail queue; a run uses only the first --repeat x 8 s of a
 trace unless --trace-offset starts it further in.
 
-Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged; mouth-to-ear
-delay p50/p95 (capture -> playout, with packetization); buf = mean jitter-buffer delay (arrival ->
-playout of the audio played from packets, webrtc-stats jitterBufferDelay); concealed audio split into late (packet
-came after its playout) and lost (never came, not recovered by FEC/RED); interruptions (>= 150 ms
-of consecutive concealment) per minute; payload kb/s; queueing delay p95 (delivery delay minus
-base propagation); on links with a rate schedule: react (capacity drop until the queueing delay
-is back under 100 ms and the wire rate under the new capacity) and recover (capacity rise until
-the wire rate reaches 90 % of min(capacity, 64 kb/s)), "never" when it did not happen within
-the step. Aggregates: mean and P10 (nearest rank) across runs.`)
+Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged;
+mouth-to-ear delay p50/p95 (capture -> playout, with packetization); buf = mean jitter-buffer
+delay (arrival -> playout of the audio played from packets, as webrtc-stats jitterBufferDelay);
+concealed audio split into late (packet came after its playout) and lost (never came, not
+recovered by FEC/RED); interruptions (>= 150 ms of consecutive concealment) per minute; payload
+kb/s; queueing delay p95 (delivery delay minus base propagation); on links with a rate
+schedule: react (capacity drop until the queueing delay is back under 100 ms and the wire rate
+under the new capacity) and recover (capacity rise until the wire rate reaches 90 % of
+min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggregates: mean and P10 (nearest rank) across runs.`)
 	profiles := fs.String("profiles", strings.Join(bench.BenchProfileNames(), ","), "comma-separated profiles (empty: traces only)")
 	traces := fs.String("trace", "", "comma-separated capacity trace files to add as links")
 	traceFormat := fs.String("trace-format", "", "trace format: mahimahi, opennetlab or norway (default: detect)")
