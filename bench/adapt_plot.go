@@ -35,6 +35,7 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 	p.Title.Text = "Mouth-to-ear delay vs concealment (means over all runs)"
 	p.X.Label.Text = "mouth-to-ear delay p50 (ms)"
 	p.Y.Label.Text = "concealed audio (%, late + lost)"
+	var maxX, maxY float64
 	for i, s := range sums {
 		pts := plotter.XYs{{X: float64(s.M2EP50.Milliseconds()), Y: 100 * (s.ConcealLate + s.ConcealLost)}}
 		sc, err := plotter.NewScatter(pts)
@@ -49,11 +50,12 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 			return paths, fmt.Errorf("bench: plot: %w", err)
 		}
 		p.Add(sc, lb)
-		p.Legend.Add(s.Strategy, sc)
+		maxX, maxY = max(maxX, pts[0].X), max(maxY, pts[0].Y)
 	}
 	p.Add(plotter.NewGrid())
+	// Each point is labelled with its strategy; room on the right and top for the labels.
 	p.X.Min, p.Y.Min = 0, 0
-	p.Legend.Top = true
+	p.X.Max, p.Y.Max = 1.3*maxX+10, 1.15*maxY+0.5
 	path := filepath.Join(dir, "delay-vs-concealment.png")
 	if err := p.Save(8*vg.Inch, 5*vg.Inch, path); err != nil {
 		return paths, fmt.Errorf("bench: plot: %w", err)
