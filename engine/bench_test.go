@@ -56,7 +56,7 @@ func TestPerFrameAllocs(t *testing.T) {
 	}
 	snd := benchSender(t, 2)
 	snd.sendFrame()
-	if a := testing.AllocsPerRun(100, snd.sendFrame); a != 0 {
+	if a := testing.AllocsPerRun(100, func() { snd.sendFrame() }); a != 0 {
 		t.Errorf("send path: %v allocs per frame", a)
 	}
 	step := receivePath(t)

@@ -40,6 +40,25 @@
 // carries receiver reports (ReceiverReport) four times a second: concealment, recovery and
 // buffering figures RTCP does not carry, which Stats and the adaptation use.
 //
+// # Adaptation
+//
+// Unless Config.NoAdapt is set, each side runs Parley's network adaptation (package adapt)
+// on its own traffic. The receiver logs every RTP packet's arrival and sends the log back
+// over the data channel every 200 ms (compact records of sequence number and arrival time,
+// each repeated in two messages, since the channel is unreliable); the sender matches them to
+// its own send times and sizes and feeds an adapt.Tracker with the peer's view of its packets
+// plus pion's RTT. Every 500 ms, on a goroutine of its own, the sender's adapt.Controller
+// decides bitrate (6–64 kb/s), frame duration (20/40/60 ms), FEC and loss hint, and RED depth
+// with primary or low-rate copies, applied through Call.Tune from the next frame. With
+// Config.AdaptJitter the receiver's controller, fed with local arrivals (send times from RTP
+// timestamps), sets the jitter buffer's target too. Stats.Adapt shows both.
+//
+// Per-packet arrival feedback was chosen over transport-wide congestion control feedback
+// (which pion also sends): TWCC numbers packets with a transport-wide sequence number stamped
+// inside pion's interceptor chain, which our TrackLocal never sees, and a lost TWCC report
+// loses its arrivals (the tracker would count them as lost packets), while the data-channel
+// records carry our RTP sequence numbers and survive the loss of any one message.
+//
 // # Paths
 //
 // ICE gathers host, server-reflexive and relay candidates from Config.ICEServers. PolicyAuto

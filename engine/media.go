@@ -54,8 +54,8 @@ func (c *Call) newPeerConnection() (*webrtc.PeerConnection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: data channel: %w", ErrMedia, err)
 	}
-	dc.OnOpen(func() { c.spawn(func() { c.reportLoop(dc) }) })
-	dc.OnMessage(func(m webrtc.DataChannelMessage) { c.recv.onReport(m.Data) })
+	dc.OnOpen(func() { c.spawn(func() { c.reportLoop(dc) }); c.spawn(func() { c.adaptLoop(dc) }) })
+	dc.OnMessage(func(m webrtc.DataChannelMessage) { c.onMessage(m.Data) })
 
 	if c.caller {
 		tr, err := pc.AddTransceiverFromTrack(c.send.track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})

@@ -39,17 +39,35 @@ type receiver struct {
 	bytesRecv atomic.Uint64
 	sinkErr   atomic.Bool
 	reportSeq uint32 // owned by the report loop
+
+	// ad is the receive side of the adaptation: the arrival log fed back to the peer always,
+	// the jitter-target controller with Config.AdaptJitter.
+	ad *rxAdapt
 }
 
 func newReceiver(s *settings) (*receiver, error) {
-	b, err := jitter.New(jitter.Config{FEC: !s.NoFEC})
+	ad, err := newRxAdapt(s)
 	if err != nil {
 		return nil, err
 	}
-	if s.JitterPolicy != nil {
-		b.SetTargetPolicy(s.JitterPolicy)
+	jc := jitter.Config{FEC: !s.NoFEC}
+	if ad.ctl != nil {
+		// The adaptation's target is above the base delay and may be as low as adapt's
+		// MinTarget; playout starts at its initial target (plus the chunk, as bench does).
+		jc.MinTarget = 10 * time.Millisecond
+		jc.InitialTarget = time.Duration(ad.target.Load()) + chunk
 	}
-	return &receiver{sink: s.Sink, now: s.Now, start: s.Now(), buf: b}, nil
+	b, err := jitter.New(jc)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case s.JitterPolicy != nil:
+		b.SetTargetPolicy(s.JitterPolicy)
+	case ad.ctl != nil:
+		b.SetTargetPolicy(ad.policy)
+	}
+	return &receiver{sink: s.Sink, now: s.Now, start: s.Now(), buf: b, ad: ad}, nil
 }
 
 // clock is the buffer's time: the duration since the receiver was made.
@@ -118,6 +136,7 @@ func (r *receiver) receiveAt(hdr *rtp.Header, pkt []byte, redPT int, at time.Dur
 	r.mu.Lock()
 	_ = r.buf.Push(at, p) // every outcome is counted in the buffer's stats
 	r.mu.Unlock()
+	r.ad.onPacket(at, hdr.Timestamp, hdr.SequenceNumber, end-hl)
 }
 
 // playLoop pulls 10 ms of audio per tick into the sink until ctx ends. Ticks that came late

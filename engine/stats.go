@@ -36,6 +36,8 @@ type Stats struct {
 	// MOS is the E-model estimate (ITU-T G.107.1, wideband scale) of the audio the peer
 	// receives, from its reports and the RTT; zero until the first report.
 	MOS float64
+	// Adapt is the network adaptation's state (see Config.NoAdapt).
+	Adapt AdaptStats
 
 	// LocalCandidates are the types of the candidates this side gathered and sent ("host udp",
 	// "srflx udp", "relay udp", ...); RemoteCandidates those received from the peer.
@@ -52,12 +54,54 @@ type SendStats struct {
 	FramesEncoded uint64 // frames taken from the source
 	FramesDTX     uint64 // frames not sent: silence under DTX
 	PacketsSent   uint64
-	BytesSent     uint64 // RTP payload bytes (Opus, or RED with its copies)
+	BytesSent     uint64        // RTP payload bytes (Opus, or RED with its copies)
+	Frame         time.Duration // the frame duration in force
+	BitrateBps    int           // the encoder's target
+	FEC           bool          // Opus in-band FEC is on
+	REDDepth      int           // redundant frames per packet, when RED is negotiated
+	REDLowRateBps int           // bitrate of low-rate RED copies; 0: copies of the primary
+	RED           bool          // RED was negotiated and is in use
+	SourceEnded   bool          // the Source returned io.EOF or failed; silence is sent since
+}
+
+// AdaptStats is the network adaptation's state. The send side decides every 500 ms once the
+// peer's arrival feedback flows (and while audio is being sent); with Config.AdaptJitter the
+// receive side sets the jitter-buffer target every 500 ms once packets arrive. Send settings are the last decision's,
+// applied from the next frame (SendStats shows those in force).
+type AdaptStats struct {
+	Enabled bool // adaptation is on (Config.NoAdapt not set)
+	// Decisions counts the send side's decisions, Changes those that changed the settings.
+	Decisions, Changes uint64
+	// Trusted is set when the last decision came from the learned model; otherwise the
+	// prediction was not trusted (warm-up, features out of range, large residuals) and the
+	// rule ladder decided, at rung Rung (adapt.RungPlain ... adapt.RungFloor).
+	Trusted bool
+	Rung    int
+
+	// The decided send settings.
+	BitrateBps    int
 	Frame         time.Duration
-	BitrateBps    int  // the encoder's target
-	REDDepth      int  // redundant frames per packet, when RED is negotiated
-	RED           bool // RED was negotiated and is in use
-	SourceEnded   bool // the Source returned io.EOF or failed; silence is sent since
+	FEC           bool
+	LossHint      float64
+	REDDepth      int
+	REDLowRateBps int // 0: RED copies repeat the primary
+
+	// WireBps is the decided settings' wire rate (payload and headers, bit/s), LimitBps the
+	// budget the model allowed (0 when the ladder decided) and MOS the decision's predicted
+	// quality.
+	WireBps, LimitBps, MOS float64
+	// PredictedBps is the model's sustainable wire rate for the next 2 s, PredictedLoss and
+	// PredictedBurst the loss fraction and mean loss-run length (packets), PredictedDelayP95
+	// the 95th percentile of the one-way delay above its base, for the next second.
+	PredictedBps, PredictedLoss, PredictedBurst float64
+	PredictedDelayP95                           time.Duration
+
+	// JitterTarget is the receive side's decided target delay above the base delay (the
+	// buffer adds one 10 ms playout chunk), JitterDecisions how many decisions set it, and
+	// JitterTrusted whether the last came from the model. Zero without Config.AdaptJitter.
+	JitterTarget    time.Duration
+	JitterDecisions uint64
+	JitterTrusted   bool
 }
 
 // Stats returns a snapshot of the call. It is cheap enough to call a few times a second.
@@ -79,12 +123,17 @@ func (c *Call) Stats() Stats {
 	st.Send = SendStats{
 		FramesEncoded: snd.framesEncoded.Load(), FramesDTX: snd.framesDTX.Load(),
 		PacketsSent: snd.packetsSent.Load(), BytesSent: snd.bytesSent.Load(),
-		Frame: c.s.Frame, BitrateBps: int(snd.bitrate.Load()), SourceEnded: snd.sourceDone(),
+		Frame: time.Duration(snd.frameNs.Load()), BitrateBps: int(snd.bitrate.Load()), FEC: snd.fec.Load(),
+		SourceEnded: snd.sourceDone(),
 	}
 	if _, ok := snd.track.redPayloadType(); ok {
 		st.Send.REDDepth = int(snd.redDepth.Load())
 		st.Send.RED = st.Send.REDDepth > 0
+		if st.Send.RED {
+			st.Send.REDLowRateBps = int(snd.redLowBps.Load())
+		}
 	}
+	st.Adapt = c.adaptStats()
 	st.Receive = c.recv.stats()
 	var at time.Time
 	st.Remote, at = c.recv.remoteReport()
@@ -150,7 +199,7 @@ func (c *Call) mos(st Stats) float64 {
 	if err != nil {
 		return 0
 	}
-	delay := st.RTT/2 + st.Remote.BufferDelay + c.s.Frame + 6500*time.Microsecond + 10*time.Millisecond
+	delay := st.RTT/2 + st.Remote.BufferDelay + st.Send.Frame + 6500*time.Microsecond + 10*time.Millisecond
 	loss := 0.0
 	if st.Remote.TotalSamples > 0 {
 		loss = min(1, float64(st.Remote.ConcealedSamples)/float64(st.Remote.TotalSamples))
