@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -34,6 +33,7 @@ type Call struct {
 	muted  atomic.Bool
 	// restarts counts ICE restarts (caller side).
 	restarts atomic.Uint64
+	fo       failover // path loss, ICE restarts and recovery (failover.go)
 	send     *sender
 	recv     *receiver
 	start    time.Time
@@ -57,9 +57,8 @@ type Call struct {
 	remoteCands []string
 	connectedAt time.Time
 	lastRTT     time.Duration
-	lastRestart time.Time // caller: when the last ICE restart began
-	sending     bool      // send loop started
-	playing     bool      // playout loop started
+	sending     bool // send loop started
+	playing     bool // playout loop started
 }
 
 // Dial places a call over sig: it sends the invite (the e2ee Commit) and returns at once; the
@@ -108,6 +107,7 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 		events: make(chan Event, eventBuffer),
 		done:   make(chan struct{}),
 		start:  s.Now(),
+		fo:     failover{kick: make(chan string, 1)},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if c.send, err = newSender(s, &c.muted); err != nil {
@@ -268,11 +268,15 @@ func (c *Call) setStateLocked(s State, relayed bool) {
 	}
 	c.state = s
 	c.log.Debug("state", "state", s, "path", c.path)
-	ev := Event{At: c.s.Now(), State: s, Path: c.path, Relayed: relayed || s == StateConnected && c.path.Relayed()}
+	c.emitLocked(Event{At: c.s.Now(), State: s, Path: c.path, Relayed: relayed || s == StateConnected && c.path.Relayed()})
+}
+
+// emitLocked delivers ev on Events, or drops it if the application does not keep up. c.mu held.
+func (c *Call) emitLocked(ev Event) {
 	select {
 	case c.events <- ev:
 	default:
-		c.log.Warn("event dropped: Events not read", "state", s)
+		c.log.Warn("event dropped: Events not read", "state", ev.State)
 	}
 }
 
@@ -314,81 +318,3 @@ func (c *Call) teardown(timeout *time.Timer) {
 	c.mu.Unlock()
 	close(c.done)
 }
-
-// watchdog ends a connected call whose peer has gone silent (no RTP, RTCP or data channel
-// message) for DisconnectTimeout, shows "reconnecting" after a shorter silence, and on the
-// caller's side restarts ICE while the silence lasts.
-func (c *Call) watchdog() {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	var restarted time.Time
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-		}
-		last := c.recv.lastArrival()
-		c.mu.Lock()
-		state, connectedAt := c.state, c.connectedAt
-		c.mu.Unlock()
-		if state != StateConnected && state != StateReconnecting {
-			continue
-		}
-		if last.IsZero() || last.Before(connectedAt) {
-			last = connectedAt
-		}
-		now := c.s.Now()
-		silent := now.Sub(last)
-		switch {
-		case silent >= c.s.DisconnectTimeout:
-			c.end(ReasonPeerLost, errors.New("engine: nothing received from the peer"))
-			return
-		case silent >= reconnectAfter && state == StateConnected:
-			c.setState(StateReconnecting)
-		case silent < reconnectAfter && state == StateReconnecting:
-			c.setState(StateConnected)
-		}
-		// When the path has been silent for restartAfter, and again every restartEvery while it
-		// stays silent, ICE restarts: the new gathering finds whatever path works now (a new
-		// interface, a relay) while the call stays up. Only the caller offers, so the callee
-		// asks it to (its direction may be the only one that died).
-		if silent >= restartAfter && now.Sub(restarted) >= restartEvery {
-			restarted = now
-			if c.caller {
-				c.maybeRestart("path silent")
-			} else if err := c.sendSealed(c.ctx, envRestart, nil); err != nil && c.ctx.Err() == nil {
-				c.log.Warn("ICE restart request not sent", "err", err)
-			}
-		}
-	}
-}
-
-// maybeRestart restarts ICE unless a restart began less than restartEvery ago. Caller only.
-func (c *Call) maybeRestart(why string) {
-	c.mu.Lock()
-	now := c.s.Now()
-	if !c.lastRestart.IsZero() && now.Sub(c.lastRestart) < restartEvery {
-		c.mu.Unlock()
-		return
-	}
-	c.lastRestart = now
-	c.mu.Unlock()
-	c.restarts.Add(1)
-	c.log.Info("restarting ICE", "why", why)
-	if err := c.restartICE(); err != nil && c.ctx.Err() == nil {
-		c.log.Warn("ICE restart failed", "err", err)
-	}
-}
-
-// reconnectAfter is the silence after which a connected call shows "reconnecting". Receiver
-// reports arrive every reportInterval even during DTX, so a longer silence means the path
-// stopped delivering.
-const reconnectAfter = 1000 * time.Millisecond
-
-// restartAfter is the silence after which the caller restarts ICE, and restartEvery the
-// interval between restarts while the silence lasts.
-const (
-	restartAfter = 1 * time.Second
-	restartEvery = 3 * time.Second
-)

@@ -19,7 +19,9 @@ const (
 	StateConnecting
 	// StateConnected: media flows.
 	StateConnected
-	// StateReconnecting: the path stopped delivering; ICE is trying to recover it.
+	// StateReconnecting: the path was lost (nothing arrives from the peer); ICE restarts look
+	// for a new one. It lasts until packets arrive again (a StateConnected event with
+	// Event.Outage set), or the call ends because the peer is gone.
 	StateReconnecting
 	// StateEnded: the call is over; Call.Reason says why.
 	StateEnded
@@ -67,6 +69,10 @@ type Event struct {
 	Relayed bool
 	// Path describes the selected path for connected and relayed events.
 	Path Path
+	// Outage is set on the StateConnected event that reports a lost path restored: how long
+	// nothing arrived from the peer, from the last packet before the loss to the first after
+	// it (measured to 50 ms).
+	Outage time.Duration
 	// Reason and Err are set on the StateEnded event.
 	Reason Reason
 	Err    error
@@ -80,6 +86,8 @@ func (e Event) String() string {
 			return fmt.Sprintf("ended (%s: %v)", e.Reason, e.Err)
 		}
 		return fmt.Sprintf("ended (%s)", e.Reason)
+	case e.State == StateConnected && e.Outage > 0:
+		return fmt.Sprintf("connected via %s (path restored after %v)", e.Path, e.Outage.Round(10*time.Millisecond))
 	case e.State == StateConnected:
 		return fmt.Sprintf("connected via %s", e.Path)
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
@@ -71,9 +70,12 @@ func newAPI(s *settings) (*webrtc.API, error) {
 	} else {
 		se.SetRelayAcceptanceMinWait(s.RelayWait)
 	}
-	// A short disconnected timeout makes "reconnecting" visible quickly; the call itself ends
-	// on Config.DisconnectTimeout, enforced by the engine, not by ICE's failed state.
-	se.SetICETimeouts(2*time.Second, s.DisconnectTimeout, 500*time.Millisecond)
+	// Path loss, restarts and the end of a call are the engine's (failover.go): ICE never
+	// fails, keeps checking the selected pair through an outage, and checks new pairs for
+	// longer than the restart backoff.
+	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepalive)
+	se.SetICEMaxBindingRequests(iceMaxBindingRequests)
+	se.SetSCTPRTOMax(sctpRTOMax)
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
 	se.DisableActiveTCP(true)

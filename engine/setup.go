@@ -35,14 +35,18 @@ func (c *Call) run(commit *e2ee.Commit) {
 		}
 		return
 	}
+	c.fo.sigUp.Store(true)
+	c.fo.heardPeer(c.s.Now())
 	for {
 		m, err := c.sig.Recv(c.ctx)
 		if err != nil {
+			c.signalingDown()
 			if c.ctx.Err() == nil {
 				c.log.Warn("signaling lost; the call continues on its media path", "err", err)
 			}
 			return
 		}
+		c.fo.heardPeer(c.s.Now())
 		if err := c.handle(m); err != nil {
 			c.fail(err)
 			return
@@ -221,13 +225,14 @@ func (c *Call) handle(m Message) error {
 		if c.caller {
 			return fmt.Errorf("%w: offer sent to the caller", ErrProtocol)
 		}
+		// Hold the candidates the new description gathers until the answer is out.
+		c.mu.Lock()
+		renegotiation := c.descSent // an ICE restart by the caller
+		c.descSent = false
+		c.mu.Unlock()
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
 			return fmt.Errorf("%w: offer: %w", ErrMedia, err)
 		}
-		c.mu.Lock()
-		renegotiation := c.descSent // an ICE restart by the caller
-		c.descSent = false          // hold the new candidates until the answer is out
-		c.mu.Unlock()
 		if !renegotiation {
 			tr, err := pc.AddTrack(c.send.track)
 			if err != nil {
@@ -249,9 +254,14 @@ func (c *Call) handle(m Message) error {
 		if !c.caller {
 			return fmt.Errorf("%w: answer sent to the callee", ErrProtocol)
 		}
+		if st := pc.SignalingState(); st != webrtc.SignalingStateHaveLocalOffer {
+			c.log.Warn("answer ignored: no offer of ours is open", "signaling", st)
+			return nil
+		}
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
 		}
+		c.answered()
 	case envCandidate:
 		var init webrtc.ICECandidateInit
 		if err := json.Unmarshal(body, &init); err != nil {
@@ -269,7 +279,7 @@ func (c *Call) handle(m Message) error {
 		if c.caller {
 			// Not from the run loop's goroutine: the restart sends the offer and its
 			// candidates, which must not wait behind this handler.
-			c.spawn(func() { c.maybeRestart("the peer hears nothing") })
+			c.kickRestart("the peer hears nothing")
 		}
 	default:
 		c.log.Debug("ignoring unknown envelope type", "type", pt[0])
