@@ -356,6 +356,11 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 				fmt.Fprintf(out, "%s\n", ev.State)
 			}
 		case <-tick.C:
+			if connectedAt.IsZero() {
+				// Not before the first connect: engine.Call.Stats reads pion's ICE transport,
+				// which races with pion starting it during setup (seen under -race).
+				continue
+			}
 			st := call.Stats()
 			if st.State != engine.StateConnected && st.State != engine.StateReconnecting {
 				continue

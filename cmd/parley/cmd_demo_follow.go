@@ -18,9 +18,9 @@ type demoSample struct {
 	LossPct     float64 `json:"loss_pct"`     // packets bob expected but did not receive, this second
 	JitterMs    float64 `json:"jb_delay_ms"`  // bob's mean jitter-buffer delay this second
 	TargetMs    float64 `json:"jb_target_ms"` // bob's mean jitter-buffer target this second
-	RED         bool    `json:"red"`
-	REDDepth    int     `json:"red_depth"`
-	FEC         bool    `json:"fec"`
+	RED         bool    `json:"red"`          // alice sends RED, REDDepth copies per packet
+	REDDepth    int     `json:"red_depth"`    //
+	FEC         bool    `json:"fec"`          // alice's encoder has in-band FEC on
 	RecoveredFE uint64  `json:"frames_recovered_fec"`
 	RecoveredRE uint64  `json:"frames_recovered_red"`
 	Concealed   float64 `json:"concealed_pct"` // share of bob's playout synthesized by PLC
@@ -33,10 +33,24 @@ type demoSample struct {
 	MOSCall    float64 `json:"mos_call"`
 	RTTMs      float64 `json:"rtt_ms"`
 	TargetKbps float64 `json:"encoder_kbps"` // alice's encoder target bitrate
+	Frame      float64 `json:"frame_ms"`     // alice's Opus frame
+
+	// The network adaptation (engine.Stats.Adapt), when on: alice's last decision (bitrate,
+	// FEC, RED depth), how many of her decisions changed the settings this second and whether
+	// the last came from the learned model; bob's decided jitter-buffer target.
+	Adaptive     bool          `json:"adaptive"`
+	DecidedKbps  float64       `json:"adapt_bitrate_kbps,omitempty"`
+	DecidedFEC   bool          `json:"adapt_fec,omitempty"`
+	DecidedRED   int           `json:"adapt_red_depth,omitempty"`
+	AdaptChanges uint64        `json:"adapt_changes,omitempty"`
+	AdaptTrusted bool          `json:"adapt_trusted,omitempty"`
+	DecidedFrame time.Duration `json:"-"`
+	JBDecidedMs  float64       `json:"adapt_jb_target_ms,omitempty"`
 }
 
 // follow prints one line per second until the duration is over or ctx is cancelled (then it
-// reports true); at half time it cuts the direct path.
+// reports true); at half time it cuts the direct path (unless the call is relay-only: there is
+// no direct path to cut).
 func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted bool) {
 	out := d.env.Stdout
 	start := time.Now()
@@ -47,8 +61,11 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 	defer end.Stop()
 	half := time.NewTimer(d.dur / 2)
 	defer half.Stop()
+	if d.relay {
+		half.Stop()
+	}
 	prevA, prevB := a.Stats(), b.Stats()
-	fmt.Fprintf(out, "%5s  %-6s %8s %6s %9s %-13s %4s\n", "t", "path", "send", "loss", "jb delay", "FEC/RED", "MOS")
+	fmt.Fprintf(out, "%5s  %-6s %10s %9s %6s %15s  %-11s %4s\n", "t", "path", "send", "opus", "loss", "jb delay/target", "FEC/RED", "MOS")
 	since := func() float64 { return time.Since(start).Seconds() }
 	for {
 		select {
@@ -79,17 +96,49 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 			if s.Path == "relay" {
 				d.switched(s.T, sa.Path)
 			}
+			note := ""
+			if n := len(d.samples); n == 0 || decided(d.samples[n-1]) != decided(s) {
+				note = adaptNote(s)
+			}
 			d.samples = append(d.samples, s)
-			prot := "FEC"
-			if s.RED {
-				prot = fmt.Sprintf("FEC+RED(%d)", s.REDDepth)
-			}
-			if !s.FEC {
-				prot = "-"
-			}
-			fmt.Fprintf(out, "%4.0fs  %-6s %5.1f kb/s %4.1f%% %6.0f ms %-13s %4.2f\n", s.T, s.Path, s.SendKbps, s.LossPct, s.JitterMs, prot, s.MOS)
+			fmt.Fprintf(out, "%4.0fs  %-6s %5.1f kb/s %3.0fk/%2.0fms %5.1f%% %8.0f/%3.0f ms  %-11s %4.2f%s\n", s.T, s.Path, s.SendKbps,
+				s.TargetKbps, s.Frame, s.LossPct, s.JitterMs, s.TargetMs, protection(s.FEC, s.RED, s.REDDepth), s.MOS, note)
 		}
 	}
+}
+
+// protection is "FEC", "RED(2)", "FEC+RED(1)" or "-".
+func protection(fec, red bool, depth int) string {
+	switch {
+	case fec && red:
+		return fmt.Sprintf("FEC+RED(%d)", depth)
+	case red:
+		return fmt.Sprintf("RED(%d)", depth)
+	case fec:
+		return "FEC"
+	}
+	return "-"
+}
+
+// decided is the adaptation's decision of a sample, for spotting changes.
+func decided(s demoSample) [4]float64 {
+	fec := 0.0
+	if s.DecidedFEC {
+		fec = 1
+	}
+	return [4]float64{s.DecidedKbps, fec, float64(s.DecidedRED), ms(s.DecidedFrame)}
+}
+
+// adaptNote describes the adaptation's decision of a sample ("" when adaptation is off).
+func adaptNote(s demoSample) string {
+	if !s.Adaptive {
+		return ""
+	}
+	how := "rules"
+	if s.AdaptTrusted {
+		how = "model"
+	}
+	return fmt.Sprintf("  <- adaptation (%s): %.0f kb/s %.0f ms, %s", how, s.DecidedKbps, ms(s.DecidedFrame), protection(s.DecidedFEC, s.DecidedRED > 0, s.DecidedRED))
 }
 
 // event prints a state change of one side.
@@ -119,7 +168,13 @@ func (d *liveDemo) switched(t float64, p engine.Path) {
 // sample turns two snapshots of each side into one second of figures.
 func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	s := demoSample{T: t, State: sa.State.String(), RED: sa.Send.RED, REDDepth: sa.Send.REDDepth,
-		FEC: sb.Receive.FECPacketsReceived > 0, MOSCall: sa.MOS, RTTMs: ms(sa.RTT), TargetKbps: float64(sa.Send.BitrateBps) / 1000}
+		FEC: sa.Send.FEC, MOSCall: sa.MOS, RTTMs: ms(sa.RTT), TargetKbps: float64(sa.Send.BitrateBps) / 1000,
+		Frame: ms(sa.Send.Frame)}
+	if ad := sa.Adapt; ad.Enabled {
+		s.Adaptive, s.DecidedKbps, s.DecidedFEC, s.DecidedRED = true, float64(ad.BitrateBps)/1000, ad.FEC, ad.REDDepth
+		s.AdaptChanges, s.AdaptTrusted, s.DecidedFrame = ad.Changes-pa.Adapt.Changes, ad.Trusted, ad.Frame
+		s.JBDecidedMs = ms(sb.Adapt.JitterTarget)
+	}
 	switch {
 	case sa.Path.Local == "":
 		s.Path = "none"

@@ -131,7 +131,6 @@ type liveDemo struct {
 	ear    string // what bob does with it
 
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
-	adaptive         bool         // the engine reported adaptation decisions
 
 	samples  []demoSample
 	switchAt float64 // seconds into the call when the relay path was first seen; -1 if never

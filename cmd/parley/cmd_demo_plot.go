@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -20,6 +21,8 @@ var (
 	colConceal = color.RGBA{R: 230, G: 130, B: 0, A: 255}
 	colJB      = color.RGBA{G: 130, B: 60, A: 255}
 	colJBT     = color.RGBA{R: 90, G: 190, B: 150, A: 255}
+	colJBA     = color.RGBA{R: 160, G: 120, B: 40, A: 255}
+	colProt    = color.RGBA{R: 60, G: 60, B: 60, A: 255}
 	colMOS     = color.RGBA{A: 255}
 	colMOSCall = color.RGBA{R: 150, G: 150, B: 150, A: 255}
 	colOutage  = color.RGBA{R: 255, G: 215, B: 215, A: 255}
@@ -30,10 +33,11 @@ var (
 
 // timelineSeries is one line of a panel.
 type timelineSeries struct {
-	name   string
-	y      func(demoSample) float64
-	c      color.Color
-	dashed bool
+	name     string
+	y        func(demoSample) float64
+	c        color.Color
+	dashed   bool
+	optional bool // drawn only when some second has a non-zero value
 }
 
 // timelinePanel is one strip of the report.
@@ -41,6 +45,7 @@ type timelinePanel struct {
 	title, unit  string
 	ymin, ymax   float64 // ymax 0: from the data
 	legendBottom bool    // the legend goes in the bottom left corner (lines run high)
+	protection   bool    // label the payload line with FEC/RED wherever it changes
 	lines        []timelineSeries
 }
 
@@ -49,15 +54,16 @@ type timelinePanel struct {
 // strip, the cut and the switch marked with labelled vertical lines.
 func (d *liveDemo) plot(path string, pesqWB float64) error {
 	panels := []timelinePanel{
-		{title: "Bitrate sent by alice", unit: "kb/s", lines: []timelineSeries{
+		{title: "Bitrate sent by alice (labels: FEC/RED in use)", unit: "kb/s", protection: true, lines: []timelineSeries{
 			{name: "RTP payload (Opus + RED copies)", y: func(s demoSample) float64 { return s.SendKbps }, c: colBitrate},
-			{name: "encoder target", y: func(s demoSample) float64 { return s.TargetKbps }, c: colTarget, dashed: true}}},
+			{name: "Opus bitrate in force", y: func(s demoSample) float64 { return s.TargetKbps }, c: colTarget, dashed: true}}},
 		{title: "Loss at bob (per second)", unit: "%", ymax: 105, lines: []timelineSeries{
 			{name: "packets lost in the network", y: func(s demoSample) float64 { return s.LossPct }, c: colLoss},
 			{name: "audio concealed (after FEC/RED)", y: func(s demoSample) float64 { return s.Concealed }, c: colConceal}}},
 		{title: "Jitter buffer at bob", unit: "ms", lines: []timelineSeries{
 			{name: "actual delay", y: func(s demoSample) float64 { return s.JitterMs }, c: colJB},
-			{name: "target", y: func(s demoSample) float64 { return s.TargetMs }, c: colJBT, dashed: true}}},
+			{name: "target", y: func(s demoSample) float64 { return s.TargetMs }, c: colJBT, dashed: true},
+			{name: "adaptation's decided target (above base delay)", y: func(s demoSample) float64 { return s.JBDecidedMs }, c: colJBA, dashed: true, optional: true}}},
 		{title: "Call quality: E-model MOS", unit: "MOS", ymin: 1, ymax: 4.7, legendBottom: true, lines: []timelineSeries{
 			{name: "this second", y: func(s demoSample) float64 { return s.MOS }, c: colMOS},
 			{name: "whole call so far (engine)", y: func(s demoSample) float64 { return s.MOSCall }, c: colMOSCall, dashed: true}}},
@@ -134,8 +140,11 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 	p.Legend.Left = true
 	p.Legend.TextStyle.Font.Size = vg.Points(9)
 	p.Legend.ThumbnailWidth = vg.Points(24)
+	lines := slices.DeleteFunc(slices.Clone(pn.lines), func(sr timelineSeries) bool {
+		return sr.optional && !slices.ContainsFunc(d.samples, func(s demoSample) bool { return sr.y(s) != 0 })
+	})
 	ymax := 1.0
-	for _, sr := range pn.lines {
+	for _, sr := range lines {
 		for _, s := range d.samples {
 			ymax = max(ymax, sr.y(s))
 		}
@@ -185,7 +194,7 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 	grid.Horizontal.Color = grid.Vertical.Color
 	p.Add(grid)
 
-	for _, sr := range pn.lines {
+	for _, sr := range lines {
 		xy := make(plotter.XYs, 0, len(d.samples))
 		for _, s := range d.samples {
 			xy = append(xy, plotter.XY{X: s.T, Y: min(ymax, max(ymin, sr.y(s)))})
@@ -207,6 +216,12 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 		pts.Radius = vg.Points(2)
 		p.Add(l, pts)
 		p.Legend.Add(sr.name, l)
+	}
+
+	if pn.protection {
+		if err := d.protectionLabels(p, pn.lines[0].y, ymax); err != nil {
+			return nil, err
+		}
 	}
 
 	// The cut and the switch: a vertical line each, labelled on every strip.
@@ -235,6 +250,39 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 		p.Add(l, lab)
 	}
 	return p, nil
+}
+
+// protectionLabels writes FEC/RED above the line y wherever it changes.
+func (d *liveDemo) protectionLabels(p *plot.Plot, y func(demoSample) float64, ymax float64) error {
+	var xy plotter.XYs
+	var labels []string
+	last := ""
+	for _, s := range d.samples {
+		pr := protection(s.FEC, s.RED, s.REDDepth)
+		if pr == last {
+			continue
+		}
+		last = pr
+		if pr == "-" {
+			pr = "no FEC/RED"
+		}
+		xy = append(xy, plotter.XY{X: s.T, Y: min(y(s)+0.06*ymax, 0.9*ymax)})
+		labels = append(labels, pr)
+	}
+	if len(xy) == 0 {
+		return nil
+	}
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: xy, Labels: labels})
+	if err != nil {
+		return err
+	}
+	for i := range lab.TextStyle {
+		lab.TextStyle[i].Color = colProt
+		lab.TextStyle[i].Font.Size = vg.Points(8)
+		lab.TextStyle[i].XAlign = draw.XCenter
+	}
+	p.Add(lab)
+	return nil
 }
 
 // secondTicks marks every second, labelling every second or every fifth one.

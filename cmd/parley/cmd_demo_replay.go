@@ -30,8 +30,14 @@ const replayBufferDelay = 80 * time.Millisecond
 func (d *liveDemo) liveRows(ref, deg []float32, wb float64, lag time.Duration) ([]demoRow, error) {
 	a, b := d.aliceEnd, d.bobEnd
 	live := demoRow{Name: "live Parley call, whole call", PESQWB: wb, ScoredSecs: secs(len(ref)),
-		DelayMs: ms(lag), Note: "real time, pion, SRTP, path cut and switch to relay"}
-	if d.adaptive {
+		DelayMs: ms(lag), Note: "real time: pion, SRTP, real UDP sockets"}
+	switch {
+	case d.relay:
+		live.Note += ", TURN relay throughout"
+	case d.cutAt >= 0:
+		live.Note += ", direct path cut at half time"
+	}
+	if a.Adapt.Enabled {
 		live.Name = "live Parley call (adaptive), whole call"
 	}
 	if c := a.Connected.Seconds(); c > 0 {

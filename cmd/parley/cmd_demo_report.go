@@ -66,7 +66,9 @@ func (d *liveDemo) report() error {
 		return err
 	}
 	fmt.Fprintf(out, "\nPESQ-WB of bob's recording against alice's speech: %.2f (%.1f s scored)\n", wb, summary.ScoredSecs)
-	if d.switchAt >= 0 {
+	if d.relay {
+		fmt.Fprintf(out, "relay-only call (-relay): TURN from the start, no direct path to cut; path at the end: %v\n", d.aliceEnd.Path)
+	} else if d.switchAt >= 0 {
 		fmt.Fprintf(out, "path switch to relay at %.1f s (direct path cut at %.1f s)\n", d.switchAt, d.cutAt)
 	} else {
 		fmt.Fprintln(out, "no path switch observed")

@@ -150,3 +150,39 @@ func TestDemoDevicesFailFast(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveDemoRelay runs 'parley demo -relay': the call is on the TURN relay from its first
+// second to its last, and nothing is cut.
+func TestLiveDemoRelay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("live call: 4 s")
+	}
+	dir := t.TempDir()
+	code, o, e := runCLI(t, "demo", "-relay", "-duration", "4s", "-out", dir)
+	t.Logf("output:\n%s", o)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	if strings.Contains(o, "network change") || !strings.Contains(o, "relay-only call (-relay)") {
+		t.Error("a relay-only call was cut, or did not say it was relay-only")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "stats.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		CutAt   float64      `json:"cut_at_s"`
+		Samples []demoSample `json:"samples"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.CutAt >= 0 || len(st.Samples) < 3 {
+		t.Errorf("cut at %v, %d samples", st.CutAt, len(st.Samples))
+	}
+	for _, s := range st.Samples {
+		if s.Path != "relay" {
+			t.Errorf("second %.0f on path %q, want relay", s.T, s.Path)
+		}
+	}
+}
