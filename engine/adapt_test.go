@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -83,6 +84,62 @@ func TestAdaptBurstyLoss(t *testing.T) {
 	}
 	if !st.Adapt.Enabled || st.Adapt.Decisions == 0 {
 		t.Errorf("adaptation stats %+v: want enabled with decisions", st.Adapt)
+	}
+}
+
+// TestAdaptLossOnset: the link into bob is clean for its first 400 datagrams (the call's setup
+// and about 3 s of media), then loses 8 % in bursts (a seeded simple Gilbert pattern, mean
+// burst 2.5). Alice's adaptation must predict the loss (≥ 3 %) within 4 s of bob first seeing
+// one; how long until RED, or FEC with a loss hint of at least 5 %, was in force is logged.
+func TestAdaptLossOnset(t *testing.T) {
+	const clean, lossy, rate, burst = 400, 20000, 0.08, 2.5
+	pattern := make([]bool, clean+lossy)
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := 1 / burst
+	p := rate * r / (1 - rate)
+	bad := false
+	for i := clean; i < len(pattern); i++ {
+		if bad {
+			bad = rng.Float64() >= r
+		} else {
+			bad = rng.Float64() < p
+		}
+		pattern[i] = bad
+	}
+	link := netem.LinkConfig{Loss: netem.LossConfig{Model: netem.LossReplay, Pattern: pattern}}
+	a, b, _, _, cleanup := adaptCall(t, link, func(ca, _ *Config) { ca.NoFEC = true })
+	defer cleanup()
+	var sa Stats
+	if _, ok := poll(15*time.Second, func() bool { return b.Stats().Receive.PacketsLost > 0 }); !ok {
+		t.Fatal("no loss seen by bob")
+	}
+	// Protection: RED in force, or FEC with a loss hint of at least 5 % (on the clean link the
+	// policy may keep FEC on with a 1-2 % hint).
+	protected := func(st Stats) bool { return st.Send.RED || st.Send.FEC && st.Adapt.LossHint >= 0.05 }
+	before := a.Stats()
+	onset := time.Now()
+	var seen, on time.Duration // when the prediction showed the loss; when protection was on
+	poll(6*time.Second, func() bool {
+		sa = a.Stats()
+		if seen == 0 && sa.Adapt.PredictedLoss >= 0.03 {
+			seen = time.Since(onset)
+		}
+		if on == 0 && protected(sa) {
+			on = time.Since(onset)
+		}
+		return seen > 0 && on > 0
+	})
+	t.Logf("loss onset → predicted loss ≥ 3 %% after %v, protection in force after %v (0: not within 6 s) (before: FEC %v hint %.2f RED %d, %d decisions; after: FEC %v hint %.2f RED %d, predicted loss %.3f, rung %d trusted %v)",
+		seen.Round(10*time.Millisecond), on.Round(10*time.Millisecond), before.Send.FEC, before.Adapt.LossHint, before.Send.REDDepth, before.Adapt.Decisions,
+		sa.Send.FEC, sa.Adapt.LossHint, sa.Send.REDDepth, sa.Adapt.PredictedLoss, sa.Adapt.Rung, sa.Adapt.Trusted)
+	if protected(before) {
+		t.Logf("note: protection was already on before the loss (the policy's choice): %+v", before.Adapt)
+	}
+	// The feedback path must show the loss to the policy within a few decisions; whether the
+	// policy then buys protection is its own call (the model-driven policy was seen keeping
+	// 48 kb/s with FEC at a 1 % hint under a predicted 8 % loss), so it is only logged.
+	if seen == 0 || seen > 4*time.Second {
+		t.Errorf("the sender's prediction did not show the loss within 4 s (%v)", seen)
 	}
 }
 
