@@ -217,11 +217,13 @@ type txAdapt struct {
 	reportLocal time.Duration // when it arrived
 	decidedAt   time.Duration
 
-	applied   adapt.Settings // send settings in force (JitterTarget unused)
-	decisions uint64
-	changes   uint64
-	last      adapt.Decision
-	pred      adapt.Prediction
+	applied adapt.Settings // send settings in force (JitterTarget unused)
+	// overridden is set by Call.Tune: the settings in force are not applied's any more.
+	overridden atomic.Bool
+	decisions  uint64
+	changes    uint64
+	last       adapt.Decision
+	pred       adapt.Prediction
 }
 
 func newTxAdapt(s *settings) (*txAdapt, error) {
@@ -308,7 +310,7 @@ func (a *txAdapt) decide(rtt time.Duration) (Tuning, bool) {
 	}
 	want := d.Settings
 	want.JitterTarget = 0
-	if want == a.applied {
+	if want == a.applied && !a.overridden.Swap(false) {
 		return Tuning{}, false
 	}
 	a.applied = want
@@ -370,7 +372,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 		}
 		lastDecide = now
 		if tu, ok := c.send.ad.decide(rtt); ok {
-			if err := c.Tune(tu); err != nil {
+			if err := c.tune(tu); err != nil {
 				c.log.Warn("adaptation: tuning refused", "tuning", tu, "err", err)
 			}
 		}

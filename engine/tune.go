@@ -11,7 +11,7 @@ import (
 // Tuning is a change of the send settings during a call, for an adaptation layer: the encoder's
 // bitrate, FEC and expected loss (which drives Opus FEC strength), the frame duration, and the
 // RED depth with primary or low-rate copies. Unless Config.NoAdapt is set, the call's own
-// adaptation tunes every 500 ms and overrides a Tune made in between.
+// adaptation tunes every 500 ms: its next decision replaces a Tune made in between.
 type Tuning struct {
 	BitrateBps int     // 6000 to 510000
 	LossHint   float64 // expected loss fraction 0..1 given to the encoder
@@ -30,6 +30,17 @@ type Tuning struct {
 // times between two frames, the last call wins. An invalid Tuning returns ErrConfig and changes
 // nothing.
 func (c *Call) Tune(t Tuning) error {
+	if err := c.tune(t); err != nil {
+		return err
+	}
+	if c.send.ad != nil {
+		c.send.ad.overridden.Store(true) // the next decision is applied even if unchanged
+	}
+	return nil
+}
+
+// tune is Tune without telling the adaptation (which calls it).
+func (c *Call) tune(t Tuning) error {
 	s := c.s.codec
 	s.BitrateBps, s.LossHint, s.FEC = t.BitrateBps, t.LossHint, !t.NoFEC
 	if err := s.Validate(); err != nil {
