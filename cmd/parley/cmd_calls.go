@@ -336,6 +336,12 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			case engine.StateConnecting:
 				if sas, err := call.SAS(); err == nil {
 					fmt.Fprintf(out, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
+				}
+			case engine.StateConnected:
+				if connectedAt.IsZero() {
+					connectedAt = time.Now()
+					// The key-continuity verdict, once connected: engine.Call.Stats reads
+					// pion's ICE transport, which races with pion starting it during setup.
 					switch call.Stats().Trust {
 					case e2ee.StatusFirstContact:
 						fmt.Fprintln(out, "  new contact: their key is now remembered")
@@ -344,10 +350,6 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 					case e2ee.StatusChanged:
 						fmt.Fprintln(out, "  WARNING: this contact's identity key CHANGED since your last call; compare the SAS before trusting it")
 					}
-				}
-			case engine.StateConnected:
-				if connectedAt.IsZero() {
-					connectedAt = time.Now()
 				}
 				fmt.Fprintf(out, "%s\n", ev)
 			case engine.StateEnded:

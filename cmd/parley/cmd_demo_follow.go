@@ -25,8 +25,8 @@ type demoSample struct {
 	RecoveredRE uint64  `json:"frames_recovered_red"`
 	Concealed   float64 `json:"concealed_pct"` // share of bob's playout synthesized by PLC
 	// MOS is the E-model estimate (G.107.1 wideband scale) of this second alone: bob's concealed
-	// share and jitter-buffer delay over the second, half the RTT, the encoder's bitrate. It
-	// recovers after an outage, unlike MOSCall.
+	// share (all of it when nothing arrived while alice sent) and jitter-buffer delay over the
+	// second, half the RTT, the encoder's bitrate. It recovers after an outage, unlike MOSCall.
 	MOS float64 `json:"mos"`
 	// MOSCall is the engine's estimate (alice's view, from bob's receiver reports), cumulative
 	// over the call.
@@ -200,6 +200,13 @@ func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	if got+lost > 0 {
 		s.LossPct = 100 * lost / (got + lost)
 	}
+	// Loss counts from sequence gaps, so a path that carries nothing shows none: when alice sent
+	// packets and bob received none, the second is all lost. (The jitter buffer then plays
+	// comfort noise, which it cannot tell from alice's DTX silence, so it counts no concealment.)
+	blackout := got == 0 && sa.Send.PacketsSent > pa.Send.PacketsSent
+	if blackout {
+		s.LossPct = 100
+	}
 	if n := float64(rb.JitterBufferEmittedCount - ra.JitterBufferEmittedCount); n > 0 {
 		s.JitterMs = 1000 * (rb.JitterBufferDelay - ra.JitterBufferDelay) / n
 		s.TargetMs = 1000 * (rb.JitterBufferTargetDelay - ra.JitterBufferTargetDelay) / n
@@ -209,7 +216,11 @@ func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	if n := float64(rb.TotalSamplesReceived - ra.TotalSamplesReceived); n > 0 {
 		// Around the path switch the delta has been seen above the samples played (113 %): clamp.
 		s.Concealed = min(100, 100*float64(rb.ConcealedSamples-ra.ConcealedSamples)/n)
-		s.MOS = windowMOS(sa.Send.BitrateBps, sa.Send.Frame, sa.RTT, s.JitterMs, s.Concealed/100)
+		heard := s.Concealed / 100
+		if blackout {
+			heard = 1
+		}
+		s.MOS = windowMOS(sa.Send.BitrateBps, sa.Send.Frame, sa.RTT, s.JitterMs, heard)
 	}
 	return s
 }
