@@ -57,7 +57,7 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 	d.switchAt, d.cutAt = -1, -1
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	end := time.NewTimer(d.dur)
+	end := time.NewTimer(d.dur + 100*time.Millisecond) // after the last second's tick
 	defer end.Stop()
 	half := time.NewTimer(d.dur / 2)
 	defer half.Stop()

@@ -154,6 +154,9 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 		ymax = pn.ymax
 	} else {
 		ymax *= 1.45 // room for the legend above the lines
+		if pn.protection {
+			ymax *= 1.3 // and for the FEC/RED labels
+		}
 	}
 	p.Y.Min, p.Y.Max = ymin, ymax
 
@@ -226,10 +229,11 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 
 	// The cut and the switch: a vertical line each, labelled on every strip.
 	for _, m := range []struct {
-		at   float64
-		name string
-		c    color.Color
-	}{{d.cutAt, "direct path cut", colCut}, {d.switchAt, "on relay", colSwitch}} {
+		at    float64
+		name  string
+		c     color.Color
+		align draw.XAlignment // the cut's label left of its line, the switch's right of it
+	}{{d.cutAt, "direct path cut ", colCut, draw.XRight}, {d.switchAt, " on relay", colSwitch, draw.XLeft}} {
 		if m.at < 0 {
 			continue
 		}
@@ -240,13 +244,14 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 		l.Color = m.c
 		l.Width = vg.Points(1.5)
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: m.at, Y: ymax}}, Labels: []string{" " + m.name}})
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: m.at, Y: ymax}}, Labels: []string{m.name}})
 		if err != nil {
 			return nil, err
 		}
 		lab.TextStyle[0].Color = m.c
 		lab.TextStyle[0].Font.Size = vg.Points(9)
 		lab.TextStyle[0].YAlign = draw.YTop
+		lab.TextStyle[0].XAlign = m.align
 		p.Add(l, lab)
 	}
 	return p, nil
@@ -266,7 +271,8 @@ func (d *liveDemo) protectionLabels(p *plot.Plot, y func(demoSample) float64, ym
 		if pr == "-" {
 			pr = "no FEC/RED"
 		}
-		xy = append(xy, plotter.XY{X: s.T, Y: min(y(s)+0.06*ymax, 0.9*ymax)})
+		lift := []float64{0.06, 0.15, 0.24}[len(xy)%3] // labels a second apart must not collide
+		xy = append(xy, plotter.XY{X: s.T, Y: min(y(s)+lift*ymax, 0.8*ymax)})
 		labels = append(labels, pr)
 	}
 	if len(xy) == 0 {
