@@ -37,10 +37,10 @@ func cmdDemo(ctx context.Context, env *cmdEnv, args []string) error {
 // demoLiveDefault selects what 'parley demo' without -offline or -live runs.
 const demoLiveDefault = true
 
-// cmdDemoOffline was, before the engine, the best end-to-end thing Parley has: real speech through real libopus,
-// the DTX packetizer, RED and in-band FEC, across the emulated network and a jitter buffer, in
-// virtual time, scored by PESQ. The live encrypted call between two clients replaces it when the
-// engine lands; the demo says so rather than pretending.
+// cmdDemoOffline is the virtual-time half of the demo on its own: real speech through real
+// libopus, the DTX packetizer, RED and in-band FEC, across the emulated network and a jitter
+// buffer, in virtual time, scored by PESQ. It predates the live demo (cmd_demo_live.go), which
+// ends with a similar comparison of its own.
 func cmdDemoOffline(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "demo -offline", "", `Send real speech across an emulated bad network and hear what the receiver plays.
 
@@ -50,8 +50,8 @@ from RED copies and in-band FEC and conceals the rest. The same speech and the s
 draws are run twice: plain Opus with concealment only, and Opus with FEC + RED. Both recordings
 and the PESQ scores are written to -out.
 
-Not yet in this demo: the live encrypted call between two clients over pion (signaling, SAS,
-TURN fallback) - that arrives with the engine.`)
+This is the offline half only: 'parley demo' without -offline places the live encrypted call
+(signaling, SAS, TURN fallback) and ends with the same kind of virtual-time comparison.`)
 	link := fs.String("link", "lte-bursty", "network profile: "+strings.Join(netem.ProfileNames(), ", "))
 	out := fs.String("out", "parley-demo", "directory for alice.wav, bob.wav, bob-plc-only.wav")
 	seed := fs.Uint64("seed", 1, "network randomness seed")
