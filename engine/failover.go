@@ -268,11 +268,7 @@ func (c *Call) pathRestored(outage time.Duration) {
 	}
 	// pion sends on the first pair that works before it nominates one: until it does (a path
 	// event follows), the path is unknown.
-	p, err := c.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
-	if err != nil {
-		p = nil
-	}
-	c.path = pathOf(p)
+	c.path = pathOf(selectedPair(c.pc))
 	c.log.Info("path restored", "outage", outage, "path", c.path)
 	c.state = StateConnected
 	c.emitLocked(Event{At: c.s.Now(), State: StateConnected, Path: c.path, Relayed: c.path.Relayed(), Outage: outage})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
@@ -43,12 +44,9 @@ func newAPI(s *settings) (*webrtc.API, error) {
 		return nil, err
 	}
 
-	// The stats interceptor goes first, so that it sees the RTCP reports the report
-	// interceptors produce and consume and can compute RTT from them.
+	// No stats interceptor: the call reads what it needs from ICE (see fromPion), never
+	// PeerConnection.GetStats.
 	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureStatsInterceptor(reg); err != nil {
-		return nil, err
-	}
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return nil, err
 	}
@@ -141,3 +139,57 @@ func (l *pionLog) Warn(msg string)           { l.log.Debug(msg) }
 func (l *pionLog) Warnf(f string, a ...any)  { l.log.Debug(fmt.Sprintf(f, a...)) }
 func (l *pionLog) Error(msg string)          { l.log.Warn(msg) }
 func (l *pionLog) Errorf(f string, a ...any) { l.log.Warn(fmt.Sprintf(f, a...)) }
+
+// selectedPair returns the ICE candidate pair in use, or nil. Before ICE starts (the first
+// remote description) it does not touch pion's ICE transport: pion sets the transport's
+// gatherer when it starts, unsynchronised with its getters (a data race under -race).
+func selectedPair(pc *webrtc.PeerConnection) *webrtc.ICECandidatePair {
+	it := pc.SCTP().Transport().ICETransport()
+	if it.State() == webrtc.ICETransportStateNew {
+		return nil
+	}
+	p, err := it.GetSelectedCandidatePair()
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// fromPion reads the round-trip time and, for a local relay candidate, how it reaches its
+// TURN server ("udp", "tcp", "dtls" or "tls"), without PeerConnection.GetStats: GetStats reads
+// each remote track's codec while pion's receiver rewrites it on every payload-type change
+// (RED switched on or off), a data race. The RTT is the selected pair's, measured by ICE's
+// consent checks every iceKeepalive; zero before the first check and while no pair is
+// selected (during an ICE restart).
+func fromPion(pc *webrtc.PeerConnection, path Path) (time.Duration, string) {
+	it := pc.SCTP().Transport().ICETransport()
+	if it.State() == webrtc.ICETransportStateNew {
+		return 0, ""
+	}
+	var rtt time.Duration
+	if s, ok := it.GetSelectedCandidatePairStats(); ok && s.CurrentRoundTripTime > 0 {
+		rtt = time.Duration(s.CurrentRoundTripTime * float64(time.Second))
+	}
+	relay := ""
+	if p := selectedPair(pc); path.Local == "relay" && p != nil && p.Local != nil && p.Local.Typ == webrtc.ICECandidateTypeRelay {
+		relay = relayProtocol(p.Local.Priority)
+	}
+	return rtt, relay
+}
+
+// relayProtocol decodes how a relay candidate reaches its TURN server from the candidate's
+// priority: RFC 8445 §5.1.2.1 puts a local preference in bits 8 to 23, and pion's relay
+// candidates set it by that protocol (udp 3, dtls 2, tcp 1, tls 0).
+func relayProtocol(priority uint32) string {
+	switch (priority >> 8) & 0xffff {
+	case 3:
+		return "udp"
+	case 2:
+		return "dtls"
+	case 1:
+		return "tcp"
+	case 0:
+		return "tls"
+	}
+	return ""
+}

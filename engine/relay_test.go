@@ -51,7 +51,7 @@ func TestRelayPolicyHidesAddresses(t *testing.T) {
 	waitState(t, ctx, b, StateConnected)
 	for name, c := range map[string]*Call{"alice": a, "bob": b} {
 		st := c.Stats()
-		// The relay's transport is read from pion's stats, available once media flows.
+		// The relay's transport is read from the selected pair, known once ICE nominates it.
 		for deadline := time.Now().Add(10 * time.Second); st.Path.RelayProtocol == "" && time.Now().Before(deadline); st = c.Stats() {
 			time.Sleep(20 * time.Millisecond)
 		}

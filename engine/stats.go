@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"fmt"
 	"time"
-
-	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/e2ee"
@@ -22,8 +19,8 @@ type Stats struct {
 	ICERestarts uint64
 	// Connected is how long the call has been connected (zero before).
 	Connected time.Duration
-	// RTT is the round-trip time from RTCP receiver reports, or from ICE consent checks before
-	// the first report; zero when unknown.
+	// RTT is the round-trip time of the selected path, from ICE's consent checks (four a
+	// second); zero when unknown.
 	RTT time.Duration
 
 	Send SendStats
@@ -141,11 +138,9 @@ func (c *Call) Stats() Stats {
 		st.RemoteAge = c.s.Now().Sub(at)
 	}
 	if pc != nil && st.State != StateEnded {
-		if p, err := pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
+		if p := selectedPair(pc); p != nil {
 			st.Path = pathOf(p)
 		}
-		// pion's GetStats races with its own receiver until the first RTP packet has been read
-		// (see receiver.rtpRead); before that there is no RTT to report anyway.
 		if c.recv.rtpRead.Load() {
 			st.RTT, st.Path.RelayProtocol = fromPion(pc, st.Path)
 			c.mu.Lock()
@@ -161,34 +156,6 @@ func (c *Call) Stats() Stats {
 		st.MOS = c.mos(st)
 	}
 	return st
-}
-
-// fromPion reads from pion's stats the round-trip time — RTCP-based (remote-inbound-rtp,
-// computed by the stats interceptor) when present, else ICE's — and, for a local relay
-// candidate, how it reaches its TURN server ("udp", "tcp" or "tls").
-func fromPion(pc *webrtc.PeerConnection, path Path) (time.Duration, string) {
-	var fromRTCP, fromICE float64
-	relayProto := ""
-	for _, s := range pc.GetStats() {
-		switch s := s.(type) {
-		case webrtc.ICECandidateStats:
-			if path.Local == "relay" && s.CandidateType == webrtc.ICECandidateTypeRelay && fmt.Sprintf("%s:%d", s.IP, s.Port) == path.LocalAddr {
-				relayProto = s.RelayProtocol
-			}
-		case webrtc.RemoteInboundRTPStreamStats:
-			if s.RoundTripTime > 0 {
-				fromRTCP = s.RoundTripTime
-			}
-		case webrtc.ICECandidatePairStats:
-			if s.Nominated && s.CurrentRoundTripTime > 0 {
-				fromICE = s.CurrentRoundTripTime
-			}
-		}
-	}
-	if fromRTCP == 0 {
-		fromRTCP = fromICE
-	}
-	return time.Duration(fromRTCP * float64(time.Second)), relayProto
 }
 
 // mos estimates the peer's listening quality with the E-model: mouth-to-ear delay from half the
