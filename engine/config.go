@@ -129,8 +129,9 @@ type Config struct {
 	// SetupTimeout bounds the whole setup, ringing included, from Dial or Answer to connected.
 	// Zero means 60 s.
 	SetupTimeout time.Duration
-	// DisconnectTimeout is how long a call stays "reconnecting" without any packet from the
-	// peer before it ends with ReasonPeerLost. Zero means 8 s.
+	// DisconnectTimeout is how long a call stays "reconnecting" without anything from the
+	// peer — no packet, and no message over signaling (where ICE restarts keep both sides
+	// talking while the path is lost) — before it ends with ReasonPeerLost. Zero means 8 s.
 	DisconnectTimeout time.Duration
 
 	// Rand supplies the key agreement's randomness and RTP's random initial values. Nil means

@@ -66,10 +66,17 @@
 // relay candidates, so the peer never learns this side's addresses; PolicyDirect ignores TURN.
 // Stats.Path names the pair in use.
 //
-// Mid-call, a path that stops delivering (no media and no receiver report for 1 s) shows as
-// StateReconnecting, and the caller restarts ICE (a sealed re-offer with fresh credentials):
-// the new gathering finds whatever works now — another interface, a relay — and the call
-// continues; it ends with ReasonPeerLost only after Config.DisconnectTimeout of silence.
+// Mid-call, a path that stops delivering (nothing for 300 ms while the peer talks, or two
+// missing receiver reports while it is silent) is lost: the call shows StateReconnecting and
+// the caller restarts ICE (a sealed re-offer with fresh credentials; the callee asks for it
+// when only its direction died). The new gathering finds whatever works now — another
+// interface, a relay — and pion sends on the first pair that works, so a broken direct path
+// costs well under a second of audio. Restarts repeat with backoff while nothing arrives and
+// signaling is up; ICE itself never gives up, so the pair in use recovers by itself after an
+// outage even without signaling. Packets arriving again show as a StateConnected event with
+// Event.Outage set. A call whose peer still answers on signaling is never given up; it ends
+// with ReasonPeerLost after Config.DisconnectTimeout without anything from the peer on either
+// channel. See failover.go.
 //
 // # Concurrency and lifetime
 //
