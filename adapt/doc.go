@@ -21,19 +21,24 @@
 //     residuals of the loss, burst and delay outputs, once each prediction's second has been
 //     observed, and flags predictions it cannot trust: features outside the training range,
 //     large residuals, or windows not yet full.
-//   - Quality (quality.go) scores Settings under Conditions with the E-model: Opus Ie and Bpl
-//     by bitrate, in-band FEC and RED recovery as a reduction of the post-buffer loss (limited
-//     by what the jitter target leaves time for), late loss from the delay quantiles, and
-//     mouth-to-ear delay from the fixed terminal delay, frame, one-way delay and target.
+//   - Quality (quality.go) scores Settings under Conditions with the E-model. By default it
+//     uses the per-setting Opus table refit from Parley's own PESQ-WB sweeps
+//     (emodel.ParleyOpusTable, written by `parley bench refit`): Ie and Bpl per bitrate, frame,
+//     FEC and RED depth, the recovery folded into Bpl, so the E-model gets the network loss;
+//     recovery counts only as far as the jitter target leaves time for the copies, late loss
+//     (from the delay quantiles) is scored as unrecoverable, and mouth-to-ear delay comes from
+//     the fixed terminal delay, frame, one-way delay and target. Over a bitrate-only table
+//     (emodel.OpusTable, NewQuality with a table) FEC, RED and frame size are our assumptions.
 //   - Policy (policy.go) maximises R within Headroom × the predicted sustainable rate and a
 //     payload cap, over 6–64 kb/s, 20/40/60 ms frames, FEC with a loss hint, and RED depth 0–3
-//     with primary or low-rate copies; it keeps the current setting unless the best is better
-//     by RMargin and MinHold has passed (or the current no longer fits), and moves the jitter
-//     target only for a real gain and downwards slowly. When the prediction is not trusted the
-//     rule ladder (ladder.go) decides from measurements: FEC at 1 % loss, 2/3/4-frame
-//     redundancy at 2/5/8 %, then a higher buffer floor.
+//     with primary or low-rate copies (and FEC with RED), as far as the quality model covers
+//     them; it keeps the current setting unless the best is better by RMargin and MinHold has
+//     passed since the codec settings last changed (or the current no longer fits), and moves
+//     the jitter target only for a real gain and downwards slowly. A fast path (congestion.go)
+//     cuts the budget at once to the bottleneck's delivery rate when the short window shows a
+//     queue building, and lets it climb ahead of the model while the path shows no queue.
+//     When the prediction is not trusted the rule ladder (ladder.go) decides from
+//     measurements: FEC at 1 % loss, 2/3/4-frame redundancy at 2/5/8 % (40 ms frames from
+//     3-frame redundancy on, within the payload cap), then a higher buffer floor.
 //   - Controller (controller.go) ties a Tracker, a Predictor and a Policy together.
-//
-// The quality model's FEC, low-rate RED and frame-size terms are our assumptions (see the
-// constants in quality.go); they are not yet refit from the bench codec PESQ sweep.
 package adapt

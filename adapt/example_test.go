@@ -31,12 +31,12 @@ func ExampleController() {
 	// Output: fallback false, RED depth ≥ 2: true
 }
 
-// Quality scores one setting under given conditions with the E-model.
+// Quality scores one setting under given conditions with the E-model and the refit Opus table.
 func ExampleQuality_Score() {
 	q, _ := adapt.NewQuality(nil, adapt.DefaultFixedDelay)
 	s := adapt.Settings{BitrateBps: 24000, Frame: 20 * time.Millisecond, JitterTarget: 40 * time.Millisecond}
 	c := adapt.Conditions{OneWay: 50 * time.Millisecond, Loss: 0.01, MeanBurst: 1}
 	sc := q.Score(&s, &c)
 	fmt.Printf("mouth-to-ear %v, MOS %.2f\n", sc.MouthToEar, sc.MOS)
-	// Output: mouth-to-ear 140ms, MOS 3.92
+	// Output: mouth-to-ear 140ms, MOS 4.25
 }

@@ -14,7 +14,7 @@ const (
 	DefaultLowRateBps    = 8000
 	DefaultMaxPayloadBps = 48000
 	DefaultRMargin       = 2.0
-	DefaultMinHold       = time.Second
+	DefaultMinHold       = 500 * time.Millisecond
 	DefaultTargetMargin  = 20 * time.Millisecond
 	DefaultTargetMaxDrop = 10 * time.Millisecond
 	DefaultMinTarget     = 10 * time.Millisecond
@@ -142,6 +142,9 @@ type Policy struct {
 	cur        Settings
 	lastChange time.Duration
 	decided    bool
+	// congestedAt is when the fast path last saw a queue building (congested: ever).
+	congestedAt time.Duration
+	congested   bool
 }
 
 // NewPolicy validates cfg and returns a policy starting at cfg.Initial.
@@ -175,7 +178,11 @@ func (p *Policy) Decide(now time.Duration, f *Features, pred Prediction) Decisio
 		d = p.model(now, f, pred)
 	}
 	d.Changed = d.Settings != p.cur
-	if d.Changed {
+	// The hold time runs from the last change of the codec settings: the jitter target moves
+	// on its own hysteresis (retarget), and its steps must not keep the codec from adapting.
+	cur, next := p.cur, d.Settings
+	cur.JitterTarget, next.JitterTarget = 0, 0
+	if next != cur {
 		p.lastChange = now
 	}
 	p.cur = d.Settings
@@ -190,10 +197,25 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	// The delay tail is where late loss comes from and where a prediction errs most: never
 	// assume a tail shorter than the last five seconds showed.
 	long := &f.Windows[NumWindows-1]
+	// Likewise for loss: the model's loss and burst predictions run low under heavy bursty
+	// loss, and too little redundancy costs far more there than a little too much.
+	c.Loss = max(c.Loss, long.Loss)
+	c.MeanBurst = max(c.MeanBurst, long.MeanBurst)
 	c.DelayP50 = max(c.DelayP50, long.DelayP50)
 	c.DelayP95 = max(c.DelayP95, long.DelayP95)
 	c.DelayP99 = max(c.DelayP99, long.DelayP99)
 	limit := p.cfg.Headroom * pred.SustainableBps
+	// The fast path: a clean path lets the rate climb ahead of the model's prediction (unless
+	// the model asks for less than the current rate, or a queue built lately), a building
+	// queue caps it at once (see congestion.go).
+	curWire := p.cur.WireBps(p.cfg.OverheadBytes)
+	if p.decided && limit >= curWire && (!p.congested || now-p.congestedAt >= probeQuiet) {
+		limit = max(limit, probeLimit(f, curWire))
+	}
+	if cl, ok := congestionLimit(f); ok {
+		limit = min(limit, cl)
+		p.congested, p.congestedAt = true, now
+	}
 
 	p.fillLate(&c)
 	// The jitter target without recovery, per frame size, scored with the current bitrate.
@@ -206,23 +228,25 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	best := Decision{Score: Score{R: math.Inf(-1)}}
 	cheapest := Decision{WireBps: math.Inf(1)}
 	for fi, fr := range Frames {
-		for _, b := range Bitrates {
-			for v := range 8 { // 0 plain, 1 FEC, 2..4 RED 1..3 primary, 5..7 RED 1..3 low-rate
+		for bi, b := range Bitrates {
+			for v := range numVariants {
 				s := Settings{BitrateBps: b, Frame: fr, JitterTarget: targets[fi]}
+				if !p.variant(&s, v, pred.Loss, c.DelayP95) {
+					continue
+				}
+				// Over a refit table, a setting on the grid is checked and scored by its place.
+				g := gridPos{bi: bi, fi: fi}
+				onGrid := q.refit != nil && (s.REDLowRateBps == 0 || s.REDLowRateBps == DefaultLowRateBps)
+				if s.REDLowRateBps != 0 {
+					g.low = 1
+				}
 				switch {
-				case v == 1:
-					s.FEC = true
-					s.LossHint = clamp(pred.Loss, 0.01, 0.25)
-					s.JitterTarget = max(s.JitterTarget, fr)
-				case v >= 2:
-					s.REDDepth = (v-2)%3 + 1
-					if v >= 5 {
-						if b <= p.cfg.LowRateBps {
-							continue
-						}
-						s.REDLowRateBps = p.cfg.LowRateBps
+				case onGrid:
+					if _, ok := q.gridImpairment(g, s.FEC, s.REDDepth); !ok {
+						continue
 					}
-					s.JitterTarget = max(s.JitterTarget, time.Duration(s.REDDepth)*fr)
+				case q.refit != nil && !q.Covers(&s):
+					continue
 				}
 				s.JitterTarget = min(s.JitterTarget, p.cfg.MaxTarget)
 				wire := s.WireBps(p.cfg.OverheadBytes)
@@ -232,7 +256,12 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 				if wire > limit || s.WireBps(0) > float64(p.cfg.MaxPayloadBps) {
 					continue
 				}
-				sc := q.score(&s, &c, p.late(&c, s.JitterTarget), false)
+				var sc Score
+				if onGrid {
+					sc = q.refitScoreAt(g, true, &s, &c, p.late(&c, s.JitterTarget), false)
+				} else {
+					sc = q.score(&s, &c, p.late(&c, s.JitterTarget), false)
+				}
 				if sc.R-rateCost*wire > best.Score.R-rateCost*best.WireBps {
 					best = Decision{Settings: s, Score: sc, WireBps: wire}
 				}
@@ -248,7 +277,6 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	// Hysteresis: keep the current setting unless it no longer fits, or the best is clearly
 	// better and the current one was held long enough.
 	cur := p.cur
-	curWire := cur.WireBps(p.cfg.OverheadBytes)
 	if p.decided && curWire <= limit && cur.WireBps(0) <= float64(p.cfg.MaxPayloadBps) {
 		keep := now-p.lastChange < p.cfg.MinHold
 		// Keep the current codec settings, with the best target for them if that is worth it.
@@ -267,6 +295,54 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	return best
 }
 
+// numVariants is the number of recovery variants of a bitrate and frame (see variant).
+const numVariants = 14
+
+// variant sets s's recovery to variant v and raises its jitter target to what the recovery
+// needs (RecoveryTarget with the delay spread p95): 0 plain, 1 FEC, 2..4 RED 1..3 with primary
+// copies, 5..7 RED 1..3 with low-rate copies, 8..13 the same RED with FEC. It reports false
+// for a variant the quality model cannot score (FEC with RED, and low-rate copies not cheaper
+// than the primary, only over a refit table that has them).
+func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bool {
+	if v >= 8 {
+		s.FEC = true
+		v -= 6
+	} else if v == 1 {
+		s.FEC = true
+	}
+	if s.FEC {
+		s.LossHint = clamp(loss, 0.01, 0.25)
+	}
+	if v >= 2 {
+		s.REDDepth = (v-2)%3 + 1
+		if v >= 5 {
+			if s.BitrateBps <= p.cfg.LowRateBps {
+				return false
+			}
+			s.REDLowRateBps = p.cfg.LowRateBps
+		}
+	}
+	s.JitterTarget = max(s.JitterTarget, RecoveryTarget(s, p95))
+	// Coverage by a refit table is checked by the caller, on the grid.
+	return p.cfg.Quality.refit != nil || !(s.FEC && s.REDDepth > 0)
+}
+
+// RecoveryTarget is the least jitter target at which s's FEC or RED copies arrive in time
+// under a delay spread of p95 (above base): the copy of a frame travels d frames later in RED
+// depth d, one frame later as FEC, and must still beat the frame's playout. It is 0 without
+// recovery, and a multiple of 5 ms.
+func RecoveryTarget(s *Settings, p95 time.Duration) time.Duration {
+	n := time.Duration(s.REDDepth) * s.Frame
+	if s.FEC {
+		n = max(n, s.Frame)
+	}
+	if n == 0 {
+		return 0
+	}
+	n += max(p95, 0)
+	return (n + targetStep - 1) / targetStep * targetStep
+}
+
 // rateCost is the R a setting loses per bit/s of wire rate when candidates are compared, so
 // that redundancy and bitrate are bought only for a real gain (1 R per 33 kb/s).
 const rateCost = 3e-5
@@ -279,10 +355,7 @@ const targetRMargin = 1.0
 // targetRMargin, unless the current one is below what s's redundancy needs.
 func (p *Policy) retarget(s *Settings, c *Conditions) time.Duration {
 	want := s.JitterTarget
-	need := time.Duration(s.REDDepth) * s.Frame
-	if s.FEC {
-		need = max(need, s.Frame)
-	}
+	need := RecoveryTarget(s, c.DelayP95)
 	old := p.cur.JitterTarget
 	if old >= need && old >= p.cfg.MinTarget && old <= p.cfg.MaxTarget {
 		d := want - old

@@ -45,8 +45,15 @@ func TestPolicyBurstyLossPicksRedundancy(t *testing.T) {
 	if d.REDDepth < 2 {
 		t.Errorf("20 %% bursty loss: RED depth %d, want ≥ 2 (%+v)", d.REDDepth, d)
 	}
-	if d.Score.Loss > 0.08 {
-		t.Errorf("post-recovery loss %.3f", d.Score.Loss)
+	if d.JitterTarget < time.Duration(d.REDDepth)*d.Frame {
+		t.Errorf("jitter target %v too short for RED depth %d of %v frames", d.JitterTarget, d.REDDepth, d.Frame)
+	}
+	// The redundancy must be worth it: the same codec setting without it scores clearly worse.
+	plain := d.Settings
+	plain.REDDepth, plain.REDLowRateBps, plain.FEC = 0, 0, false
+	c := Conditions{OneWay: 40 * ms, Loss: 0.2, MeanBurst: 2.5, DelayP50: 20 * ms / 3, DelayP95: 20 * ms, DelayP99: 25 * ms}
+	if pr, rr := p.cfg.Quality.Score(&plain, &c), p.cfg.Quality.Score(&d.Settings, &c); rr.MOS < pr.MOS+0.3 {
+		t.Errorf("redundancy gains only %.2f MOS (%.2f → %.2f)", rr.MOS-pr.MOS, pr.MOS, rr.MOS)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"github.com/parley-voice/parley/adapt/emodel"
 )
 
-// Quality-model assumptions that are ours, not the E-model's (they are not yet refit from the
-// bench codec PESQ sweep):
+// Quality-model assumptions that are ours, not the E-model's. They apply only to the model over
+// a bitrate-only table such as emodel.OpusTable (NewQuality with a table); the default model
+// over the refit table (emodel.ParleyOpusTable) measures FEC, RED and frame-size effects
+// instead:
 const (
 	// fecShare is the part of the bitrate Opus spends on in-band FEC when it is on: the primary
 	// encoding is scored at (1−fecShare)·bitrate.
@@ -68,34 +70,47 @@ func (c *Conditions) LateFraction(target time.Duration) float64 {
 type Score struct {
 	R, MOS     float64
 	MouthToEar time.Duration
-	// Loss is the post-buffer loss the E-model was given: network and late loss left after
-	// recovery, with recovered frames weighted by how imperfect their recovery is.
+	// Loss is the loss the E-model was given. Over the refit table (the default) that is the
+	// network loss plus the late loss, before recovery: the table's Bpl accounts for FEC and
+	// RED. Over a bitrate-only table it is the post-buffer loss: network and late loss left
+	// after recovery, with recovered frames weighted by how imperfect their recovery is.
 	Loss float64
 }
 
 // Quality scores settings under conditions with the E-model (G.107/G.107.1) and an Opus
-// impairment table. Immutable after NewQuality; safe for concurrent use. Score does not allocate.
+// impairment table: by default the per-setting table refit from Parley's own PESQ-WB sweeps
+// (emodel.ParleyOpusTable), or a bitrate-only table (emodel.OpusTable) with our FEC/RED/frame
+// assumptions. Immutable after construction; safe for concurrent use. Score does not allocate.
 type Quality struct {
 	table       *emodel.Table
+	refit       *emodel.SettingTable
 	fixedDelay  time.Duration
 	idd         [iddTableMax + 1]float64
 	imp, impFEC [len(Bitrates)]emodel.Impairment
+	// rimp[bitrate][frame][fec][red depth][low] is the refit table's impairment of a policy
+	// setting (low 1: copies at DefaultLowRateBps), rok whether the table covers it.
+	rimp [len(Bitrates)][len(Frames)][2][MaxREDDepth + 1][2]emodel.Impairment
+	rok  [len(Bitrates)][len(Frames)][2][MaxREDDepth + 1][2]bool
 }
 
-// NewQuality builds a quality model over table (nil: emodel.OpusTable, VBR) with fixedDelay the
-// part of the mouth-to-ear delay that no setting changes (capture, look-ahead, decoding, playout
-// device; ≥ 0).
+// NewQuality builds a quality model with fixedDelay the part of the mouth-to-ear delay that no
+// setting changes (capture, look-ahead, decoding, playout device; ≥ 0). With a nil table it
+// uses the refit per-setting table emodel.ParleyOpusTable (NewRefitQuality); with a table
+// (e.g. emodel.OpusTable, VBR) it scores the bitrate from the table and FEC, RED and frame
+// size with the assumptions above.
 func NewQuality(table *emodel.Table, fixedDelay time.Duration) (*Quality, error) {
 	if table == nil {
-		table = emodel.OpusTable()
+		rt, err := emodel.ParleyOpusTable()
+		if err != nil {
+			return nil, fmt.Errorf("%w: refit table: %v", ErrConfig, err)
+		}
+		return NewRefitQuality(rt, fixedDelay)
 	}
-	if fixedDelay < 0 {
-		return nil, fmt.Errorf("%w: fixed delay %v", ErrConfig, fixedDelay)
+	q, err := newQuality(fixedDelay)
+	if err != nil {
+		return nil, err
 	}
-	q := &Quality{table: table, fixedDelay: fixedDelay}
-	for i := range q.idd {
-		q.idd[i] = emodel.DelayImpairment(time.Duration(i) * time.Millisecond)
-	}
+	q.table = table
 	for i, b := range Bitrates {
 		var err error
 		if q.imp[i], err = table.Lookup(emodel.VBR, b); err != nil {
@@ -106,6 +121,217 @@ func NewQuality(table *emodel.Table, fixedDelay time.Duration) (*Quality, error)
 		}
 	}
 	return q, nil
+}
+
+// newQuality checks fixedDelay and fills the delay-impairment table.
+func newQuality(fixedDelay time.Duration) (*Quality, error) {
+	if fixedDelay < 0 {
+		return nil, fmt.Errorf("%w: fixed delay %v", ErrConfig, fixedDelay)
+	}
+	q := &Quality{fixedDelay: fixedDelay}
+	for i := range q.idd {
+		q.idd[i] = emodel.DelayImpairment(time.Duration(i) * time.Millisecond)
+	}
+	return q, nil
+}
+
+// NewRefitQuality builds a quality model over a per-setting table refit from PESQ sweeps (see
+// emodel.ParleyOpusTable and `parley bench refit`): a setting's Ie and its Bpl, which includes
+// its FEC/RED recovery, come from the table (interpolated in bitrate), and the E-model is given
+// the network loss before recovery. The policy considers only settings the table covers
+// (Covers). fixedDelay is as for NewQuality.
+func NewRefitQuality(table *emodel.SettingTable, fixedDelay time.Duration) (*Quality, error) {
+	if table == nil {
+		return nil, fmt.Errorf("%w: nil refit table", ErrConfig)
+	}
+	q, err := newQuality(fixedDelay)
+	if err != nil {
+		return nil, err
+	}
+	q.refit = table
+	for bi, b := range Bitrates {
+		for fi, fr := range Frames {
+			for fec := range 2 {
+				for red := range MaxREDDepth + 1 {
+					for low := range 2 {
+						k := emodel.SettingKey{BitrateBps: b, Frame: fr, FEC: fec == 1, REDDepth: red}
+						if low == 1 {
+							if red == 0 {
+								continue
+							}
+							k.REDLowRateBps = DefaultLowRateBps
+						}
+						if !table.Has(k) {
+							continue
+						}
+						im, err := table.Impairment(k)
+						if err != nil {
+							return nil, fmt.Errorf("%w: refit table: %v", ErrConfig, err)
+						}
+						q.rimp[bi][fi][fec][red][low], q.rok[bi][fi][fec][red][low] = im, true
+					}
+				}
+			}
+		}
+	}
+	if !q.rok[0][0][0][0][0] {
+		return nil, fmt.Errorf("%w: refit table %q lacks plain 20 ms Opus", ErrConfig, table.Version())
+	}
+	return q, nil
+}
+
+// TableVersion is the version label of the impairment table the model scores with.
+func (q *Quality) TableVersion() string {
+	if q.refit != nil {
+		return q.refit.Version()
+	}
+	return q.table.Version()
+}
+
+// Covers reports whether the model can score s's codec settings: always over a bitrate-only
+// table; over a refit table, when it has s's frame, FEC, RED depth and low rate.
+func (q *Quality) Covers(s *Settings) bool {
+	if q.refit == nil {
+		return true
+	}
+	_, ok := q.refitImpairment(s.BitrateBps, s.Frame, s.FEC, s.REDDepth, s.REDLowRateBps)
+	return ok
+}
+
+// refitImpairment is the refit table's impairment of a setting: from the precomputed grid when
+// the setting is on it, else looked up (without allocating unless the table lacks it).
+func (q *Quality) refitImpairment(bitrate int, frame time.Duration, fec bool, red, lowRate int) (*emodel.Impairment, bool) {
+	if g, ok := q.gridIndex(bitrate, frame, lowRate); ok {
+		return q.gridImpairment(g, fec, red)
+	}
+	return q.lookupImpairment(bitrate, frame, fec, red, lowRate)
+}
+
+// gridPos is a setting's place on the precomputed grid: bitrate and frame index, and whether
+// RED copies are low-rate.
+type gridPos struct{ bi, fi, low int }
+
+// gridIndex places a bitrate, frame and low rate on the grid.
+func (q *Quality) gridIndex(bitrate int, frame time.Duration, lowRate int) (gridPos, bool) {
+	var g gridPos
+	switch frame {
+	case Frames[0]:
+		g.fi = 0
+	case Frames[1]:
+		g.fi = 1
+	case Frames[2]:
+		g.fi = 2
+	default:
+		return g, false
+	}
+	g.bi = bitrateIndex(bitrate)
+	switch {
+	case Bitrates[g.bi] != bitrate:
+		return g, false
+	case lowRate == DefaultLowRateBps:
+		g.low = 1
+	case lowRate != 0:
+		return g, false
+	}
+	return g, true
+}
+
+// gridImpairment is the precomputed impairment at g with fec and RED depth red.
+func (q *Quality) gridImpairment(g gridPos, fec bool, red int) (*emodel.Impairment, bool) {
+	if red < 0 || red > MaxREDDepth {
+		return nil, false
+	}
+	f, l := 0, g.low
+	if fec {
+		f = 1
+	}
+	if red == 0 {
+		l = 0
+	}
+	return &q.rimp[g.bi][g.fi][f][red][l], q.rok[g.bi][g.fi][f][red][l]
+}
+
+// lookupImpairment looks a setting off the grid up in the refit table.
+func (q *Quality) lookupImpairment(bitrate int, frame time.Duration, fec bool, red, lowRate int) (*emodel.Impairment, bool) {
+	if red == 0 {
+		lowRate = 0
+	}
+	k := emodel.SettingKey{BitrateBps: bitrate, Frame: frame, FEC: fec, REDDepth: red, REDLowRateBps: lowRate}
+	if bitrate <= 0 || !q.refit.Has(k) {
+		return nil, false
+	}
+	im, err := q.refit.Impairment(k)
+	if err != nil {
+		return nil, false
+	}
+	return &im, true
+}
+
+// refitScore is score over the refit table. The setting's Ie is its own; its recovery counts
+// only as far as the jitter target leaves time for the copies to arrive at the delay p95 (RED
+// depth min(depth, (target − p95)/frame), FEC when target − p95 is at least a frame), so the
+// Bpl is that of the setting with the reachable recovery. Late packets are taken as unrecoverable (a copy
+// travels right behind its late primary): they are scored with the Bpl of the setting without
+// recovery, added to the network-loss term.
+func (q *Quality) refitScore(s *Settings, c *Conditions, lateFraction float64, mos bool) Score {
+	g, onGrid := q.gridIndex(s.BitrateBps, s.Frame, s.REDLowRateBps)
+	return q.refitScoreAt(g, onGrid, s, c, lateFraction, mos)
+}
+
+// refitScoreAt is refitScore with s's place on the grid given (onGrid false: off the grid).
+func (q *Quality) refitScoreAt(g gridPos, onGrid bool, s *Settings, c *Conditions, lateFraction float64, mos bool) Score {
+	fail := Score{R: math.Inf(-1), MOS: 1, Loss: c.Loss}
+	imp := func(fec bool, red int) (*emodel.Impairment, bool) {
+		if onGrid {
+			return q.gridImpairment(g, fec, red)
+		}
+		return q.lookupImpairment(s.BitrateBps, s.Frame, fec, red, s.REDLowRateBps)
+	}
+	// A RED depth beyond the table's is scored as the deepest it has (an underestimate).
+	red := s.REDDepth
+	full, ok := imp(s.FEC, red)
+	for !ok && red > 0 {
+		red--
+		full, ok = imp(s.FEC, red)
+	}
+	if !ok {
+		return fail
+	}
+	frame := max(s.Frame, 10*time.Millisecond)
+	// A copy d frames behind its primary counts when it arrives in time at the delay p95.
+	reach := s.JitterTarget - max(c.DelayP95, 0)
+	depth := min(red, max(int(reach/frame), 0))
+	fec := s.FEC && reach >= frame
+	rec := full
+	if depth != red || fec != s.FEC {
+		if rec, ok = imp(fec, depth); !ok {
+			return fail
+		}
+	}
+	plain, ok := imp(false, 0)
+	if !ok {
+		plain = rec
+	}
+	loss := clamp(c.Loss, 0, 1)
+	late := clamp(lateFraction*(1-loss), 0, 1)
+	burstR := max(1, max(c.MeanBurst, 1)*(1-loss-late))
+	term := func(im *emodel.Impairment, p float64) float64 {
+		ppl := 100 * p
+		if ppl <= 0 {
+			return 0
+		}
+		return ppl / (ppl/burstR + harmonicBpl(im, burstR))
+	}
+	frac := min(term(rec, loss)+term(plain, late), 1)
+	ie := clamp(full.Ie, 0, emodel.RmaxWideband)
+	ieEff := ie + (emodel.RmaxWideband-ie)*frac
+	ta := q.fixedDelay + frame + c.OneWay + s.JitterTarget
+	r := emodel.R0Wideband - q.delayImpairment(ta) - ieEff
+	sc := Score{R: r, MouthToEar: ta, Loss: loss + late}
+	if mos {
+		sc.MOS = emodel.Wideband.MOS(r)
+	}
+	return sc
 }
 
 // delayImpairment is Idd from the table (1 ms resolution), beyond it computed.
@@ -122,13 +348,12 @@ func (q *Quality) delayImpairment(ta time.Duration) float64 {
 
 // bitrateIndex is the index in Bitrates of the largest bitrate ≤ b (0 below the first).
 func bitrateIndex(b int) int {
-	i := 0
-	for j, v := range Bitrates {
-		if v <= b {
-			i = j
+	for j := len(Bitrates) - 1; j > 0; j-- {
+		if Bitrates[j] <= b {
+			return j
 		}
 	}
-	return i
+	return 0
 }
 
 // Score rates s under c. The jitter target is s.JitterTarget; recovery by FEC or RED counts only
@@ -141,6 +366,9 @@ func (q *Quality) Score(s *Settings, c *Conditions) Score {
 // score is Score with the late fraction at s.JitterTarget given, and MOS computed only when
 // mos is set (R alone ranks settings).
 func (q *Quality) score(s *Settings, c *Conditions, lateFraction float64, mos bool) Score {
+	if q.refit != nil {
+		return q.refitScore(s, c, lateFraction, mos)
+	}
 	bi := bitrateIndex(s.BitrateBps)
 	im := &q.imp[bi]
 	if s.FEC {
@@ -199,4 +427,21 @@ func frameBplFactor(frame time.Duration) float64 {
 		return 0.7192230933248644 // (1/3)^0.3
 	}
 	return math.Pow(float64(20*time.Millisecond)/float64(frame), frameBplExponent)
+}
+
+// harmonicBpl is im's Bpl at burst ratio burstR, interpolated between BplRandom (BurstR 1) and
+// BplBursty (BurstR ≥ emodel.BurstyReference) linearly in 1/Bpl, the loss term's slope: a
+// refit RED curve can have a random-loss Bpl of 1000 (the fit's bound, random losses all
+// recovered) and a bursty one of 50, and a linear mix in Bpl would make moderately bursty loss
+// look nearly free.
+func harmonicBpl(im *emodel.Impairment, burstR float64) float64 {
+	br, bb := max(im.BplRandom, 1), max(im.BplBursty, 1)
+	switch {
+	case !(burstR > 1):
+		return br
+	case burstR >= emodel.BurstyReference:
+		return bb
+	}
+	f := (burstR - 1) / (emodel.BurstyReference - 1)
+	return 1 / ((1-f)/br + f/bb)
 }

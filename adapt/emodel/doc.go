@@ -1,8 +1,11 @@
 // Package emodel is Parley's live call-quality estimate: the ITU-T E-model transmission rating R
 // and its MOS, for narrowband speech (ITU-T G.107, 06/2015) and wideband speech (ITU-T G.107.1,
-// 06/2019), with an Opus equipment-impairment table (Ie, Bpl) by bandwidth, rate control and
-// bitrate taken from Alahmadi, Pocta and Melvin, "An adaptive bitrate switching algorithm for
-// speech applications in context of WebRTC", ACM TOMM 17(4), 2021.
+// 06/2019), with two Opus equipment-impairment tables: Parley's own per-setting table
+// (ParleyOpusTable: Ie and Bpl per bitrate, frame, FEC and RED depth on the wideband scale,
+// refit from PESQ-WB sweeps with real libopus by `parley bench refit`; FitBpl and RFromPESQWB
+// are the fit), and a table (Ie, Bpl) by bandwidth, rate control and bitrate taken from
+// Alahmadi, Pocta and Melvin, "An adaptive bitrate switching algorithm for speech applications
+// in context of WebRTC", ACM TOMM 17(4), 2021 (OpusTable).
 //
 // The model is R = R0 − Id − Ie,eff + A, where
 //

@@ -38,6 +38,13 @@ var (
 	// ErrTerminal is returned by Terminal.Rating for a G.107 parameter outside its permitted
 	// range.
 	ErrTerminal = errors.New("emodel: G.107 parameter out of range")
+	// ErrMOS is returned by Band.RFromMOS for a MOS that is not a finite number.
+	ErrMOS = errors.New("emodel: MOS must be a finite number")
+	// ErrFit is returned by FitBpl when the points cannot determine a Bpl (none with loss).
+	ErrFit = errors.New("emodel: impairment fit needs lossy points")
+	// ErrSettingTable is returned by NewSettingTable and ParseSettingTable for an invalid table
+	// or a malformed data file.
+	ErrSettingTable = errors.New("emodel: invalid setting impairment table")
 )
 
 // finite reports whether v is neither NaN nor infinite.

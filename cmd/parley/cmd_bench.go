@@ -20,6 +20,7 @@ func init() {
 		{"adapt", "adaptation policy against fixed baselines on the same traces", cmdBenchAdapt},
 		{"signaling", "signaling server load: logins and call setups per second", cmdBenchSignaling},
 		{"train", "train the network predictor from synthetic traces", cmdBenchTrain},
+		{"refit", "refit the E-model's Opus Ie/Bpl per setting from a PESQ-WB sweep", cmdBenchRefit},
 	}
 }
 
