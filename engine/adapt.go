@@ -381,7 +381,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 	}
 }
 
-// pionRTT is the round-trip time from pion's statistics (RTCP, else ICE); 0 while unknown.
+// pionRTT is the round-trip time of the selected ICE pair from its consent checks; 0 while unknown.
 func (c *Call) pionRTT() time.Duration {
 	c.mu.Lock()
 	pc, state := c.pc, c.state

@@ -32,6 +32,7 @@ import (
 type callFlags struct {
 	as, server, dir, in, out, link string
 	relay, direct, verbose         bool
+	noAdapt, adaptJitter           bool
 	kbps                           int
 	frame                          time.Duration
 	red                            int
@@ -53,9 +54,11 @@ func addCallFlags(fs interface {
 	fs.BoolVar(&f.relay, "relay", false, "use only TURN relays: the peer never learns your addresses")
 	fs.BoolVar(&f.direct, "direct", false, "never use a TURN relay")
 	fs.BoolVar(&f.verbose, "v", false, "log engine events")
-	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s")
-	fs.DurationVar(&f.frame, "frame", 20*time.Millisecond, "Opus frame duration: 10ms, 20ms, 40ms or 60ms")
-	fs.IntVar(&f.red, "red", 0, "RED depth: earlier frames repeated per packet (0-3)")
+	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s to start with (held for the call with -no-adapt)")
+	fs.DurationVar(&f.frame, "frame", 20*time.Millisecond, "Opus frame duration to start with: 10ms, 20ms, 40ms or 60ms")
+	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
+	fs.BoolVar(&f.noAdapt, "no-adapt", false, "turn the network adaptation off: -kbps, -frame and -red hold for the whole call")
+	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own NetEq-like policy)")
 }
 
 func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
@@ -192,7 +195,8 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	p := &phone{env: env, out: f.out}
-	p.cfg = engine.Config{Logger: log, BitrateBps: f.kbps * 1000, Frame: f.frame, REDDepth: f.red}
+	p.cfg = engine.Config{Logger: log, BitrateBps: f.kbps * 1000, Frame: f.frame, REDDepth: f.red,
+		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter}
 	switch {
 	case f.relay:
 		p.cfg.Policy = engine.PolicyRelay
@@ -373,8 +377,8 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			if exp := float64(st.Receive.PacketsReceived) + float64(st.Receive.PacketsLost); exp > 0 {
 				loss = float64(st.Receive.PacketsLost) / exp
 			}
-			fmt.Fprintf(out, "%5.0fs %-8s path %-22s send %5.1f kb/s  rx loss %4.1f%%  jb %3.0f ms (target %3.0f)  concealed %4.1f%%  rtt %3.0f ms  MOS %.2f\n",
-				st.Connected.Seconds(), st.State, st.Path, kbps, 100*loss, ms(st.Receive.MeanDelay()), ms(st.Receive.TargetDelay),
+			fmt.Fprintf(out, "%5.0fs %-8s path %-22s send %5.1f kb/s (opus %s)  rx loss %4.1f%%  jb %3.0f ms (target %3.0f)  concealed %4.1f%%  rtt %3.0f ms  MOS %.2f\n",
+				st.Connected.Seconds(), st.State, st.Path, kbps, sendSettings(st.Send), 100*loss, ms(st.Receive.MeanDelay()), ms(st.Receive.TargetDelay),
 				100*frac(st.Receive.ConcealedSamples, st.Receive.TotalSamplesReceived), ms(st.RTT), st.MOS)
 			if limit > 0 && !connectedAt.IsZero() && time.Since(connectedAt) >= limit {
 				hang("time limit")
@@ -411,6 +415,20 @@ func (p *phone) summary(call *engine.Call) error {
 		return fmt.Errorf("call failed: %s: %v", reason, cerr)
 	}
 	return nil
+}
+
+// sendSettings names the send settings in force, e.g. "24k/20ms FEC+RED2".
+func sendSettings(s engine.SendStats) string {
+	prot := ""
+	switch {
+	case s.FEC && s.RED && s.REDDepth > 0:
+		prot = fmt.Sprintf(" FEC+RED%d", s.REDDepth)
+	case s.FEC:
+		prot = " FEC"
+	case s.RED && s.REDDepth > 0:
+		prot = fmt.Sprintf(" RED%d", s.REDDepth)
+	}
+	return fmt.Sprintf("%dk/%dms%s", s.BitrateBps/1000, s.Frame.Milliseconds(), prot)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
