@@ -31,9 +31,9 @@
 // # Media
 //
 // pion is configured from scratch: Opus (opus/48000/2, useinbandfec=1, usedtx=1, sent mono)
-// and RED (red/48000/2, RFC 2198) are the only codecs; the interceptor registry holds the stats
-// interceptor, RTCP sender and receiver reports and transport-wide congestion control
-// (TWCC) — nothing else (no NACK: late voice is useless). The send pipeline (Source → Opus
+// and RED (red/48000/2, RFC 2198) are the only codecs; the interceptor registry holds RTCP
+// sender and receiver reports — nothing else (no NACK: late voice is useless; no TWCC: the
+// adaptation's own arrival feedback replaces it, see below). The send pipeline (Source → Opus
 // encoder → codec.Packetizer with DTX → RED → our own TrackLocal) runs on a clock of one frame
 // per frame duration; the receive pipeline pushes every RTP packet into an adaptive jitter
 // buffer (engine/jitter) that a steady 10 ms playout clock pulls into the Sink. A data channel
@@ -54,7 +54,7 @@
 // timestamps), sets the jitter buffer's target too. Stats.Adapt shows both.
 //
 // Per-packet arrival feedback was chosen over transport-wide congestion control feedback
-// (which pion also sends): TWCC numbers packets with a transport-wide sequence number stamped
+// (not negotiated): TWCC numbers packets with a transport-wide sequence number stamped
 // inside pion's interceptor chain, which our TrackLocal never sees, and a lost TWCC report
 // loses its arrivals (the tracker would count them as lost packets), while the data-channel
 // records carry our RTP sequence numbers and survive the loss of any one message.

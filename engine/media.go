@@ -138,7 +138,7 @@ func (c *Call) reportLoop(dc *webrtc.DataChannel) {
 	}
 }
 
-// drainRTCP reads a sender's RTCP so the interceptors (reports, stats, TWCC) see it; pion
+// drainRTCP reads a sender's RTCP so the interceptors (RTCP reports) see it; pion
 // processes RTCP only when it is read. It returns when the connection closes.
 func drainRTCP(s *webrtc.RTPSender) {
 	var buf [1500]byte

@@ -34,7 +34,7 @@ var (
 )
 
 // newAPI builds the pion API for one call: Opus and RED only, our own interceptor registry
-// (pion's defaults would add NACK and other video machinery), and settings for the path policy.
+// (RTCP reports only: pion's defaults would add NACK, TWCC and other video machinery), and settings for the path policy.
 func newAPI(s *settings) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: ptOpus}, webrtc.RTPCodecTypeAudio); err != nil {
@@ -50,12 +50,9 @@ func newAPI(s *settings) (*webrtc.API, error) {
 	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, reg); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
-		return nil, err
-	}
+	// No transport-wide congestion control: the adaptation's per-packet arrival feedback
+	// (adapt.go) replaces it, and its header extension and feedback would cost every packet
+	// bytes on links of a few tens of kb/s.
 
 	var se webrtc.SettingEngine
 	if s.Net != nil {
