@@ -324,7 +324,8 @@ func isState(s State) func(Event) bool { return func(ev Event) bool { return ev.
 // isRestored matches the event reporting a lost path restored.
 func isRestored(ev Event) bool { return ev.State == StateConnected && ev.Outage > 0 }
 
-// connectPipes is connect returning the two signaling ends too (caller's, callee's).
+// connectPipes places a call from a to b over a Pipe, ringing and answering as soon as the
+// invite arrives; it returns the calls and the two signaling ends (caller's, callee's).
 func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Call, *Pipe, *Pipe) {
 	t.Helper()
 	id, err := e2ee.NewCallID(nil)
@@ -340,6 +341,9 @@ func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Cal
 	m, err := pb.Recv(ctx)
 	if err != nil || m.Kind != KindInvite {
 		t.Fatalf("callee got %v, %v; want the invite", m.Kind, err)
+	}
+	if err := pb.Send(ctx, Message{Kind: KindRinging}); err != nil {
+		t.Fatal(err)
 	}
 	b, err := Answer(ctx, cb, pb, m.Data)
 	if err != nil {

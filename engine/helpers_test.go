@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/internal/natlab"
 )
 
@@ -37,27 +36,7 @@ func lab(t testing.TB, a, b natlab.NAT) (*natlab.Lab, Config, Config) {
 // connect places a call from a to b over a Pipe, answering as soon as the invite arrives.
 func connect(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Call) {
 	t.Helper()
-	id, err := e2ee.NewCallID(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pa, pb := NewPipe(id)
-	t.Cleanup(func() { pa.Close(); pb.Close() })
-	a, err := Dial(ctx, ca, pa)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := pb.Recv(ctx)
-	if err != nil || m.Kind != KindInvite {
-		t.Fatalf("callee got %v, %v; want the invite", m.Kind, err)
-	}
-	if err := pb.Send(ctx, Message{Kind: KindRinging}); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Answer(ctx, cb, pb, m.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, _, _ := connectPipes(t, ctx, ca, cb)
 	return a, b
 }
 
