@@ -12,13 +12,17 @@ import (
 const (
 	StrategyWebRTC = "webrtc-like" // pion's GCC in virtual time + FEC/frame rules + NetEq-like buffer
 	StrategyTGVoIP = "tgvoip-like" // 1 kb/s steps, mean+2σ buffer, redundancy ladder
+	// StrategyAdaptNetEq is Parley's sender adaptation with the NetEq-like buffer (jitter's
+	// default policy) instead of the policy's jitter target: what the engine runs by default
+	// (engine.Config.AdaptJitter off).
+	StrategyAdaptNetEq = "adapt+neteq"
 	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
 	// upper reference among fixed settings, not a strategy a call could run.
 	StrategyOracle = "hindsight*"
 )
 
 // BenchStrategies lists every strategy of the side-by-side benchmark, in table order.
-var BenchStrategies = []string{StrategyFixed, StrategyFixedFEC, StrategyWebRTC, StrategyTGVoIP, StrategyAdapt, StrategyOracle}
+var BenchStrategies = []string{StrategyFixed, StrategyFixedFEC, StrategyWebRTC, StrategyTGVoIP, StrategyAdapt, StrategyAdaptNetEq, StrategyOracle}
 
 // BenchLink is one link of the benchmark: a name and a configuration (or a function building it
 // for the run's length, for schedules that scale with it).
@@ -37,7 +41,7 @@ type BenchJob struct {
 	Strategy string
 	// Fixed is the grid point when Strategy is StrategyOracle.
 	Fixed FixedSetting
-	// Adapt configures StrategyAdapt (zero: RunAdaptive's defaults). A Controller set here is
+	// Adapt configures StrategyAdapt and StrategyAdaptNetEq (zero: RunAdaptive's defaults). A Controller set here is
 	// consumed by the run: give each job its own.
 	Adapt AdaptConfig
 }
@@ -148,6 +152,8 @@ func RunBenchJob(job BenchJob) (BenchRow, error) {
 		res, err = runLoop(speech, loopConfig{policy: newTGVoIPPolicy(), rx: tgvoipReceiver(), timeline: tl}, link)
 	case StrategyAdapt:
 		res, err = runAdaptive(speech, job.Adapt, link, &AdaptiveReceiver{Config: adaptJitterConfig()}, tl)
+	case StrategyAdaptNetEq:
+		res, err = runAdaptiveNetEq(speech, job.Adapt, link, tl)
 	default:
 		return BenchRow{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, job.Strategy, strings.Join(BenchStrategies, ", "))
 	}

@@ -52,6 +52,12 @@ func RunAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *Adapti
 
 // runAdaptive is RunAdaptive, recording into tl when it is not nil.
 func runAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *AdaptiveReceiver, tl *Timeline) (AdaptResult, error) {
+	return runAdaptiveRx(speech, cfg, link, rx, true, tl)
+}
+
+// runAdaptiveRx runs the adapt sender into rx; with follow, rx's target is the decided
+// JitterTarget.
+func runAdaptiveRx(speech []float32, cfg AdaptConfig, link *netem.Link, rx *AdaptiveReceiver, follow bool, tl *Timeline) (AdaptResult, error) {
 	if cfg.Every <= 0 {
 		cfg.Every = 500 * time.Millisecond
 	}
@@ -70,7 +76,13 @@ func runAdaptive(speech []float32, cfg AdaptConfig, link *netem.Link, rx *Adapti
 		feedbackDelay: cfg.FeedbackDelay,
 		complexity:    cfg.Complexity,
 		rx:            rx,
-		follow:        true,
+		follow:        follow,
 		timeline:      tl,
 	}, link)
+}
+
+// runAdaptiveNetEq is runAdaptive's sender with the NetEq-like receiver of the webrtc-like
+// baseline: the buffer sets its own target and ignores the decided JitterTarget.
+func runAdaptiveNetEq(speech []float32, cfg AdaptConfig, link *netem.Link, tl *Timeline) (AdaptResult, error) {
+	return runAdaptiveRx(speech, cfg, link, webrtcReceiver(), false, tl)
 }

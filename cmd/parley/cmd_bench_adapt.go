@@ -36,6 +36,8 @@ with real libopus and PESQ-WB on the decoded audio (each repetition of the clip 
                 target mean + 2 sigma of the relative delay
   adapt         adapt.Controller: settings every 500 ms from receiver feedback 100 ms old,
                 jitter target from the policy
+  adapt+neteq   adapt's sender with the NetEq-like buffer instead of the policy's jitter target
+                (what a live call runs unless -adapt-jitter is given)
   hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid, plus
                 the two fixed baselines) chosen afterwards by PESQ-WB; an upper reference among
                 fixed settings, not a strategy a call could run
