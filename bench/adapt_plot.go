@@ -42,7 +42,7 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 		if err != nil {
 			return paths, fmt.Errorf("bench: plot: %w", err)
 		}
-		sc.Color = plotutil.Color(i)
+		sc.Color = strategyColor(i)
 		sc.Shape = plotutil.Shape(i)
 		sc.Radius = vg.Points(5)
 		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: []string{" " + s.Strategy}})
@@ -101,7 +101,7 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 			if err != nil {
 				return paths, fmt.Errorf("bench: plot: %w", err)
 			}
-			b.Color = plotutil.Color(i)
+			b.Color = strategyColor(i)
 			b.LineStyle.Width = 0
 			b.Offset = w * vg.Length(float64(i)-float64(len(sums)-1)/2)
 			p.Add(b)
@@ -207,7 +207,7 @@ func plotTimeline(dir string, rows []BenchRow, profile string) (string, bool, er
 			if err != nil {
 				return "", false, fmt.Errorf("bench: plot: %w", err)
 			}
-			l.Color = plotutil.Color(idx[r.Strategy])
+			l.Color = strategyColor(idx[r.Strategy])
 			l.Width = vg.Points(1.2)
 			if r.Strategy == StrategyAdapt {
 				l.Width = vg.Points(2.2)
@@ -274,3 +274,19 @@ func safeName(s string) string {
 	}
 	return string(b)
 }
+
+// strategyPalette tells seven strategies apart (plotutil's soft palette has two near-identical
+// reds at 0 and 5).
+var strategyPalette = []color.Color{
+	color.RGBA{R: 228, G: 26, B: 28, A: 255},   // red
+	color.RGBA{R: 77, G: 175, B: 74, A: 255},   // green
+	color.RGBA{R: 55, G: 126, B: 184, A: 255},  // blue
+	color.RGBA{R: 255, G: 127, B: 0, A: 255},   // orange
+	color.RGBA{R: 152, G: 78, B: 163, A: 255},  // purple
+	color.RGBA{R: 0, G: 150, B: 150, A: 255},   // teal
+	color.RGBA{R: 166, G: 86, B: 40, A: 255},   // brown
+	color.RGBA{R: 247, G: 129, B: 191, A: 255}, // pink
+}
+
+// strategyColor is the i-th strategy's colour, cycling.
+func strategyColor(i int) color.Color { return strategyPalette[i%len(strategyPalette)] }
