@@ -49,6 +49,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	relay := fs.Bool("relay", false, "force the TURN relay from the start (no direct path, no switch)")
 	mic := fs.Bool("mic", false, "alice speaks into this machine's microphone (PortAudio default input) instead of the speech file")
 	speaker := fs.Bool("speaker", false, "bob plays what he hears on this machine's speaker (PortAudio default output); he still records it")
+	noAdapt := fs.Bool("no-adapt", false, "turn the network adaptation off: both sides send fixed 32 kb/s 20 ms Opus with FEC and RED depth 1")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	if err != nil {
 		return usagef("-link: %v", err)
 	}
-	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay,
+	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay, noAdapt: *noAdapt,
 		voice: "alice speaks codec2-examples speech (looped)", ear: "bob records what he hears"}
 	// The devices first: a missing one fails before anything starts.
 	devs, err := d.openDevices(*mic, *speaker)
@@ -126,9 +127,11 @@ type liveDemo struct {
 	prof   netem.LinkConfig
 	seed   uint64
 	relay  bool
-	turn   string // the embedded TURN server's UDP address
-	voice  string // what alice says, for the header
-	ear    string // what bob does with it
+	// noAdapt turns the engine's network adaptation off on both sides.
+	noAdapt bool
+	turn    string // the embedded TURN server's UDP address
+	voice   string // what alice says, for the header
+	ear     string // what bob does with it
 
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 
@@ -318,6 +321,7 @@ func (d *liveDemo) config(u *demoUser, ip net.IP) (engine.Config, error) {
 		ICEServers:      ice,
 		IncludeLoopback: true,
 		REDDepth:        1,
+		NoAdapt:         d.noAdapt,
 	}, nil
 }
 
