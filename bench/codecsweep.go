@@ -139,46 +139,22 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	results := make([]sweepOut, len(jobs))
-	next := make(chan int)
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		done     int
-		firstErr error
+		mu   sync.Mutex
+		done int
 	)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				results[i] = s.runJob(jobs[i])
-				mu.Lock()
-				done++
-				if results[i].err != nil && firstErr == nil {
-					firstErr = results[i].err
-				}
-				if s.Progress != nil {
-					s.Progress(done, len(jobs))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	err := ForEach(ctx, len(jobs), workers, func(_ context.Context, i int) error {
+		results[i] = s.runJob(jobs[i])
+		if s.Progress != nil {
+			mu.Lock()
+			done++
+			s.Progress(done, len(jobs))
+			mu.Unlock()
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+		return results[i].err
+	})
+	if err != nil {
 		return nil, err
-	}
-	if firstErr != nil {
-		return nil, firstErr
 	}
 	return s.aggregate(jobs, results), nil
 }

@@ -226,49 +226,22 @@ func runBenchJobs(ctx context.Context, jobs []bench.BenchJob, workers int, progr
 		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("bench adapt"),
 			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	rows := make([]bench.BenchRow, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var firstErr error
-	for range min(workers, len(jobs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r, err := bench.RunBenchJob(jobs[i])
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-					cancel()
-				}
-				rows[i] = r
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for i := range jobs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	err := bench.ForEach(ctx, len(jobs), workers, func(_ context.Context, i int) error {
+		r, err := bench.RunBenchJob(jobs[i])
+		rows[i] = r
+		if bar != nil {
+			mu.Lock()
+			_ = bar.Add(1)
+			mu.Unlock()
 		}
-	}
-	close(next)
-	wg.Wait()
+		return err
+	})
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return rows, nil
