@@ -32,9 +32,9 @@ type receiver struct {
 	remoteAt time.Time
 
 	last atomic.Int64 // unix nanoseconds of the last packet or report from the peer
-	// rtpRead is set once the first RTP packet has come out of the track. pion fills in the
-	// track's codec while reading that packet, unsynchronised with PeerConnection.GetStats, so
-	// the call reads pion's stats only after this is set (it orders the two).
+	// rtpRead is set once the first RTP packet has come out of the track. Stats and the
+	// adaptation read the RTT and relay protocol from pion's ICE transport (fromPion) only
+	// after it is set: by then ICE has started, which pion does unsynchronised with readers.
 	rtpRead   atomic.Bool
 	bytesRecv atomic.Uint64
 	sinkErr   atomic.Bool

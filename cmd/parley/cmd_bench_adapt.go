@@ -223,8 +223,7 @@ func progressOut(w io.Writer, quiet bool) io.Writer {
 func runBenchJobs(ctx context.Context, jobs []bench.BenchJob, workers int, progress io.Writer, total int) ([]bench.BenchRow, error) {
 	var bar *progressbar.ProgressBar
 	if progress != nil {
-		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(progress), progressbar.OptionSetDescription("bench adapt"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+		bar = newProgressBar(progress, total, "bench adapt")
 	}
 	rows := make([]bench.BenchRow, len(jobs))
 	var mu sync.Mutex

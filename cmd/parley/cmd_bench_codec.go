@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/internal/netem"
 )
@@ -111,9 +109,7 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	fmt.Fprintf(env.Stderr, "bench codec: %d configs × %d conditions × %d clips × up to %d seeds = %d runs\n",
 		len(sweep.Configs), len(sweep.Conditions), len(sweep.Clips), sweep.Seeds, total)
 	if !*noProgress {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionSetDescription("runs"),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(200*time.Millisecond))
+		bar := newProgressBar(env.Stderr, total, "runs")
 		sweep.Progress = func(done, _ int) { bar.Set(done) }
 		defer bar.Finish()
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/bench"
 )
@@ -127,9 +125,7 @@ Shrink it with the flags.`)
 		fmt.Fprintf(env.Stderr, "bench refit: %d settings × %d conditions × %d clips × up to %d seeds = %d runs\n",
 			len(sweep.Configs), len(sweep.Conditions), len(clips), *seeds, total)
 		if !*noProgress {
-			bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionSetDescription("runs"),
-				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
-				progressbar.OptionThrottle(200*time.Millisecond))
+			bar := newProgressBar(env.Stderr, total, "runs")
 			sweep.Progress = func(done, _ int) { bar.Set(done) }
 			defer bar.Finish()
 		}
