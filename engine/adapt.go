@@ -13,7 +13,7 @@ import (
 )
 
 // The adaptation loop's periods, as bench.RunAdaptive drives adapt.Controller offline: a
-// decision every 500 ms on each side, an RTT sample from pion's RTCP statistics every second,
+// decision every 500 ms on each side, an RTT sample from the ICE consent checks every second,
 // and arrival feedback every 200 ms, each message repeating the arrivals of the last 450 ms
 // (so each arrival travels twice). At 20 ms frames that is five messages a second of ~160
 // bytes (23 records of 6 bytes) plus DTLS, SCTP, UDP and IP headers: measured on a natlab call,

@@ -47,7 +47,7 @@
 // over the data channel every 200 ms (compact records of sequence number and arrival time,
 // each repeated in two messages, since the channel is unreliable); the sender matches them to
 // its own send times and sizes and feeds an adapt.Tracker with the peer's view of its packets
-// plus pion's RTT. Every 500 ms, on a goroutine of its own, the sender's adapt.Controller
+// plus the RTT of ICE's consent checks. Every 500 ms, on a goroutine of its own, the sender's adapt.Controller
 // decides bitrate (6–64 kb/s), frame duration (20/40/60 ms), FEC and loss hint, and RED depth
 // with primary or low-rate copies, applied through Call.Tune from the next frame. With
 // Config.AdaptJitter the receiver's controller, fed with local arrivals (send times from RTP
