@@ -171,6 +171,3 @@ func TestCallOutcomes(t *testing.T) {
 		}
 	})
 }
-
-
-
