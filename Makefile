@@ -4,6 +4,9 @@ GO       ?= go
 TAGS     := nolibopusfile
 GOFLAGS  += -tags=$(TAGS)
 export GOFLAGS
+# The commit 'parley version' names (Go's own VCS stamp is missing in some checkouts, e.g. git
+# worktrees); empty outside git.
+COMMIT   := $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
 
 .PHONY: deps build test vet demo bench fuzz clean
 
@@ -11,7 +14,7 @@ deps:
 	@./scripts/deps.sh
 
 build: deps
-	$(GO) build -o bin/parley ./cmd/parley
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o bin/parley ./cmd/parley
 
 vet: deps
 	$(GO) vet ./...
