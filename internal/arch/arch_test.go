@@ -115,6 +115,11 @@ func TestImportRules(t *testing.T) {
 				if project && !under(own, "internal/netem") || (!isStd(ip) && !project && !strings.HasPrefix(ip, "github.com/pion/transport/")) {
 					t.Errorf("%s imports %s: netem may import only std and pion/transport", rel, ip)
 				}
+			case under(rel, "internal/echolab"):
+				// A pure-Go lab of signals: codec for WAV and resampling, gonum for the FFT.
+				if project && !under(own, "internal/echolab") && own != "codec" || (!isStd(ip) && !project && !strings.HasPrefix(ip, "gonum.org/")) {
+					t.Errorf("%s imports %s: echolab may import only std, gonum and codec", rel, ip)
+				}
 			case under(rel, "engine"):
 				if strings.HasPrefix(ip, "github.com/nats-io/") || project && strings.Contains(own, "server") ||
 					project && (under(own, "bench") || under(own, "cmd") || under(own, "internal/natlab")) {
@@ -130,8 +135,8 @@ func TestImportRules(t *testing.T) {
 
 func TestCgoOnlyWhereAllowed(t *testing.T) {
 	for rel, p := range loadPackages(t) {
-		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" {
-			t.Errorf("%s uses cgo: only codec and engine/audio/portaudio may", rel)
+		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" && rel != "engine/audio/apm" {
+			t.Errorf("%s uses cgo: only codec, engine/audio/portaudio and engine/audio/apm may", rel)
 		}
 	}
 }
