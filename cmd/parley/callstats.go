@@ -106,8 +106,8 @@ func ptr[T any](v T) *T { return &v }
 
 // text renders s in at most statsLineWidth columns, grouped by direction:
 //
-//	 12s direct       out  41.2kb/s 24k/20ms FEC+RED1  MOS 4.21 | in loss  2.0% jb  52ms | rtt  45ms
-//	 13s RECONNECTING out  41.0kb/s 24k/20ms FEC+RED1  MOS  n/a | in loss  100% jb   0ms | rtt   -
+//	12s direct       out  41.2kb/s 24k/20ms FEC+RED1  MOS 4.21 | in loss  2.0% jb  52ms | rtt  45ms
+//	13s RECONNECTING out  41.0kb/s 24k/20ms FEC+RED1  MOS  n/a | in loss  100% jb   0ms | rtt   -
 func (s statsSample) text() string {
 	path := "direct"
 	switch {

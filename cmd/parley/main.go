@@ -57,7 +57,6 @@ func init() {
 	}
 }
 
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
@@ -132,4 +131,3 @@ func cmdHelp(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	return usagef("help: unknown command %q", args[0])
 }
-
