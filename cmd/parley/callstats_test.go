@@ -105,7 +105,7 @@ func TestCallFlagChecks(t *testing.T) {
 		{[]string{"call", "bob", "-as", "alice", "-stats", "xml"}, 2, `-stats "xml": say text, json or off`},
 		{[]string{"call", "bob", "-as", "alice", "-out", "-", "-stats", "json"}, 2, "both want standard output"},
 		{[]string{"call", "alice", "-as", "alice"}, 2, "cannot call themselves"},
-		{[]string{"call", "bob", "-as", "alice", "-bogus"}, 2, "unknown flag -bogus"},
+		{[]string{"call", "bob", "-as", "alice", "-bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"listen", "-as", "bob", "-out", "-", "-calls", "2"}, 2, "-out - records one call"},
 		{[]string{"listen", "-as", "bob", "-answer-after", "-1s"}, 2, "-answer-after -1s"},
 	} {

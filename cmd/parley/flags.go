@@ -107,8 +107,5 @@ func flagError(err error) string {
 			return name + " " + val + ": " + why
 		}
 	}
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return "unknown flag " + name
-	}
 	return msg
 }

@@ -31,7 +31,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"version"}, 0, "parley "},
 		{[]string{"--version"}, 0, "commit"},
 		{[]string{"help", "bench", "pesq"}, 0, "Usage: parley bench pesq"},
-		{[]string{"version", "-bogus"}, 2, "unknown flag -bogus"},
+		{[]string{"version", "-bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"demo", "-h"}, 0, "Usage: parley demo"},
 		{[]string{"help", "demo"}, 0, "Usage: parley demo"},
 		{[]string{"demo", "-link", "moon"}, 2, "moon"},
