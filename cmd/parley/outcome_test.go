@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,19 +17,9 @@ import (
 	"github.com/parley-voice/parley/codec"
 )
 
-// envRunCLI makes the test binary run the parley CLI with its arguments instead of the tests,
-// so that the outcome tests start real parley processes (and can kill one).
-const envRunCLI = "PARLEY_TEST_RUN_CLI"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(envRunCLI) == "1" {
-		main()
-	}
-	os.Exit(m.Run())
-}
-
-// proc is a parley process started by a test.
-type proc struct {
+// cliProc is a parley process started by an outcome test (proc_test.go's TestMain makes the
+// test binary the CLI), with its working directory and environment and its exit status.
+type cliProc struct {
 	name string
 	cmd  *exec.Cmd
 	out  *syncBuffer // stdout and stderr, interleaved as a terminal shows them
@@ -37,12 +28,12 @@ type proc struct {
 }
 
 // startParley starts `parley args...` in dir with the environment env (added to the test's).
-func startParley(t *testing.T, dir string, env []string, args ...string) *proc {
+func startParley(t *testing.T, dir string, env []string, args ...string) *cliProc {
 	t.Helper()
-	p := &proc{name: "parley " + strings.Join(args, " "), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &cliProc{name: "parley " + strings.Join(args, " "), out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], args...)
 	p.cmd.Dir = dir
-	p.cmd.Env = append(append(os.Environ(), envRunCLI+"=1"), env...)
+	p.cmd.Env = append(append(os.Environ(), "PARLEY_TEST_AS_CLI=1"), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,7 +65,7 @@ func startParley(t *testing.T, dir string, env []string, args ...string) *proc {
 }
 
 // waitOutput waits until the process has printed want.
-func (p *proc) waitOutput(t *testing.T, want string, d time.Duration) {
+func (p *cliProc) waitOutput(t *testing.T, want string, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !strings.Contains(p.out.String(), want) {
@@ -94,7 +85,7 @@ func (p *proc) waitOutput(t *testing.T, want string, d time.Duration) {
 }
 
 // wait waits for the process to exit and returns its exit status.
-func (p *proc) wait(t *testing.T, d time.Duration) int {
+func (p *cliProc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -106,7 +97,7 @@ func (p *proc) wait(t *testing.T, d time.Duration) int {
 }
 
 // expectEnd waits for the process to exit and checks its exit status and last words.
-func (p *proc) expectEnd(t *testing.T, code int, message string, d time.Duration) {
+func (p *cliProc) expectEnd(t *testing.T, code int, message string, d time.Duration) {
 	t.Helper()
 	got := p.wait(t, d)
 	t.Logf("$ %s\n%s[exit %d]", p.name, p.out, got)
@@ -137,11 +128,16 @@ func TestCallOutcomesCLI(t *testing.T) {
 	if err := codec.WriteWAVFile(filepath.Join(tmp, "speech.wav"), codec.Audio{SampleRateHz: bench.SampleRateHz, Samples: speech}, codec.WAVPCM16); err != nil {
 		t.Fatal(err)
 	}
-	srv := startParley(t, tmp, nil, "serve", "-addr", addr, "-turn-listen", "127.0.0.1:0", "-ring-timeout", "3s")
+	srv := startParley(t, tmp, nil, "serve", "-addr", addr, "-turn-listen", "127.0.0.1:0", "-ring-timeout", "3s", "-data", filepath.Join(tmp, "serve"))
 	srv.waitOutput(t, "parley serve: listening", 15*time.Second)
 	server := "PARLEY_SERVER=ws://" + addr + "/v1/ws"
-	// user returns the environment of a user with an identity of its own.
+	// user returns the environment of a user with an identity of its own. The server lets one
+	// address register 10 names at once: alice (and carol) call in every subtest, from one
+	// identity as from several devices.
+	var mu sync.Mutex
 	user := func(name string) []string {
+		mu.Lock()
+		defer mu.Unlock()
 		dir := filepath.Join(tmp, name)
 		if _, err := os.Stat(dir); err != nil {
 			if code := startParley(t, tmp, nil, "id", "new", "-dir", dir).wait(t, 30*time.Second); code != 0 {
@@ -154,14 +150,14 @@ func TestCallOutcomesCLI(t *testing.T) {
 
 	t.Run("offline", func(t *testing.T) {
 		t.Parallel()
-		c := startParley(t, tmp, user("alice1"), "call", "bob1", "-in", "speech.wav")
+		c := startParley(t, tmp, user("alice"), "call", "bob1", "-in", "speech.wav")
 		c.expectEnd(t, exitUnavailable, "bob1 is not online (or there is no such user)", long)
 	})
 	t.Run("declined", func(t *testing.T) {
 		t.Parallel()
 		l := startParley(t, tmp, user("bob2"), "listen", "-decline")
 		l.waitOutput(t, "listening as bob2", long)
-		c := startParley(t, tmp, user("alice2"), "call", "bob2", "-in", "speech.wav")
+		c := startParley(t, tmp, user("alice"), "call", "bob2", "-in", "speech.wav")
 		c.expectEnd(t, exitDeclined, "bob2 declined the call", long)
 		if code := l.wait(t, long); code != 0 || !strings.Contains(l.out.String(), "declining") {
 			t.Errorf("declining listener: exit %d\n%s", code, l.out)
@@ -171,22 +167,22 @@ func TestCallOutcomesCLI(t *testing.T) {
 		t.Parallel()
 		l := startParley(t, tmp, user("bob3"), "listen", "-answer-after", "1m")
 		l.waitOutput(t, "listening as bob3", long)
-		c := startParley(t, tmp, user("alice3"), "call", "bob3", "-in", "speech.wav")
+		c := startParley(t, tmp, user("alice"), "call", "bob3", "-in", "speech.wav")
 		c.waitOutput(t, "ringing", long)
 		c.expectEnd(t, exitNoAnswer, "bob3 did not answer", long)
-		l.expectEnd(t, exitNoAnswer, "missed call from alice3: it stopped ringing before you answered", long)
+		l.expectEnd(t, exitNoAnswer, "missed call from alice: it stopped ringing before you answered", long)
 	})
 	t.Run("busy", func(t *testing.T) {
 		t.Parallel()
 		l := startParley(t, tmp, user("bob4"), "listen")
 		l.waitOutput(t, "listening as bob4", long)
-		a := startParley(t, tmp, user("alice4"), "call", "bob4", "-for", "1m")
+		a := startParley(t, tmp, user("alice"), "call", "bob4", "-for", "1m")
 		a.waitOutput(t, "connected via", long)
-		c := startParley(t, tmp, user("carol4"), "call", "bob4")
+		c := startParley(t, tmp, user("carol"), "call", "bob4")
 		c.expectEnd(t, exitBusy, "bob4 is busy in another call", long)
 		_ = a.cmd.Process.Signal(os.Interrupt)
 		a.expectEnd(t, 0, "you hung up", long)
-		l.expectEnd(t, 0, "alice4 hung up", long)
+		l.expectEnd(t, 0, "alice hung up", long)
 	})
 	t.Run("answered_elsewhere", func(t *testing.T) {
 		t.Parallel()
@@ -195,15 +191,15 @@ func TestCallOutcomesCLI(t *testing.T) {
 		l2 := startParley(t, tmp, env, "listen", "-out", "bob5-phone.wav")
 		l1.waitOutput(t, "listening as bob5", long)
 		l2.waitOutput(t, "listening as bob5", long)
-		c := startParley(t, tmp, user("alice5"), "call", "bob5", "-in", "speech.wav")
+		c := startParley(t, tmp, user("alice"), "call", "bob5", "-in", "speech.wav")
 		c1, c2 := l1.wait(t, long), l2.wait(t, long)
 		lost, won, lostFile := l2, l1, "bob5-phone.wav"
 		if c1 != 0 {
 			lost, won, lostFile = l1, l2, "bob5-desk.wav"
 		}
 		t.Logf("exits %d and %d", c1, c2)
-		lost.expectEnd(t, exitElsewhere, "the call from alice5 was answered on another device", long)
-		won.expectEnd(t, 0, "alice5 hung up", long)
+		lost.expectEnd(t, exitElsewhere, "the call from alice was answered on another device", long)
+		won.expectEnd(t, 0, "alice hung up", long)
 		c.expectEnd(t, 0, "you hung up", long)
 		if _, err := os.Stat(filepath.Join(tmp, lostFile)); !os.IsNotExist(err) {
 			t.Errorf("the device that lost the race wrote %s (%v)", lostFile, err)
@@ -216,7 +212,7 @@ func TestCallOutcomesCLI(t *testing.T) {
 		t.Parallel()
 		l := startParley(t, tmp, user("bob6"), "listen", "-out", "bob6.wav")
 		l.waitOutput(t, "listening as bob6", long)
-		c := startParley(t, tmp, user("alice6"), "call", "bob6", "-for", "2m")
+		c := startParley(t, tmp, user("alice"), "call", "bob6", "-for", "2m")
 		c.waitOutput(t, "connected via", long)
 		l.waitOutput(t, "1s ", long) // a statistics line: audio is being recorded
 		if err := l.cmd.Process.Kill(); err != nil {

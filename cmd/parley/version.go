@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/parley-voice/parley/codec"
 )
 
 // version overrides the module version when set at link time (-ldflags "-X main.version=v1.2.3");
@@ -54,13 +56,8 @@ func readBuildVersion() buildVersion {
 	return v
 }
 
-// codecFeatures lists the codec's build features for 'parley version'.
-//
-// TODO(opus engineer): return codec.Features() here once it is on main (libopus version,
-// Deep PLC, OSCE, DRED, bundled or system build); until then it says what this build can tell.
-func codecFeatures() string {
-	return "libopus via gopkg.in/hraban/opus.v2 (feature report not yet available: codec.Features)"
-}
+// codecFeatures is the linked libopus and its neural loss-handling features (codec.Features).
+func codecFeatures() string { return codec.Features().String() }
 
 func cmdVersion(_ context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "version", "", "Print the version of this build: the module version, the commit it was built\n"+
