@@ -2,31 +2,58 @@ package engine
 
 import (
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Path failover. The watchdog samples what arrives from the peer (RTP, and the receiver
-// reports that flow four times a second even while the peer is silent under DTX). When the
-// path stops delivering it reports "path lost" (StateReconnecting) and restarts ICE — the
-// caller with a sealed re-offer, the callee by asking the caller to — at once, then again with
-// exponential backoff for as long as nothing arrives and the signaling channel is up: a call is
-// never given up while the peer still answers on signaling. When packets arrive again it
-// reports "path restored" (a StateConnected event with Event.Outage set). ICE's own failed
-// state is disabled (see newAPI), so the selected pair keeps being probed through an outage
-// and carries the call again by itself when the outage ends, restart or not.
+// reports that flow four times a second even while the peer is silent under DTX). It acts in
+// three steps, each on more evidence than the last:
+//
+//  1. Suspicion: nothing arrived for longer than the path's own delivery gaps warrant (an
+//     adaptive threshold, suspectAfter, over the gaps seen while the peer talked, decaying;
+//     lostAfterQuiet while the peer is silent). The watchdog probes the warm standby pairs
+//     (path.go) every probeEvery; an echo back over a standby while the active path still
+//     delivers nothing switches both sides to that standby — no ICE restart, no signaling.
+//     A delivery gap of the access link, which every pair shares, loses the echoes too, so it
+//     switches nothing; a gap that ends first discards the echoes that come after it.
+//  2. Loss: nothing for lostAfter. The call reports "path lost" (StateReconnecting).
+//  3. Last resort: lost and no live standby left (none heard within standbyFresh), or still
+//     silent restartAfter into the loss, and no switch within switchGrace: ICE restarts — the
+//     caller with a sealed re-offer, the callee by asking the caller to — then again with
+//     exponential backoff for as long as nothing arrives and the signaling channel is up: a
+//     call is never given up while the peer still answers on signaling.
+//
+// When packets arrive again the call reports "path restored" (a StateConnected event with
+// Event.Outage set). ICE's own failed state is disabled (see newAPI), so the selected pair
+// keeps being probed through an outage and carries the call again by itself when the outage
+// ends, restart or not.
 
 const (
 	// watchdogTick is how often the watchdog samples arrivals.
-	watchdogTick = 50 * time.Millisecond
-	// lostAfterTalk is the silence after which a path that was carrying the peer's voice
-	// counts as lost: at least one receiver report and 15 frames of 20 ms are missing. Kept
-	// short because every millisecond of it is heard (the failover gap target is 1 s).
-	lostAfterTalk = 300 * time.Millisecond
+	watchdogTick = 20 * time.Millisecond
+	// suspectMin and suspectMax bound the adaptive silence threshold of a talking peer:
+	// suspectMin is 4 frames of 20 ms, suspectMax well under lostAfter.
+	suspectMin = 80 * time.Millisecond
+	suspectMax = 600 * time.Millisecond
+	// gapHalfLife is how fast the delivery-gap reference of the adaptive threshold decays.
+	gapHalfLife = 20 * time.Second
+	// probeEvery is the interval of probes while a suspicion lasts, probeEveryLost once the
+	// path counts as lost.
+	probeEvery     = 60 * time.Millisecond
+	probeEveryLost = 250 * time.Millisecond
+	// lostAfter is the silence after which the path counts as lost ("reconnecting").
+	lostAfter = time.Second
 	// lostAfterQuiet is the silence after which a path carrying only receiver reports (the
-	// peer is silent: DTX sends no RTP) counts as lost: two reports are missing.
+	// peer is silent: DTX sends no RTP) is suspected: two reports are missing.
 	lostAfterQuiet = 2*reportInterval + 150*time.Millisecond
+	// restartAfter is the silence after which ICE restarts even though a standby still looks
+	// alive (its checks arrive but media does not come back on it).
+	restartAfter = 2 * time.Second
+	// switchGrace is how long a switch has to bring media back before a restart.
+	switchGrace = time.Second
 	// talkSlack: the peer counts as talking when RTP arrived within talkSlack of the last
 	// packet of any kind.
 	talkSlack = 100 * time.Millisecond
@@ -131,6 +158,7 @@ func (c *Call) maybeRestart(why string) {
 	c.fo.offerOut, c.fo.restartAt = true, now
 	c.fo.mu.Unlock()
 	c.restarts.Add(1)
+	c.paths.reset()
 	c.log.Info("restarting ICE", "why", why)
 	if err := c.restartICE(); err != nil {
 		c.answered()
@@ -155,6 +183,10 @@ func (c *Call) signalingDown() { c.fo.sigUp.Store(false) }
 type pathWatch struct {
 	rtpBytes  uint64    // the receiver's RTP byte count at the last tick
 	rtpAt     time.Time // the tick at which RTP was last seen arriving
+	prevLast  time.Time // the last arrival as of the previous tick
+	gapRef    float64   // decaying maximum of the delivery gaps seen while talking (ns)
+	suspected bool      // a suspicion is under way (probing the standbys)
+	probeAt   time.Time // the last probe round
 	lost      bool
 	lostAt    time.Time // the last arrival before the silence
 	iceBackAt time.Time // while lost: when ICE reported a restarted path connected
@@ -166,9 +198,23 @@ type pathWatch struct {
 	onTime    int       // consecutive ticks that came on time
 }
 
-// watchdog follows the path of a call: it detects its loss and recovery, drives the restarts,
-// ends a call whose peer is gone (nothing by media or signaling for DisconnectTimeout), and
-// ends a call whose ICE finds no first pair (ReasonFailed).
+// suspectAfter is the silence of a talking peer after which the active path is suspected:
+// one and a half times the largest delivery gap seen lately, within [suspectMin, suspectMax].
+func (w *pathWatch) suspectAfter() time.Duration {
+	return min(suspectMax, max(suspectMin, time.Duration(w.gapRef*1.5)))
+}
+
+// sawGap takes the delivery gap that just ended into the reference (dt: time since the last
+// tick, for the decay).
+func (w *pathWatch) sawGap(gap, dt time.Duration) {
+	w.gapRef *= math.Exp2(-float64(dt) / float64(gapHalfLife))
+	w.gapRef = max(w.gapRef, float64(gap))
+}
+
+// watchdog follows the path of a call: it detects its suspected failure and switches to a
+// standby, detects its loss and recovery, drives the restarts, ends a call whose peer is gone
+// (nothing by media or signaling for DisconnectTimeout), and ends a call whose ICE finds no
+// first pair (ReasonFailed).
 func (c *Call) watchdog() {
 	c.spawn(c.restarter)
 	t := time.NewTicker(watchdogTick)
@@ -185,7 +231,8 @@ func (c *Call) watchdog() {
 		now := c.s.Now()
 		// After a tick that came late this process was stalled (a loaded machine): packets may
 		// be waiting, unread, in the sockets. Silence counts only once ticks come on time again.
-		if now.Sub(w.tick) > 2*watchdogTick {
+		dt := now.Sub(w.tick)
+		if dt > 3*watchdogTick {
 			w.onTime = 0
 		} else {
 			w.onTime++
@@ -209,14 +256,48 @@ func (c *Call) watchdog() {
 		if last.IsZero() || last.Before(connectedAt) {
 			last = connectedAt
 		}
+		talking := !w.rtpAt.Before(w.prevLast.Add(-talkSlack))
 		if b := c.recv.bytesRecv.Load(); b != w.rtpBytes {
 			w.rtpBytes, w.rtpAt = b, now
+		}
+		if last.After(w.prevLast) {
+			// A gap ended. One ended by a switch or a restart says nothing of the link's own
+			// delivery gaps.
+			if !w.prevLast.IsZero() && talking && !w.lost && c.paths.lastSwitch().Before(w.prevLast) {
+				w.sawGap(last.Sub(w.prevLast), dt)
+			} else {
+				w.sawGap(0, dt)
+			}
+			if w.suspected {
+				w.suspected = false
+				c.paths.clearSuspicion()
+			}
+			w.prevLast = last
+		} else {
+			w.sawGap(0, dt)
 		}
 		silent := now.Sub(last)
 
 		if w.lost && last.After(w.lostAt) {
 			w.lost, w.okSince = false, last
 			c.pathRestored(last.Sub(w.lostAt))
+		}
+		threshold := lostAfterQuiet
+		if talking {
+			threshold = w.suspectAfter()
+		}
+		if silent >= threshold && w.onTime >= onTimeTicks {
+			every := probeEvery
+			if w.lost {
+				every = probeEveryLost
+			}
+			if !w.suspected {
+				c.log.Debug("path suspected", "silent", silent, "threshold", threshold, "talking", talking)
+			}
+			if !w.suspected || now.Sub(w.probeAt) >= every {
+				w.suspected, w.probeAt = true, now
+				c.paths.probeStandbys()
+			}
 		}
 		if !w.lost {
 			if w.okSince.IsZero() {
@@ -225,8 +306,7 @@ func (c *Call) watchdog() {
 			if now.Sub(w.okSince) >= healthyAfter {
 				w.backoff, w.next = minBackoff, time.Time{}
 			}
-			talking := !w.rtpAt.Before(last.Add(-talkSlack))
-			if silent < lostAfterTalk || !talking && silent < lostAfterQuiet || w.onTime < onTimeTicks {
+			if silent < lostAfter || w.onTime < onTimeTicks {
 				continue
 			}
 			w.lost, w.lostAt, w.okSince, w.iceBackAt = true, last, time.Time{}, time.Time{}
@@ -249,8 +329,13 @@ func (c *Call) watchdog() {
 			c.end(ReasonPeerLost, errors.New("engine: nothing received from the peer"))
 			return
 		}
+		// The last resort: no known pair is left to switch to, or switching did not help.
+		_, _, standby := c.paths.standby()
+		if standby && silent < restartAfter || now.Sub(c.paths.lastSwitch()) < switchGrace {
+			continue
+		}
 		if !now.Before(w.next) {
-			c.kickRestart("path silent")
+			c.kickRestart("path silent, no standby pair works")
 			w.next = now.Add(w.backoff)
 			w.backoff = min(2*w.backoff, maxBackoff)
 		}
