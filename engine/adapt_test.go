@@ -13,6 +13,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/media"
 	"github.com/parley-voice/parley/internal/natlab"
 	"github.com/parley-voice/parley/internal/netem"
 )
@@ -204,72 +205,32 @@ func TestAdaptCapacityDrop(t *testing.T) {
 	}
 }
 
-// tsRecorder is a TrackLocalWriter keeping the last packet's timestamp and the payload bytes.
-type tsRecorder struct {
-	discard
-	ts []uint32
-}
-
-func (r *tsRecorder) WriteRTP(h *rtp.Header, p []byte) (int, error) {
-	r.ts = append(r.ts, h.Timestamp)
-	return r.discard.WriteRTP(h, p)
-}
-
-// TestTuneFrameAndLowRateRED switches the frame to 60 ms (the RTP timestamp then advances by
-// 2880 per packet and the send loop paces 60 ms per frame) and the RED copies to a low-rate
-// encoding (packets shrink against copies of the primary).
-func TestTuneFrameAndLowRateRED(t *testing.T) {
+// TestTuneAndStats: Call.Tune takes media.Settings; the send loop puts them in force from the
+// next frame (Stats.Send shows them, with RED only where negotiated) and refuses invalid ones.
+func TestTuneAndStats(t *testing.T) {
 	snd := benchSender(t, 0)
-	rec := &tsRecorder{}
-	snd.track.w = rec
 	c := &Call{send: snd}
-	c.s, _ = (&Config{}).resolve()
-	if err := c.Tune(Tuning{BitrateBps: 24000, Frame: 60 * time.Millisecond}); err != nil {
+	set := media.Settings{BitrateBps: 24000, Frame: 60 * time.Millisecond, REDDepth: 2, REDLowRateBps: 8000}
+	if err := c.Tune(set); err != nil {
 		t.Fatal(err)
 	}
-	for range 5 {
-		if d := snd.sendFrame(); d != 60*time.Millisecond {
-			t.Fatalf("frame %v after tuning to 60 ms", d)
-		}
+	if d := snd.sendFrame(); d != 60*time.Millisecond {
+		t.Fatalf("frame %v after tuning to 60 ms", d)
 	}
-	for i := 1; i < len(rec.ts); i++ {
-		if d := rec.ts[i] - rec.ts[i-1]; d != 2880 {
-			t.Fatalf("timestamps %v: step %d, want 2880", rec.ts, d)
-		}
+	if got := snd.inForce(); got != set {
+		t.Errorf("in force %+v, want %+v", got, set)
 	}
-	avg := func() float64 {
-		rec.n = 0
-		for range 20 {
-			snd.sendFrame()
-		}
-		return float64(rec.n) / 20
-	}
-	if err := c.Tune(Tuning{BitrateBps: 24000, Frame: 20 * time.Millisecond, REDDepth: 2}); err != nil {
-		t.Fatal(err)
-	}
-	primary := avg()
-	if err := c.Tune(Tuning{BitrateBps: 24000, Frame: 20 * time.Millisecond, REDDepth: 2, REDLowRateBps: 8000}); err != nil {
-		t.Fatal(err)
-	}
-	low := avg()
-	t.Logf("RED depth 2 at 24 kb/s: %.0f bytes per packet with primary copies, %.0f with 8 kb/s copies", primary, low)
-	if low > primary*0.8 {
-		t.Errorf("low-rate copies: %.0f bytes per packet, primary copies %.0f", low, primary)
-	}
-	if st := snd.redLowBps.Load(); st != 8000 {
-		t.Errorf("REDLowRateBps in force %d", st)
-	}
-	for _, bad := range []Tuning{{BitrateBps: 24000, Frame: 30 * time.Millisecond}, {BitrateBps: 24000, REDDepth: 1, REDLowRateBps: 100}} {
+	for _, bad := range []media.Settings{{BitrateBps: 24000, Frame: 30 * time.Millisecond}, {BitrateBps: 24000, Frame: 20 * time.Millisecond, REDDepth: 1, REDLowRateBps: 100}} {
 		if err := c.Tune(bad); !errors.Is(err, ErrConfig) {
 			t.Errorf("Tune(%+v): %v, want ErrConfig", bad, err)
 		}
 	}
 }
 
-// TestNoAdapt: with Config.NoAdapt the sender has no controller and the receiver only logs
-// arrivals for the peer.
+// TestNoAdapt: with Config.NoAdapt the sender has no policy and the receiver no jitter
+// controller, but it still logs arrivals for the peer's feedback.
 func TestNoAdapt(t *testing.T) {
-	s, err := (&Config{NoAdapt: true}).resolve()
+	s, err := (&Config{NoAdapt: true, AdaptJitter: true}).resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +243,13 @@ func TestNoAdapt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snd.ad != nil || r.ad.ctl != nil {
-		t.Errorf("NoAdapt: sender controller %v, receiver controller %v", snd.ad != nil, r.ad.ctl != nil)
+	if _, _, _, ok := r.mr.JitterState(); snd.ad != nil || ok {
+		t.Errorf("NoAdapt: sender adapter %v, receiver jitter controller %v", snd.ad != nil, ok)
 	}
-	r.ad.onPacket(0, 0, 1, 80)
-	if b := r.ad.appendFeedback(10*time.Millisecond, nil); len(b) != feedbackHeader+feedbackRecordSize {
-		t.Errorf("NoAdapt: feedback of %d bytes, want one record", len(b))
+	hdr := rtp.Header{Version: 2, PayloadType: ptOpus, SequenceNumber: 1}
+	pkt, _ := (&rtp.Packet{Header: hdr, Payload: []byte{0x78, 1, 2}}).Marshal()
+	r.receiveAt(pkt, -1, 0)
+	if b := r.mr.Log().AppendFeedback(10*time.Millisecond, nil); len(b) == 0 || b[0] != media.FeedbackVersion {
+		t.Errorf("NoAdapt: feedback % x, want one record", b)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // discard is a TrackLocalWriter that drops packets, standing in for pion's SRTP writer.
@@ -106,7 +107,6 @@ func receivePath(b testing.TB) func(i int) {
 	}
 	pkt := make([]byte, 12+n)
 	hdr := rtp.Header{Version: 2, PayloadType: ptOpus, SSRC: 1}
-	var parse rtp.Header
 	out := make([]float32, audio.SampleRateHz/100)
 	// Virtual time: one packet and two pulls per 20 ms.
 	at := time.Duration(0)
@@ -114,7 +114,7 @@ func receivePath(b testing.TB) func(i int) {
 		hdr.SequenceNumber, hdr.Timestamp = uint16(i), uint32(i*960)
 		hl, _ := hdr.MarshalTo(pkt)
 		copy(pkt[hl:], opus[:n])
-		r.receiveAt(&parse, pkt[:hl+n], -1, at)
+		r.receiveAt(pkt[:hl+n], -1, at)
 		r.pull(at, out)
 		r.pull(at+chunk, out)
 		at += 2 * chunk
@@ -127,7 +127,6 @@ func receivePath(b testing.TB) func(i int) {
 func TestTune(t *testing.T) {
 	snd := benchSender(t, 0)
 	c := &Call{send: snd}
-	c.s, _ = (&Config{}).resolve()
 	avg := func() float64 {
 		d := snd.track.w.(*discard)
 		d.n = 0
@@ -137,24 +136,26 @@ func TestTune(t *testing.T) {
 		return float64(d.n) / 50
 	}
 	before := avg()
-	if err := c.Tune(Tuning{BitrateBps: 12000, LossHint: 0.1}); err != nil {
+	set := media.Settings{BitrateBps: 12000, Frame: 20 * time.Millisecond, FEC: true, LossHint: 0.1}
+	if err := c.Tune(set); err != nil {
 		t.Fatal(err)
 	}
 	after := avg()
 	if after > before*0.6 {
 		t.Errorf("mean packet %.0f bytes at 32 kb/s, %.0f after tuning to 12 kb/s", before, after)
 	}
-	if err := c.Tune(Tuning{BitrateBps: 12000, REDDepth: 1}); err != nil {
+	set.REDDepth = 1
+	if err := c.Tune(set); err != nil {
 		t.Fatal(err)
 	}
 	red := avg()
 	if red < after*1.4 {
 		t.Errorf("mean packet %.0f bytes with RED depth 1, want well above %.0f", red, after)
 	}
-	if err := c.Tune(Tuning{BitrateBps: 1}); !errors.Is(err, ErrConfig) {
+	if err := c.Tune(media.Settings{BitrateBps: 1, Frame: 20 * time.Millisecond}); !errors.Is(err, ErrConfig) {
 		t.Errorf("Tune(1 b/s): %v", err)
 	}
-	if snd.bitrate.Load() != 12000 || snd.redDepth.Load() != 1 {
-		t.Errorf("settings in force %d b/s, RED %d", snd.bitrate.Load(), snd.redDepth.Load())
+	if got := snd.inForce(); got != set {
+		t.Errorf("settings in force %+v, want %+v", got, set)
 	}
 }

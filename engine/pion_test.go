@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/media"
 	"github.com/parley-voice/parley/internal/natlab"
 )
 
@@ -31,7 +32,7 @@ func TestStatsWhilePayloadTypeChanges(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := range 150 {
-			_ = a.Tune(Tuning{BitrateBps: 32000, REDDepth: i % 2})
+			_ = a.Tune(media.Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond, FEC: true, LossHint: 0.05, REDDepth: i % 2})
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()

@@ -7,26 +7,27 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // chunk is the playout clock's period: the jitter buffer is pulled 10 ms at a time.
-const chunk = 10 * time.Millisecond
+const chunk = media.Chunk
 
-// receiver is the receive pipeline: ReadRTP → jitter buffer → playout clock → Sink. The
-// buffer is shared by the read loop (Push) and the playout loop (Pull) under mu; each loop
-// owns its scratch buffers.
+// receiver drives the receive step (media.Receiver: jitter buffer, arrival log, jitter
+// controller) in real time: ReadRTP → Receive, the playout clock → Pull → Sink. mu guards the
+// media receiver (pushed by the read loop, pulled by the playout loop, asked for feedback by
+// the adaptation loop) and the peer's report; each loop owns its scratch buffers.
 type receiver struct {
 	sink  audio.Sink
 	now   func() time.Time
-	start time.Time // the time base of the buffer's clock
+	start time.Time // the receiver's clock: media times are durations since start
 
-	mu     sync.Mutex // guards buf, remote, remoteAt
-	buf    *jitter.Buffer
+	mu     sync.Mutex // guards mr, remote, remoteAt
+	mr     *media.Receiver
 	remote ReceiverReport
 	// remoteAt is when the last report arrived (zero: none yet).
 	remoteAt time.Time
@@ -39,38 +40,25 @@ type receiver struct {
 	bytesRecv atomic.Uint64
 	sinkErr   atomic.Bool
 	reportSeq uint32 // owned by the report loop
-
-	// ad is the receive side of the adaptation: the arrival log fed back to the peer always,
-	// the jitter-target controller with Config.AdaptJitter.
-	ad *rxAdapt
 }
 
 func newReceiver(s *settings) (*receiver, error) {
-	ad, err := newRxAdapt(s)
+	cfg := media.ReceiverConfig{Jitter: jitter.Config{FEC: !s.NoFEC}, JitterPolicy: s.JitterPolicy}
+	if !s.NoAdapt && s.AdaptJitter && s.JitterPolicy == nil {
+		ctl, err := newController(s)
+		if err != nil {
+			return nil, err
+		}
+		cfg.JitterControl = ctl
+	}
+	mr, err := media.NewReceiver(cfg)
 	if err != nil {
 		return nil, err
 	}
-	jc := jitter.Config{FEC: !s.NoFEC}
-	if ad.ctl != nil {
-		// The adaptation's target is above the base delay and may be as low as adapt's
-		// MinTarget; playout starts at its initial target (plus the chunk, as bench does).
-		jc.MinTarget = 10 * time.Millisecond
-		jc.InitialTarget = time.Duration(ad.target.Load()) + chunk
-	}
-	b, err := jitter.New(jc)
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case s.JitterPolicy != nil:
-		b.SetTargetPolicy(s.JitterPolicy)
-	case ad.ctl != nil:
-		b.SetTargetPolicy(ad.policy)
-	}
-	return &receiver{sink: s.Sink, now: s.Now, start: s.Now(), buf: b, ad: ad}, nil
+	return &receiver{sink: s.Sink, now: s.Now, start: s.Now(), mr: mr}, nil
 }
 
-// clock is the buffer's time: the duration since the receiver was made.
+// clock is the receiver's media clock: the duration since the receiver was made.
 func (r *receiver) clock() time.Duration { return r.now().Sub(r.start) }
 
 func (r *receiver) touch() { r.last.Store(r.now().UnixNano()) }
@@ -93,10 +81,7 @@ func (r *receiver) readLoop(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 			redPT = int(cp.PayloadType)
 		}
 	}
-	var (
-		buf [1500]byte
-		hdr rtp.Header
-	)
+	var buf [1500]byte
 	for {
 		n, _, err := tr.Read(buf[:])
 		if err != nil {
@@ -105,38 +90,23 @@ func (r *receiver) readLoop(tr *webrtc.TrackRemote, rc *webrtc.RTPReceiver) {
 		if !r.rtpRead.Load() {
 			r.rtpRead.Store(true)
 		}
-		r.receive(&hdr, buf[:n], redPT)
+		r.receive(buf[:n], redPT)
 	}
 }
 
-// receive parses one RTP packet and pushes it. It allocates nothing (see BenchmarkReceive).
-func (r *receiver) receive(hdr *rtp.Header, pkt []byte, redPT int) {
-	r.receiveAt(hdr, pkt, redPT, r.clock())
-}
+// receive takes one RTP packet. It allocates nothing (see BenchmarkReceive).
+func (r *receiver) receive(pkt []byte, redPT int) { r.receiveAt(pkt, redPT, r.clock()) }
 
-// receiveAt is receive at buffer time at.
-func (r *receiver) receiveAt(hdr *rtp.Header, pkt []byte, redPT int, at time.Duration) {
-	hl, err := hdr.Unmarshal(pkt)
+// receiveAt is receive at media time at.
+func (r *receiver) receiveAt(pkt []byte, redPT int, at time.Duration) {
+	r.mu.Lock()
+	_, err := r.mr.Receive(at, pkt, redPT)
+	r.mu.Unlock()
 	if err != nil {
-		return
-	}
-	end := len(pkt)
-	if hdr.Padding && end > hl {
-		end -= int(pkt[end-1])
-	}
-	if end <= hl {
 		return
 	}
 	r.touch()
 	r.bytesRecv.Add(uint64(len(pkt)))
-	p := jitter.Packet{
-		SequenceNumber: hdr.SequenceNumber, Timestamp: hdr.Timestamp,
-		RED: int(hdr.PayloadType) == redPT, Payload: pkt[hl:end],
-	}
-	r.mu.Lock()
-	_ = r.buf.Push(at, p) // every outcome is counted in the buffer's stats
-	r.mu.Unlock()
-	r.ad.onPacket(at, hdr.Timestamp, hdr.SequenceNumber, end-hl)
 }
 
 // playLoop pulls 10 ms of audio per tick into the sink until ctx ends. Ticks that came late
@@ -168,7 +138,7 @@ func (r *receiver) playLoop(ctx context.Context) {
 // pull plays one chunk due at time at. It allocates nothing.
 func (r *receiver) pull(at time.Duration, out []float32) {
 	r.mu.Lock()
-	r.buf.Pull(at, out)
+	r.mr.Pull(at, out)
 	r.mu.Unlock()
 	if r.sinkErr.Load() {
 		return
@@ -182,7 +152,7 @@ func (r *receiver) pull(at time.Duration, out []float32) {
 func (r *receiver) stats() jitter.Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.buf.Stats()
+	return r.mr.Buffer().Stats()
 }
 
 // report builds this side's receiver report from the buffer's counters.

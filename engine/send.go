@@ -4,90 +4,84 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pion/rtp"
-
-	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/media"
 )
 
-// sender is the send pipeline: Source → Opus encoder → packetizer (DTX) → RED → track.
-// Its fields are owned by the send loop goroutine, except the atomic counters and ad (which
-// has its own lock).
+// sender drives the send step (media.Sender: Opus encoder → packetizer (DTX) → RED) into the
+// call's track in real time. Its fields are owned by the send loop goroutine, except the
+// atomic counters, pending, cur (under curMu) and ad (under adMu).
 type sender struct {
-	src    audio.Source
-	frame  time.Duration // current frame duration (Tuning may change it)
-	enc    *codec.Encoder
-	pkt    codec.Packetizer
-	red    *codec.Redundancy // nil without RED; redPrimary or redLow
-	track  *track
-	muted  *atomic.Bool
-	now    func() time.Time
-	pcm    []float32 // one frame; capacity for the longest (60 ms)
-	opus   []byte
-	packet []byte
-	hdr    rtp.Header
-	eof    atomic.Bool // the source ended; read by Stats
+	src   audio.Source
+	ms    *media.Sender
+	track *track
+	muted *atomic.Bool
+	now   func() time.Time
+	base  time.Time // the sender's clock: media times are durations since base
+	pcm   []float32 // one frame; capacity for the longest (60 ms)
+	eof   atomic.Bool
 
-	// redPrimary repeats the primary encoding; redLow packs copies from lowEnc. Made on first
-	// use.
-	redPrimary, redLow *codec.Redundancy
-	lowEnc             *codec.Encoder
-
-	// ad is the sender side of the network adaptation (nil with Config.NoAdapt).
-	ad *txAdapt
+	// ad is the sender side of the network adaptation (nil with Config.NoAdapt); adMu guards
+	// it (the send loop, the data channel and the adaptation loop all call it).
+	adMu sync.Mutex
+	ad   *media.Adapter
+	pol  *media.AdaptPolicy
 
 	framesEncoded, framesDTX, packetsSent, bytesSent atomic.Uint64
 
-	pending atomic.Pointer[Tuning] // set by Call.Tune, taken by the send loop
-	// Settings in force, for Stats.
-	bitrate, redDepth, redLowBps, frameNs atomic.Int64
-	fec                                   atomic.Bool
+	pending atomic.Pointer[media.Settings] // set by Call.Tune and the adaptation, taken by the send loop
+	curMu   sync.Mutex
+	cur     media.Settings // the settings in force, for Stats
+}
+
+// sendSettings is the configured start of the send settings.
+func sendSettings(s *settings) media.Settings {
+	return media.Settings{
+		BitrateBps: s.codec.BitrateBps, Frame: s.Frame, FEC: s.codec.FEC, LossHint: s.codec.LossHint, REDDepth: s.REDDepth,
+	}
 }
 
 func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
-	enc, err := codec.NewEncoder(audio.SampleRateHz, s.codec)
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoder: %w", ErrConfig, err)
-	}
-	snd := &sender{
-		src: s.Source, frame: s.Frame, enc: enc, track: &track{}, muted: muted, now: s.Now,
-		pcm:  make([]float32, s.frameSamples, audio.SampleRateHz*60/1000),
-		opus: make([]byte, codec.MaxPacketBytes), packet: make([]byte, 0, 4*codec.MaxPacketBytes),
-	}
-	snd.bitrate.Store(int64(s.codec.BitrateBps))
-	snd.redDepth.Store(int64(s.REDDepth))
-	snd.frameNs.Store(int64(s.Frame))
-	snd.fec.Store(s.codec.FEC)
-	if s.REDDepth > 0 {
-		if snd.red, err = codec.NewRedundancy(s.REDDepth, nil); err != nil {
-			return nil, fmt.Errorf("%w: RED: %w", ErrConfig, err)
-		}
-		snd.redPrimary = snd.red
-	}
-	if !s.NoAdapt {
-		if snd.ad, err = newTxAdapt(s); err != nil {
-			return nil, err
-		}
-	}
 	var r [6]byte
 	if _, err := io.ReadFull(randReader(s.Rand), r[:]); err != nil {
 		return nil, fmt.Errorf("engine: random: %w", err)
 	}
-	snd.pkt.InitialSequence = uint16(r[0])<<8 | uint16(r[1])
-	snd.pkt.InitialTimestamp = uint32(r[2])<<24 | uint32(r[3])<<16 | uint32(r[4])<<8 | uint32(r[5])
+	start := sendSettings(s)
+	ms, err := media.NewSender(media.SenderConfig{
+		Codec: s.codec, Settings: start,
+		InitialSequence:  uint16(r[0])<<8 | uint16(r[1]),
+		InitialTimestamp: uint32(r[2])<<24 | uint32(r[3])<<16 | uint32(r[4])<<8 | uint32(r[5]),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	snd := &sender{
+		src: s.Source, ms: ms, track: &track{}, muted: muted, now: s.Now, base: s.Now(),
+		pcm: make([]float32, ms.FrameSamples(), audio.SampleRateHz*60/1000), cur: start,
+	}
+	if !s.NoAdapt {
+		if snd.pol, err = media.NewAdaptPolicy(nil, policyConfig(s)); err != nil {
+			return nil, fmt.Errorf("%w: AdaptPolicy: %w", ErrConfig, err)
+		}
+		snd.ad = media.NewAdapter(snd.pol)
+	}
 	return snd, nil
 }
 
+// clock is the sender's media clock.
+func (s *sender) clock() time.Duration { return s.now().Sub(s.base) }
+
 // loop sends one frame per frame duration until ctx ends; the frame duration may change
-// between frames (Tuning.Frame). After a stall (a descheduled goroutine) it catches up by at
-// most maxCatchUp of audio and drops older frames, so the source keeps real time without
-// bursting the network for long.
+// between frames. After a stall (a descheduled goroutine) it catches up by at most maxCatchUp
+// of audio and drops older frames, so the source keeps real time without bursting the network
+// for long.
 func (s *sender) loop(ctx context.Context) {
 	const maxCatchUp = 200 * time.Millisecond
-	t := time.NewTimer(s.frame)
+	t := time.NewTimer(s.ms.Settings().Frame)
 	defer t.Stop()
 	start := s.now()
 	var sent time.Duration // audio sent (or dropped), from start
@@ -108,11 +102,11 @@ func (s *sender) loop(ctx context.Context) {
 	}
 }
 
-// sendFrame reads, encodes and sends one frame and returns its duration. It allocates nothing
-// (see BenchmarkSendFrame).
+// sendFrame applies pending settings, reads one frame from the source, sends it through the
+// media sender and returns its duration. It allocates nothing (see BenchmarkSendFrame).
 func (s *sender) sendFrame() time.Duration {
-	s.applyTuning()
-	frame := s.frame
+	s.applyPending()
+	s.pcm = s.pcm[:s.ms.FrameSamples()]
 	if s.eof.Load() {
 		clear(s.pcm)
 	} else if n, err := s.src.Read(s.pcm); err != nil {
@@ -123,34 +117,46 @@ func (s *sender) sendFrame() time.Duration {
 	if s.muted.Load() {
 		clear(s.pcm)
 	}
-	n, err := s.enc.Encode(s.pcm, s.opus)
-	if err != nil {
-		return frame
+	at := s.clock()
+	out, _ := s.ms.Send(s.pcm, s.track) // a failed frame is lost, as on the network
+	if out.Encoded {
+		s.framesEncoded.Add(1)
 	}
-	s.framesEncoded.Add(1)
-	h, send := s.pkt.Next(n, frame)
-	if !send {
+	switch {
+	case out.DTX:
 		s.framesDTX.Add(1)
-		return frame
-	}
-	s.hdr.SequenceNumber, s.hdr.Timestamp, s.hdr.Marker = h.SequenceNumber, h.Timestamp, h.Marker
-	s.hdr.Extension, s.hdr.Extensions = false, s.hdr.Extensions[:0]
-	payload, red := s.opus[:n], false
-	if s.red != nil {
-		if opusPT, ok := s.track.redPayloadType(); ok {
-			if p, err := s.red.Pack(s.packet[:0], opusPT, h.Timestamp, s.opus[:n], s.pcm); err == nil {
-				payload, red = p, true
-			}
-		}
-	}
-	if ok, _ := s.track.write(&s.hdr, red, payload); ok {
+	case out.Packet:
 		s.packetsSent.Add(1)
-		s.bytesSent.Add(uint64(len(payload)))
+		s.bytesSent.Add(uint64(out.PayloadBytes))
 		if s.ad != nil {
-			s.ad.onSend(h.SequenceNumber, len(payload))
+			s.adMu.Lock()
+			s.ad.OnSend(at, out)
+			s.adMu.Unlock()
 		}
 	}
-	return frame
+	return out.Frame
+}
+
+// applyPending takes pending settings, if any, into the media sender. Without a pending change
+// it costs one atomic swap.
+func (s *sender) applyPending() {
+	p := s.pending.Swap(nil)
+	if p == nil {
+		return
+	}
+	if err := s.ms.Apply(*p); err != nil {
+		return
+	}
+	s.curMu.Lock()
+	s.cur = s.ms.Settings()
+	s.curMu.Unlock()
+}
+
+// inForce returns the settings in force.
+func (s *sender) inForce() media.Settings {
+	s.curMu.Lock()
+	defer s.curMu.Unlock()
+	return s.cur
 }
 
 // sourceDone reports whether the source has ended (io.EOF or an error).

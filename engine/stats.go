@@ -6,6 +6,7 @@ import (
 	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // Stats is a snapshot of a call. Counters are cumulative for the call.
@@ -57,17 +58,15 @@ type Stats struct {
 
 // SendStats counts the send pipeline.
 type SendStats struct {
+	// Settings are the send settings in force; REDDepth and REDLowRateBps are zero unless RED
+	// was negotiated.
+	media.Settings
 	FramesEncoded uint64 // frames taken from the source
 	FramesDTX     uint64 // frames not sent: silence under DTX
 	PacketsSent   uint64
-	BytesSent     uint64        // RTP payload bytes (Opus, or RED with its copies)
-	Frame         time.Duration // the frame duration in force
-	BitrateBps    int           // the encoder's target
-	FEC           bool          // Opus in-band FEC is on
-	REDDepth      int           // redundant frames per packet, when RED is negotiated
-	REDLowRateBps int           // bitrate of low-rate RED copies; 0: copies of the primary
-	RED           bool          // RED was negotiated and is in use
-	SourceEnded   bool          // the Source returned io.EOF or failed; silence is sent since
+	BytesSent     uint64 // RTP payload bytes (Opus, or RED with its copies)
+	RED           bool   // RED was negotiated and is in use
+	SourceEnded   bool   // the Source returned io.EOF or failed; silence is sent since
 }
 
 // AdaptStats is the network adaptation's state. The send side decides every 500 ms once the
@@ -84,13 +83,8 @@ type AdaptStats struct {
 	Trusted bool
 	Rung    int
 
-	// The decided send settings.
-	BitrateBps    int
-	Frame         time.Duration
-	FEC           bool
-	LossHint      float64
-	REDDepth      int
-	REDLowRateBps int // 0: RED copies repeat the primary
+	// Settings are the decided send settings.
+	media.Settings
 
 	// WireBps is the decided settings' wire rate (payload and headers, bit/s), LimitBps the
 	// budget the model allowed (0 when the ladder decided) and MOS the decision's predicted
@@ -133,17 +127,18 @@ func (c *Call) Stats() Stats {
 
 	snd := c.send
 	st.Send = SendStats{
+		Settings:      snd.inForce(),
 		FramesEncoded: snd.framesEncoded.Load(), FramesDTX: snd.framesDTX.Load(),
 		PacketsSent: snd.packetsSent.Load(), BytesSent: snd.bytesSent.Load(),
-		Frame: time.Duration(snd.frameNs.Load()), BitrateBps: int(snd.bitrate.Load()), FEC: snd.fec.Load(),
 		SourceEnded: snd.sourceDone(),
 	}
-	if _, ok := snd.track.redPayloadType(); ok {
-		st.Send.REDDepth = int(snd.redDepth.Load())
+	if _, ok := snd.track.REDPayloadType(); ok {
 		st.Send.RED = st.Send.REDDepth > 0
-		if st.Send.RED {
-			st.Send.REDLowRateBps = int(snd.redLowBps.Load())
-		}
+	} else {
+		st.Send.REDDepth = 0
+	}
+	if !st.Send.RED {
+		st.Send.REDLowRateBps = 0
 	}
 	st.Adapt = c.adaptStats()
 	st.Receive = c.recv.stats()

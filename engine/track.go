@@ -6,6 +6,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // track is the call's outgoing audio track: a TrackLocal of our own (rather than
@@ -59,14 +61,15 @@ func (t *track) Unbind(webrtc.TrackLocalContext) error {
 	return nil
 }
 
-// write sends one packet. h is scratch owned by the caller (reused per packet, so the
-// per-frame path allocates nothing here). It reports false when the track is not bound yet,
-// or when red is asked for but RED was not negotiated.
-func (t *track) write(h *rtp.Header, red bool, payload []byte) (bool, error) {
+// WritePacket implements media.PacketWriter: it sends one packet. h is scratch owned by the
+// caller (reused per packet, so the per-frame path allocates nothing here). It returns
+// media.ErrNotSent when the track is not bound yet, or when red is asked for but RED was not
+// negotiated.
+func (t *track) WritePacket(h *rtp.Header, red bool, payload []byte) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.bound || red && !t.haveRED {
-		return false, nil
+		return media.ErrNotSent
 	}
 	h.Version = 2
 	h.SSRC = t.ssrc
@@ -75,7 +78,7 @@ func (t *track) write(h *rtp.Header, red bool, payload []byte) (bool, error) {
 		h.PayloadType = t.ptRED
 	}
 	_, err := t.w.WriteRTP(h, payload)
-	return err == nil, err
+	return err
 }
 
 // redNegotiated reports whether the peer accepted RED.
@@ -85,9 +88,9 @@ func (t *track) redNegotiated() bool {
 	return t.bound && t.haveRED
 }
 
-// redPayloadType returns the Opus payload type to name inside RED blocks, when RED was
-// negotiated.
-func (t *track) redPayloadType() (uint8, bool) {
+// REDPayloadType implements media.PacketWriter: the Opus payload type to name inside RED
+// blocks, when RED was negotiated.
+func (t *track) REDPayloadType() (uint8, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.ptOpus, t.bound && t.haveRED

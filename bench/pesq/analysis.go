@@ -18,6 +18,7 @@ const (
 	maxBreakpoints  = 40  // split points tried per utterance
 	minSplitPad     = 75  // blocks kept clear of an utterance's ends when splitting
 	silence5Samples = 500 // |x| sum of 5 samples below which leading/trailing audio is silent
+	wbFadeSamples   = 16  // linear fade at both ends of the signal before the wideband filter
 )
 
 // utterance is one aligned segment; positions are in 4-ms blocks of the padded reference,
@@ -131,7 +132,11 @@ func (a *analysis) fixPowerLevel(x []float64, n int) error {
 }
 
 // inputFilter applies the model's input filter in place (stage 2): the IRS receive curve for
-// narrowband, the P.862.2 high-pass for wideband.
+// narrowband (over the whole padded signal), the P.862.2 high-pass for wideband. The wideband
+// filter runs only over the signal between the search buffers, after its first and last 15
+// samples are faded in and out (gains 1/16 … 15/16): the buffers stay silent, so the
+// high-pass does not ring into the trailing buffer after a signal that ends on a non-zero
+// sample, as every delayed-and-cut copy does.
 func (a *analysis) inputFilter(x []float64, n int) {
 	if a.opts.Mode == Narrowband {
 		off := searchBuffer * a.down
@@ -147,7 +152,14 @@ func (a *analysis) inputFilter(x []float64, n int) {
 		f.b1 *= corrigendum2Gain
 		f.b2 *= corrigendum2Gain
 	}
-	filterIIR(x[:n], []biquad{f})
+	off := searchBuffer * a.down
+	seg := x[off : n-off]
+	for i := 1; i < wbFadeSamples && i < len(seg); i++ {
+		g := float64(i) / wbFadeSamples
+		seg[i-1] *= g
+		seg[len(seg)-i] *= g
+	}
+	filterIIR(seg, []biquad{f})
 }
 
 // dcBlock removes the mean of the signal part of x (divided over the whole padded length, as

@@ -29,12 +29,22 @@ func sharedDataDir(t *testing.T) string {
 
 // TestReferenceScores reproduces every row of the shared expected.csv within 0.01 MOS (and the
 // raw score where given). It skips only when the shared folder is absent (a fresh clone).
-func TestReferenceScores(t *testing.T) {
+func TestReferenceScores(t *testing.T) { checkExpected(t, "expected.csv") }
+
+// TestReferenceDelayScores reproduces every row of the shared expected_delay.csv (one
+// utterance file against copies of itself delayed by 16 … 400 zero samples, scored by the ITU
+// reference program in NB, WB 2005 and WB Corrigendum 2) within 0.01 MOS. It skips only when the
+// shared folder is absent; when the folder exists, a missing CSV fails.
+func TestReferenceDelayScores(t *testing.T) { checkExpected(t, "expected_delay.csv") }
+
+// checkExpected scores every row of the named CSV in the shared PESQ folder: ref, deg, fs,
+// mode (nb|wb), variant (p862_2005|cor2), expected MOS-LQO, expected raw (optional), source.
+func checkExpected(t *testing.T, name string) {
 	dir := sharedDataDir(t)
 	if dir == "" {
 		t.Skip("../shared/data/pesq not present")
 	}
-	f, err := os.Open(filepath.Join(dir, "expected.csv"))
+	f, err := os.Open(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -115,6 +116,14 @@ func TestImportRules(t *testing.T) {
 				if project && !under(own, "internal/netem") || (!isStd(ip) && !project && !strings.HasPrefix(ip, "github.com/pion/transport/")) {
 					t.Errorf("%s imports %s: netem may import only std and pion/transport", rel, ip)
 				}
+			case under(rel, "engine/media"):
+				// The media core is pure: no pion/webrtc, ICE or transport (pion/rtp's header
+				// types are fine), no signaling, no other engine package but jitter and audio.
+				if pion && !strings.HasPrefix(ip, "github.com/pion/rtp") ||
+					project && (under(own, "signaling") || under(own, "bench") || under(own, "cmd") || under(own, "internal")) ||
+					project && under(own, "engine") && !under(own, "engine/media") && own != "engine/jitter" && own != "engine/audio" {
+					t.Errorf("%s imports %s: engine/media imports no pion but pion/rtp, no signaling, and of the engine only jitter and audio", rel, ip)
+				}
 			case under(rel, "engine"):
 				if strings.HasPrefix(ip, "github.com/nats-io/") || project && strings.Contains(own, "server") ||
 					project && (under(own, "bench") || under(own, "cmd") || under(own, "internal/natlab")) {
@@ -125,6 +134,39 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s imports the command %s", rel, ip)
 			}
 		}
+	}
+}
+
+// TestMediaIsPure: engine/media starts no goroutine and reads no wall clock or timer; its
+// drivers (the engine in real time, the bench in virtual time) hand it every time.
+func TestMediaIsPure(t *testing.T) {
+	dir := filepath.Join(repoRoot(t), "engine", "media")
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no engine/media sources (%v)", err)
+	}
+	banned := map[string]bool{"Now": true, "Since": true, "Until": true, "Sleep": true, "After": true,
+		"AfterFunc": true, "NewTimer": true, "NewTicker": true, "Tick": true}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.GoStmt:
+				t.Errorf("%s: engine/media starts a goroutine", fset.Position(n.Pos()))
+			case *ast.SelectorExpr:
+				if id, ok := n.X.(*ast.Ident); ok && id.Name == "time" && banned[n.Sel.Name] {
+					t.Errorf("%s: engine/media calls time.%s: times are handed in", fset.Position(n.Pos()), n.Sel.Name)
+				}
+			}
+			return true
+		})
 	}
 }
 
