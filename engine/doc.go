@@ -70,7 +70,7 @@
 // renomination keepalive, with its automatic switching off), and the engine's own
 // connectivity checks on them tell each side which pairs the peer reaches it on (Stats.Standby).
 // When the active path goes silent for longer than its own recent delivery gaps warrant
-// (80–600 ms while the peer talks, two missing receiver reports while it is silent), the
+// (60–600 ms while the peer talks, two missing receiver reports while it is silent), the
 // engine probes the standby pairs; an answer over a standby while the active path still
 // delivers nothing switches both sides to it at once, without an ICE restart or signaling
 // (Stats.SwitchLog has each switch and its cause). An outage of the access link silences

@@ -35,8 +35,8 @@ const (
 	// watchdogTick is how often the watchdog samples arrivals.
 	watchdogTick = 20 * time.Millisecond
 	// suspectMin and suspectMax bound the adaptive silence threshold of a talking peer:
-	// suspectMin is 4 frames of 20 ms, suspectMax well under lostAfter.
-	suspectMin = 80 * time.Millisecond
+	// suspectMin is 3 frames of 20 ms, suspectMax well under lostAfter.
+	suspectMin = 60 * time.Millisecond
 	suspectMax = 600 * time.Millisecond
 	// gapHalfLife is how fast the delivery-gap reference of the adaptive threshold decays.
 	gapHalfLife = 20 * time.Second
@@ -286,7 +286,9 @@ func (c *Call) watchdog() {
 		if talking {
 			threshold = w.suspectAfter()
 		}
-		if silent >= threshold && w.onTime >= onTimeTicks {
+		// Suspicion needs a path that has delivered: before the first packet there is nothing
+		// to compare a standby with (lostAfter still applies).
+		if silent >= threshold && w.onTime >= onTimeTicks && !c.recv.lastArrival().IsZero() {
 			every := probeEvery
 			if w.lost {
 				every = probeEveryLost
@@ -296,8 +298,9 @@ func (c *Call) watchdog() {
 			}
 			if !w.suspected || now.Sub(w.probeAt) >= every {
 				w.suspected, w.probeAt = true, now
-				c.paths.probeStandbys()
+				c.paths.probeRound()
 			}
+			c.paths.decide()
 		}
 		if !w.lost {
 			if w.okSince.IsZero() {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,15 +28,19 @@ import (
 //   - Parley's own checks, STUN Binding requests with the attribute attrPath that the engine
 //     writes on a chosen pair (CandidatePair.Write), authenticated with the ICE credentials
 //     like pion's own, carry a small protocol between the two engines:
-//     hello (every helloEvery on each known standby pair: teaches the controlling side the
-//     pair and shows it alive), probe → echo (does this pair carry the peer to us right now?),
-//     and switch (the sender moved to this pair; the receiver follows).
+//     probe → echo (does this pair carry us to the peer and back right now, and in what time?),
+//     sent on every known pair every helloEvery (this teaches the controlling side the pairs,
+//     keeps them fresh, and measures each pair's round trip), and switch → switched (the sender
+//     moves to this pair; the receiver follows and confirms, and the sender moves on the
+//     confirmation).
 //
-// The watchdog (failover.go) probes the standby pairs while the active path is silent beyond
-// an adaptive threshold; an echo that comes back over a standby while the active path has
-// still delivered nothing since the probe left is the evidence to switch: the side that saw
-// it switches at once and tells the peer, who follows. A delivery gap of the access link
-// silences every pair alike, so no echo wins and nothing switches.
+// The watchdog (failover.go) probes the active pair and the standby pairs together while the
+// active path is silent beyond an adaptive threshold. The evidence to switch is an echo back
+// over a standby while the active pair's echo to the same round is overdue (1.5 times its
+// round trip plus overdueSlack) and the active path has delivered nothing since the probes left.
+// The two echoes leave the peer back to back, so a delivery gap or a loss burst of an access
+// link that both pairs share delays or loses both, and nothing switches; a dead path loses
+// only its own.
 
 const (
 	// attrPath is the STUN attribute of Parley's own checks (comprehension-optional range,
@@ -60,11 +65,15 @@ const (
 type pathOp byte
 
 const (
-	opHello  pathOp = 1 // the pair is alive this way
-	opProbe  pathOp = 2 // reply with an echo on the same pair
-	opEcho   pathOp = 3 // reply to the probe with the same id
-	opSwitch pathOp = 4 // the sender switched to this pair: follow
+	opProbe    pathOp = 2 // reply with an echo on the same pair
+	opEcho     pathOp = 3 // reply to the probe with the same id
+	opSwitch   pathOp = 4 // the sender moves to this pair: follow, and confirm
+	opSwitched pathOp = 5 // reply to a switch: the receiver moved
 )
+
+// overdueSlack is added to one and a half times a pair's round trip to decide that its echo
+// is overdue.
+const overdueSlack = 15 * time.Millisecond
 
 // PathSwitch is one change of the path a call sends on that did not need an ICE restart.
 type PathSwitch struct {
@@ -84,7 +93,8 @@ func (s PathSwitch) String() string {
 type pairEntry struct {
 	p     *ice.CandidatePair
 	path  Path
-	heard time.Time // the peer's last connectivity check on it
+	heard time.Time     // the peer's last connectivity check on it
+	rtt   time.Duration // smoothed round trip of our probes on it (0: none answered yet)
 }
 
 // pathMsg is one of our checks waiting to be written.
@@ -108,18 +118,24 @@ type paths struct {
 	pairs    []*pairEntry
 	active   Path // the selected pair as pion reports it
 	nextID   uint32
-	probes   []probe // the current suspicion's probes
+	probes   []probe // probes in flight (the current suspicion's, and the periodic ones)
 	suspect  time.Time
+	round    uint32 // the current suspicion round
+	pending  *probe // a standby's echo waiting for the active pair's echo to become overdue
 	switches []PathSwitch
+	movingTo *ice.CandidatePair // the pair a switch of ours moves to (until the peer confirms)
 	count    uint64
 	switched time.Time // the last switch
 }
 
-// probe is one probe sent during a suspicion.
+// probe is one probe in flight.
 type probe struct {
-	id   uint32
-	at   time.Time
-	pair *ice.CandidatePair
+	id       uint32
+	at       time.Time
+	pair     *ice.CandidatePair
+	round    uint32 // the suspicion round (0: a periodic probe)
+	active   bool   // sent on the active pair
+	answered bool
 }
 
 func newPaths(log *slog.Logger, now func() time.Time, last func() time.Time) *paths {
@@ -180,37 +196,117 @@ func (ps *paths) onBindingRequest(m *stun.Message, _, _ ice.Candidate, pair *ice
 	case opEcho:
 		return ps.onEchoLocked(e, id, now)
 	case opSwitch:
+		ps.queueLocked(pair, opSwitched, id)
 		if sameEnds(e.path, ps.active) {
 			return false
 		}
 		ps.recordLocked(now, e.path, "the peer switched to it")
 		return true
+	case opSwitched:
+		return !sameEnds(e.path, ps.active) || ps.movingTo == pair
 	}
 	return false
 }
 
-// onEchoLocked switches to the echo's pair if the echo answers a probe of the current
-// suspicion and the active path has delivered nothing since that probe left.
+// onEchoLocked takes an echo: it updates the pair's round trip and, during a suspicion,
+// switches to a standby whose echo came back while the active pair's is overdue.
 func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
-	if ps.suspect.IsZero() {
+	i := slices.IndexFunc(ps.probes, func(pr probe) bool { return pr.id == id && pr.pair == e.p })
+	if i < 0 {
 		return false
 	}
-	for _, pr := range ps.probes {
-		if pr.id != id || pr.pair != e.p {
-			continue
-		}
-		last := ps.last()
-		if last.After(pr.at) || sameEnds(e.path, ps.active) {
-			return false // the active path delivered after all: a gap, not a failure
-		}
-		cause := fmt.Sprintf("active path silent %v; standby answered in %v",
-			now.Sub(last).Round(time.Millisecond), now.Sub(pr.at).Round(time.Millisecond))
-		ps.recordLocked(now, e.path, cause)
-		ps.suspect, ps.probes = time.Time{}, nil
-		ps.queueLocked(e.p, opSwitch, id)
-		return true
+	pr := &ps.probes[i]
+	if pr.answered {
+		return false
 	}
-	return false
+	pr.answered = true
+	rtt := now.Sub(pr.at)
+	if e.rtt == 0 {
+		e.rtt = rtt
+	} else {
+		e.rtt += (rtt - e.rtt) / 4
+	}
+	if pr.round == 0 || ps.suspect.IsZero() {
+		return false
+	}
+	if pr.active {
+		if ps.pending != nil && ps.pending.round <= pr.round {
+			ps.pending = nil // the active pair answered: alive
+		}
+		return false
+	}
+	if ps.pending != nil {
+		return false // a standby answered already; its round decides
+	}
+	cp := *pr
+	ps.pending = &cp
+	return ps.decideLocked(now, true)
+}
+
+// decideLocked switches to the pending standby once the active pair's echo of the same round
+// is overdue and the active path has still delivered nothing since the probes left. In the
+// handler (inHandler) the switch is immediate: true selects the pair the echo came on;
+// otherwise the peer is told to switch and this side moves when it confirms.
+func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
+	pr := ps.pending
+	if pr == nil {
+		return false
+	}
+	var act *probe
+	for i := range ps.probes {
+		if ps.probes[i].round == pr.round && ps.probes[i].active {
+			act = &ps.probes[i]
+		}
+	}
+	wait := 50 * time.Millisecond // no round trip known for the active pair
+	if act != nil {
+		if act.answered {
+			ps.pending = nil
+			return false
+		}
+		// The active pair's round trip: ours, or pion's from its consent checks.
+		rtt := time.Duration(act.pair.CurrentRoundTripTime() * float64(time.Second))
+		if e := ps.findLocked(act.pair); e != nil && e.rtt > 0 {
+			rtt = e.rtt
+		}
+		if rtt > 0 {
+			wait = rtt * 3 / 2
+		}
+		wait += overdueSlack
+		if now.Sub(act.at) < wait {
+			return false // not overdue yet: the watchdog asks again
+		}
+	}
+	last := ps.last()
+	e := ps.findLocked(pr.pair)
+	if e == nil || last.After(pr.at) || sameEnds(e.path, ps.active) {
+		ps.pending = nil
+		return false // the active path delivered after all: a gap, not a failure
+	}
+	cause := fmt.Sprintf("active path silent %v, its check unanswered after %v; standby answered in %v",
+		now.Sub(last).Round(time.Millisecond), wait.Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	ps.recordLocked(now, e.path, cause)
+	ps.suspect, ps.pending = time.Time{}, nil
+	ps.movingTo = e.p
+	ps.queueLocked(e.p, opSwitch, pr.id)
+	return inHandler
+}
+
+// decide is decideLocked for the watchdog's tick.
+func (ps *paths) decide() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.decideLocked(ps.now(), false)
+}
+
+// findLocked returns the entry of p, or nil.
+func (ps *paths) findLocked(p *ice.CandidatePair) *pairEntry {
+	for _, e := range ps.pairs {
+		if e.p == p {
+			return e
+		}
+	}
+	return nil
 }
 
 // recordLocked logs a switch to path to.
@@ -239,13 +335,16 @@ func (ps *paths) queueLocked(p *ice.CandidatePair, op pathOp, id uint32) {
 func (ps *paths) selected(p Path) {
 	ps.mu.Lock()
 	ps.active = p
+	if ps.movingTo != nil && sameEnds(icePath(ps.movingTo), p) {
+		ps.movingTo = nil
+	}
 	ps.mu.Unlock()
 }
 
 // reset forgets every pair: an ICE restart replaces them.
 func (ps *paths) reset() {
 	ps.mu.Lock()
-	ps.pairs, ps.probes, ps.suspect = nil, nil, time.Time{}
+	ps.pairs, ps.probes, ps.suspect, ps.pending, ps.movingTo = nil, nil, time.Time{}, nil, nil
 	ps.mu.Unlock()
 }
 
@@ -293,34 +392,51 @@ func (ps *paths) standby() (Path, time.Duration, bool) {
 	return s[0].path, now.Sub(s[0].heard), true
 }
 
-// probeStandbys starts or continues a suspicion: it sends a probe on each of the (at most
-// two) best live standby pairs. It reports whether there was any.
-func (ps *paths) probeStandbys() bool {
+// probeRound starts or continues a suspicion: a new round of probes, on the active pair and
+// on each of the (at most two) best live standby pairs. It reports whether there was a
+// standby to probe.
+func (ps *paths) probeRound() bool {
 	now := ps.now()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if ps.suspect.IsZero() {
 		ps.suspect = now
 	}
+	ps.round++
+	for _, e := range ps.pairs {
+		if sameEnds(e.path, ps.active) {
+			ps.probeLocked(e, now, true)
+			break
+		}
+	}
 	s := ps.standbysLocked(now)
 	for i, e := range s {
 		if i == 2 {
 			break
 		}
-		ps.nextID++
-		ps.probes = append(ps.probes, probe{id: ps.nextID, at: now, pair: e.p})
-		ps.queueLocked(e.p, opProbe, ps.nextID)
-	}
-	if len(ps.probes) > 32 {
-		ps.probes = append(ps.probes[:0], ps.probes[len(ps.probes)-32:]...)
+		ps.probeLocked(e, now, false)
 	}
 	return len(s) > 0
+}
+
+// probeLocked sends a probe on e's pair (round ps.round, or 0 outside a suspicion).
+func (ps *paths) probeLocked(e *pairEntry, now time.Time, active bool) {
+	ps.nextID++
+	round := ps.round
+	if ps.suspect.IsZero() {
+		round = 0
+	}
+	ps.probes = append(ps.probes, probe{id: ps.nextID, at: now, pair: e.p, round: round, active: active})
+	if len(ps.probes) > 64 {
+		ps.probes = append(ps.probes[:0], ps.probes[len(ps.probes)-48:]...)
+	}
+	ps.queueLocked(e.p, opProbe, ps.nextID)
 }
 
 // clearSuspicion ends a suspicion: the active path delivers again, or the call restarts ICE.
 func (ps *paths) clearSuspicion() {
 	ps.mu.Lock()
-	ps.suspect, ps.probes = time.Time{}, nil
+	ps.suspect, ps.pending = time.Time{}, nil
 	ps.mu.Unlock()
 }
 
@@ -331,13 +447,16 @@ func (ps *paths) lastSwitch() time.Time {
 	return ps.switched
 }
 
-// hello queues a hello on every live pair other than the active one.
+// hello probes every pair heard from lately, the active one included (their round trips).
 func (ps *paths) hello() {
 	now := ps.now()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	for _, e := range ps.standbysLocked(now) {
-		ps.queueLocked(e.p, opHello, 0)
+	ps.standbysLocked(now) // forgets the pairs gone quiet
+	for _, e := range ps.pairs {
+		if now.Sub(e.heard) <= standbyFresh {
+			ps.probeLocked(e, now, sameEnds(e.path, ps.active))
+		}
 	}
 }
 
