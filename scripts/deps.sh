@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
   libopus-dev       # codec: libopus through cgo
   portaudio19-dev   # engine/audio/portaudio: sound devices through cgo
+  libwebrtc-audio-processing-dev # engine/audio/apm: echo cancellation, noise suppression, AGC (cgo)
   pkg-config        # cgo flags for the two above
   codec2-examples   # real speech for tests and benches (/usr/share/codec2/raw)
   coturn            # production TURN server, for interop tests
