@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,8 +12,8 @@ import (
 // three steps, each on more evidence than the last:
 //
 //  1. Suspicion: nothing arrived for longer than the path's own delivery gaps warrant (an
-//     adaptive threshold, suspectAfter, over the gaps seen while the peer talked, decaying;
-//     lostAfterQuiet while the peer is silent). The watchdog probes the warm standby pairs
+//     adaptive threshold, suspectAfter, over the gaps of the last ~10 s while the peer
+//     talked; lostAfterQuiet while the peer is silent). The watchdog probes the warm standby pairs
 //     (path.go) every probeEvery; an echo back over a standby while the active path still
 //     delivers nothing switches both sides to that standby — no ICE restart, no signaling.
 //     A delivery gap of the access link, which every pair shares, loses the echoes too, so it
@@ -33,13 +32,11 @@ import (
 
 const (
 	// watchdogTick is how often the watchdog samples arrivals.
-	watchdogTick = 20 * time.Millisecond
+	watchdogTick = 10 * time.Millisecond
 	// suspectMin and suspectMax bound the adaptive silence threshold of a talking peer:
 	// suspectMin is 3 frames of 20 ms, suspectMax well under lostAfter.
 	suspectMin = 60 * time.Millisecond
 	suspectMax = 600 * time.Millisecond
-	// gapHalfLife is how fast the delivery-gap reference of the adaptive threshold decays.
-	gapHalfLife = 20 * time.Second
 	// probeEvery is the interval of probes while a suspicion lasts, probeEveryLost once the
 	// path counts as lost.
 	probeEvery     = 60 * time.Millisecond
@@ -84,12 +81,13 @@ const (
 // iceTimeouts are pion's ICE timers: disconnected after iceDisconnected without any packet
 // (informational: the watchdog acts on media silence); never failed (a failed agent drops all
 // its candidates and needs a restart, impossible without signaling, where a pair that keeps
-// being probed recovers by itself after an outage); a consent check of the selected pair every
-// iceKeepalive.
+// being probed recovers by itself after an outage); a consent check of the selected pair, and
+// with renomination on (path.go) of every other pair, every iceKeepalive: once a second, as
+// checking every pair costs a few kb/s of a thin uplink per pair and check rate.
 const (
 	iceDisconnected = time.Second
 	iceFailed       = 0
-	iceKeepalive    = 250 * time.Millisecond
+	iceKeepalive    = time.Second
 	// iceMaxBindingRequests bounds the checks of one pair before pion marks it failed (at its
 	// 200 ms check interval, 6 s): longer than restartBackoffMax, so the pairs of the latest
 	// restart are still being checked when an outage ends.
@@ -184,7 +182,7 @@ type pathWatch struct {
 	rtpBytes  uint64    // the receiver's RTP byte count at the last tick
 	rtpAt     time.Time // the tick at which RTP was last seen arriving
 	prevLast  time.Time // the last arrival as of the previous tick
-	gapRef    float64   // decaying maximum of the delivery gaps seen while talking (ns)
+	gaps      gapStats  // the delivery gaps seen while talking
 	suspected bool      // a suspicion is under way (probing the standbys)
 	probeAt   time.Time // the last probe round
 	lost      bool
@@ -198,17 +196,56 @@ type pathWatch struct {
 	onTime    int       // consecutive ticks that came on time
 }
 
-// suspectAfter is the silence of a talking peer after which the active path is suspected:
-// one and a half times the largest delivery gap seen lately, within [suspectMin, suspectMax].
-func (w *pathWatch) suspectAfter() time.Duration {
-	return min(suspectMax, max(suspectMin, time.Duration(w.gapRef*1.5)))
+// gapWindow is how many delivery gaps (one per watchdog tick that saw an arrival: about 10 s)
+// the adaptive threshold looks at; gapBucket their histogram's resolution.
+const (
+	gapWindow  = 512
+	gapBucket  = 10 * time.Millisecond
+	gapBuckets = int(suspectMax/gapBucket) + 1
+)
+
+// gapStats is a sliding window of delivery gaps with a histogram for its quantiles. The zero
+// value is an empty window.
+type gapStats struct {
+	ring [gapWindow]uint8 // bucket of each gap in the window
+	n    int              // gaps seen (the window holds min(n, gapWindow))
+	hist [gapBuckets]int
 }
 
-// sawGap takes the delivery gap that just ended into the reference (dt: time since the last
-// tick, for the decay).
-func (w *pathWatch) sawGap(gap, dt time.Duration) {
-	w.gapRef *= math.Exp2(-float64(dt) / float64(gapHalfLife))
-	w.gapRef = max(w.gapRef, float64(gap))
+// add puts one gap into the window, dropping the oldest.
+func (g *gapStats) add(gap time.Duration) {
+	b := min(gapBuckets-1, int(gap/gapBucket))
+	i := g.n % gapWindow
+	if g.n >= gapWindow {
+		g.hist[g.ring[i]]--
+	}
+	g.ring[i] = uint8(b)
+	g.hist[b]++
+	g.n++
+}
+
+// quantile returns the q-quantile of the window's gaps (bucket upper bound), zero when empty.
+func (g *gapStats) quantile(q float64) time.Duration {
+	total := min(g.n, gapWindow)
+	if total == 0 {
+		return 0
+	}
+	want := int(q * float64(total))
+	seen := 0
+	for b, c := range g.hist {
+		if seen += c; seen > want {
+			return time.Duration(b+1) * gapBucket
+		}
+	}
+	return suspectMax
+}
+
+// suspectAfter is the silence of a talking peer after which the active path is suspected:
+// one and a half times the 97th percentile of the delivery gaps of the last ~10 s (the
+// largest few, a loaded machine's stalls among them, do not count), within [suspectMin,
+// suspectMax].
+func (w *pathWatch) suspectAfter() time.Duration {
+	return min(suspectMax, max(suspectMin, w.gaps.quantile(0.97)*3/2))
 }
 
 // watchdog follows the path of a call: it detects its suspected failure and switches to a
@@ -232,7 +269,7 @@ func (c *Call) watchdog() {
 		// After a tick that came late this process was stalled (a loaded machine): packets may
 		// be waiting, unread, in the sockets. Silence counts only once ticks come on time again.
 		dt := now.Sub(w.tick)
-		if dt > 3*watchdogTick {
+		if dt > 5*watchdogTick {
 			w.onTime = 0
 		} else {
 			w.onTime++
@@ -264,17 +301,13 @@ func (c *Call) watchdog() {
 			// A gap ended. One ended by a switch or a restart says nothing of the link's own
 			// delivery gaps.
 			if !w.prevLast.IsZero() && talking && !w.lost && c.paths.lastSwitch().Before(w.prevLast) {
-				w.sawGap(last.Sub(w.prevLast), dt)
-			} else {
-				w.sawGap(0, dt)
+				w.gaps.add(last.Sub(w.prevLast))
 			}
 			if w.suspected {
 				w.suspected = false
 				c.paths.clearSuspicion()
 			}
 			w.prevLast = last
-		} else {
-			w.sawGap(0, dt)
 		}
 		silent := now.Sub(last)
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -49,6 +50,9 @@ func TestPathHandover(t *testing.T) {
 	relay := &blackhole{Net: direct, only: net.ParseIP(natlab.ServerIP)}
 	cb.Net = relay
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3} // bob is silent (DTX), as in the demo
+	if os.Getenv("PARLEY_TEST_LOG") != "" {
+		cb.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", "bob")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(30+8*cuts)*time.Second)
 	defer cancel()
 	a, b := connect(t, ctx, ca, cb)

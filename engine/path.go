@@ -52,8 +52,8 @@ const (
 	// helloEvery is how often each side sends a hello on each standby pair it knows.
 	helloEvery = time.Second
 	// standbyFresh is how recently the peer must have reached us over a pair for it to count
-	// as a live standby (the controlling side checks every pair every iceKeepalive, the
-	// controlled side says hello every helloEvery).
+	// as a live standby (the controlling side checks every pair every iceKeepalive, and both
+	// sides probe the active pair and their two best standbys every helloEvery).
 	standbyFresh = helloEvery + 500*time.Millisecond
 	// pairForget drops a pair not heard from for this long (an ICE restart replaces them all).
 	pairForget = 5 * time.Second
@@ -273,8 +273,12 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 			wait = rtt * 3 / 2
 		}
 		wait += overdueSlack
-		if now.Sub(act.at) < wait {
-			return false // not overdue yet: the watchdog asks again
+		if d := wait - now.Sub(act.at); d > 0 {
+			// Not overdue yet: ask again when it is (the watchdog's tick asks too).
+			if inHandler {
+				time.AfterFunc(d, ps.decide)
+			}
+			return false
 		}
 	}
 	last := ps.last()
@@ -447,16 +451,23 @@ func (ps *paths) lastSwitch() time.Time {
 	return ps.switched
 }
 
-// hello probes every pair heard from lately, the active one included (their round trips).
+// hello probes the active pair and the two best standbys (their round trips; it also keeps
+// them fresh in the peer's table).
 func (ps *paths) hello() {
 	now := ps.now()
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	ps.standbysLocked(now) // forgets the pairs gone quiet
 	for _, e := range ps.pairs {
-		if now.Sub(e.heard) <= standbyFresh {
-			ps.probeLocked(e, now, sameEnds(e.path, ps.active))
+		if sameEnds(e.path, ps.active) {
+			ps.probeLocked(e, now, true)
+			break
 		}
+	}
+	for i, e := range ps.standbysLocked(now) {
+		if i == 2 {
+			break
+		}
+		ps.probeLocked(e, now, false)
 	}
 }
 

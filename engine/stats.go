@@ -29,7 +29,7 @@ type Stats struct {
 	ICERestarts uint64
 	// Connected is how long the call has been connected (zero before).
 	Connected time.Duration
-	// RTT is the round-trip time of the selected path, from ICE's consent checks (four a
+	// RTT is the round-trip time of the selected path, from ICE's consent checks (one a
 	// second); zero when unknown.
 	RTT time.Duration
 
