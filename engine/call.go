@@ -43,23 +43,24 @@ type Call struct {
 	sealMu sync.Mutex     // serialises Signal.Send, and orders Seal with it so envelopes leave in sequence
 
 	// mu guards the following.
-	mu          sync.Mutex
-	state       State
-	reason      Reason
-	err         error
-	sess        *e2ee.Session
-	pc          *webrtc.PeerConnection
-	path        Path
-	trust       e2ee.TrustStatus
-	verified    bool
-	descSent    bool     // our offer/answer went out; candidates may follow
-	pending     [][]byte // candidates gathered before that
-	localCands  []string
-	remoteCands []string
-	connectedAt time.Time
-	lastRTT     time.Duration
-	sending     bool // send loop started
-	playing     bool // playout loop started
+	mu            sync.Mutex
+	state         State
+	reason        Reason
+	err           error
+	sess          *e2ee.Session
+	pc            *webrtc.PeerConnection
+	path          Path
+	trust         e2ee.TrustStatus
+	verified      bool
+	descSent      bool     // our offer/answer went out; candidates may follow
+	pending       [][]byte // candidates gathered before that
+	localCands    []string
+	remoteCands   []string
+	candsThisDesc int // remote candidates since the last remote description
+	connectedAt   time.Time
+	lastRTT       time.Duration
+	sending       bool // send loop started
+	playing       bool // playout loop started
 }
 
 // Dial places a call over sig: it sends the invite (the e2ee Commit) and returns at once; the
