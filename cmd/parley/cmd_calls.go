@@ -31,7 +31,7 @@ import (
 // callFlags are the flags call and listen share.
 type callFlags struct {
 	as, server, dir, in, out, link string
-	relay, direct, verbose         bool
+	relay, direct, verbose, verify bool
 	noAdapt, adaptJitter           bool
 	kbps                           int
 	frame                          time.Duration
@@ -54,6 +54,8 @@ func addCallFlags(fs interface {
 	fs.BoolVar(&f.relay, "relay", false, "use only TURN relays: the peer never learns your addresses")
 	fs.BoolVar(&f.direct, "direct", false, "never use a TURN relay")
 	fs.BoolVar(&f.verbose, "v", false, "log engine events")
+	fs.BoolVar(&f.verify, "verify", false, "mark the peer's key verified when the keys are agreed, without asking (on a terminal you are\n"+
+		"asked whether the SAS matched; otherwise use 'parley contacts verify NAME' after comparing it)")
 	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s to start with (held for the call with -no-adapt)")
 	fs.DurationVar(&f.frame, "frame", 20*time.Millisecond, "Opus frame duration to start with: 10ms, 20ms, 40ms or 60ms")
 	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
@@ -104,6 +106,7 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	fmt.Fprintf(env.Stdout, "calling %s as %s ...\n", to, f.as)
 	cfg := p.cfg
 	cfg.PeerName = to
+	p.peer = to
 	call, err := engine.Dial(ctx, cfg, sig)
 	if err != nil {
 		return err
@@ -150,6 +153,7 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 		cfg := p.cfg
 		cfg.PeerIdentity = in.Key
 		cfg.PeerName = in.From
+		p.peer = in.From
 		if f.in != "" { // every call hears the file from its start
 			if cfg.Source, err = audio.OpenWAV(f.in, false); err != nil {
 				return err
@@ -157,8 +161,11 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		call, err := engine.Answer(ctx, cfg, in.Signal, in.Invite)
 		if err != nil {
-			in.Signal.Close()
-			return err
+			// A malformed invite is the caller's problem, not a reason to stop listening.
+			_ = in.Signal.Decline()
+			fmt.Fprintf(env.Stderr, "declined the call from %s: bad invite: %v\n", in.From, err)
+			n--
+			continue
 		}
 		err = p.run(ctx, call, 0, false)
 		in.Signal.Close()
@@ -180,6 +187,8 @@ type phone struct {
 	emu     *netem.Net
 	out     string
 	devices []io.Closer // PortAudio streams
+	sas     *sasConfirm
+	peer    string // the current call's peer
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
@@ -194,7 +203,7 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	p := &phone{env: env, out: f.out}
+	p := &phone{env: env, out: f.out, sas: newSASConfirm(f.verify)}
 	p.cfg = engine.Config{Logger: log, BitrateBps: f.kbps * 1000, Frame: f.frame, REDDepth: f.red,
 		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter}
 	switch {
@@ -233,7 +242,7 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	if dir != "" {
 		// One key-continuity store per local user, so that two users on one machine (two
 		// processes) never share a file.
-		if p.cfg.Store, err = e2ee.OpenStore(filepath.Join(dir, "peers-"+f.as+".json")); err != nil {
+		if p.cfg.Store, err = e2ee.OpenStore(contactStorePath(dir, f.as)); err != nil {
 			return nil, err
 		}
 	}
@@ -316,6 +325,8 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 	var connectedAt, srcEnded time.Time
 	var lastBytes uint64
 	interrupted := ctx.Done()
+	var sasAnswer <-chan string // the SAS prompt's answer, while asking
+	peer := p.peer
 	hung := false
 	hang := func(why string) {
 		if hung {
@@ -332,6 +343,11 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 		case <-interrupted:
 			interrupted = nil
 			hang("interrupted")
+		case a := <-sasAnswer:
+			sasAnswer = nil
+			if !p.sas.answered(out, call, peer, a) {
+				hang("SAS mismatch")
+			}
 		case ev, ok := <-call.Events():
 			if !ok {
 				return p.summary(call)
@@ -340,6 +356,7 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			case engine.StateConnecting:
 				if sas, err := call.SAS(); err == nil {
 					fmt.Fprintf(out, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
+					sasAnswer = p.sas.keysAgreed(out, call, peer)
 				}
 			case engine.StateConnected:
 				if connectedAt.IsZero() {
@@ -410,6 +427,9 @@ func (p *phone) summary(call *engine.Call) error {
 			return err
 		}
 		fmt.Fprintf(p.env.Stdout, "  recorded %s\n", p.out)
+	}
+	if reason == engine.ReasonKeyChanged {
+		return keyChangedError(p.peer, cerr)
 	}
 	if reason == engine.ReasonError || reason == engine.ReasonFailed || reason == engine.ReasonTimeout {
 		return fmt.Errorf("call failed: %s: %v", reason, cerr)
