@@ -40,6 +40,11 @@
 // carries receiver reports (ReceiverReport) four times a second: concealment, recovery and
 // buffering figures RTCP does not carry, which Stats and the adaptation use.
 //
+// A live Source (a microphone, audio.IsLive) goes through the audio processing stage
+// (engine/audio/apm: echo cancellation, noise suppression, gain control) before the encoder; the
+// echo canceller's reference is what the playout clock writes into the Sink. Config.EchoCancel,
+// NoiseSuppress and GainControl switch each stage; Stats.Processing shows them.
+//
 // # Adaptation
 //
 // Unless Config.NoAdapt is set, each side runs Parley's network adaptation (package adapt)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/engine/audio/apm"
 	"github.com/parley-voice/parley/engine/jitter"
 	"github.com/parley-voice/parley/engine/media"
 )
@@ -36,6 +37,10 @@ type Stats struct {
 	MOS float64
 	// Adapt is the network adaptation's state (see Config.NoAdapt).
 	Adapt AdaptStats
+	// Processing is the microphone processing's state (Config.EchoCancel, NoiseSuppress,
+	// GainControl): which stages are on, frames processed, webrtc's echo metrics. Zero when
+	// the call processes nothing.
+	Processing apm.Stats
 
 	// LocalCandidates are the types of the candidates this side gathered and sent ("host udp",
 	// "srflx udp", "relay udp", ...); RemoteCandidates those received from the peer.
@@ -126,6 +131,9 @@ func (c *Call) Stats() Stats {
 		st.Send.REDLowRateBps = 0
 	}
 	st.Adapt = c.adaptStats()
+	if c.proc != nil {
+		st.Processing = c.proc.Stats()
+	}
 	st.Receive = c.recv.stats()
 	var at time.Time
 	st.Remote, at = c.recv.remoteReport()

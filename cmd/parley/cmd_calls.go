@@ -36,6 +36,7 @@ type callFlags struct {
 	kbps                           int
 	frame                          time.Duration
 	red                            int
+	proc                           processingFlags
 }
 
 func addCallFlags(fs interface {
@@ -61,6 +62,7 @@ func addCallFlags(fs interface {
 	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
 	fs.BoolVar(&f.noAdapt, "no-adapt", false, "turn the network adaptation off: -kbps, -frame and -red hold for the whole call")
 	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own NetEq-like policy)")
+	addProcessingFlags(fs, &f.proc)
 }
 
 func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
@@ -204,8 +206,12 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
 	p := &phone{env: env, out: f.out, sas: newSASConfirm(f.verify)}
+	aec, ns, agc, err := f.proc.switches()
+	if err != nil {
+		return nil, err
+	}
 	p.cfg = engine.Config{Logger: log, BitrateBps: f.kbps * 1000, Frame: f.frame, REDDepth: f.red,
-		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter}
+		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter, EchoCancel: aec, NoiseSuppress: ns, GainControl: agc}
 	switch {
 	case f.relay:
 		p.cfg.Policy = engine.PolicyRelay
@@ -371,6 +377,10 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 					case e2ee.StatusChanged:
 						fmt.Fprintln(out, "  WARNING: this contact's identity key CHANGED since your last call; compare the SAS before trusting it")
 					}
+					if pr := call.Stats().Processing; pr.EchoCancel || pr.NoiseSuppress || pr.GainControl {
+						fmt.Fprintf(out, "  microphone processing: echo cancellation %s, noise suppression %s, gain control %s\n",
+							onOff(pr.EchoCancel), onOff(pr.NoiseSuppress), onOff(pr.GainControl))
+					}
 				}
 				fmt.Fprintf(out, "%s\n", ev)
 			case engine.StateEnded:
@@ -422,6 +432,9 @@ func (p *phone) summary(call *engine.Call) error {
 		reason, st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
 		r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
 		100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
+	if pr := st.Processing; pr.EchoCancel {
+		fmt.Fprintf(p.env.Stdout, "  echo canceller (webrtc's own metrics): ERLE %d dB, ERL %d dB, echo delay %v\n", pr.ERLEdB, pr.ERLdB, pr.EchoDelay)
+	}
 	if p.sink != nil {
 		if err := p.sink.Close(); err != nil {
 			return err

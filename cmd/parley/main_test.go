@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,16 @@ func TestDemoWritesRecordings(t *testing.T) {
 		a, err := codec.ReadWAVFile(filepath.Join(dir, f))
 		if err != nil || a.Duration().Seconds() < 5 {
 			t.Fatalf("%s: %v (%v)", f, err, a.Duration())
+		}
+	}
+	// Each printed score is that of the files as written.
+	for _, f := range []string{"bob.wav", "bob-plc-only.wav"} {
+		q, err := scoreWAVFiles(filepath.Join(dir, "alice.wav"), filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line := fmt.Sprintf("PESQ-WB %.2f   PESQ-NB %.2f   -> %s", q.WB, q.NB, filepath.Join(dir, f)); !strings.Contains(o, line) {
+			t.Errorf("%s scores PESQ-WB %.4f, NB %.4f; the demo printed otherwise:\n%s", f, q.WB, q.NB, o)
 		}
 	}
 }
