@@ -35,6 +35,7 @@ type Call struct {
 	// restarts counts ICE restarts (caller side).
 	restarts atomic.Uint64
 	fo       failover // path loss, ICE restarts and recovery (failover.go)
+	paths    *paths   // candidate pairs, standby and switches (path.go)
 	send     *sender
 	recv     *receiver
 	start    time.Time
@@ -125,6 +126,7 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 		c.closeProcessing()
 		return nil, err
 	}
+	c.paths = newPaths(c.log, s.Now, c.recv.lastArrival)
 	timeout := time.AfterFunc(s.SetupTimeout, func() {
 		if c.State() < StateConnected {
 			c.end(ReasonTimeout, nil)
@@ -133,6 +135,7 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 	c.mu.Lock()
 	c.spawnLocked(func() { c.run(commit) })
 	c.spawnLocked(c.watchdog)
+	c.spawnLocked(c.pathLoop)
 	c.mu.Unlock()
 	go c.teardown(timeout)
 	return c, nil

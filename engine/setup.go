@@ -287,6 +287,7 @@ func (c *Call) handle(m Message) error {
 			c.spawn(func() { drainRTCP(tr) })
 		} else {
 			c.log.Info("ICE restart by the peer")
+			c.paths.reset()
 		}
 		answer, err := pc.CreateAnswer(nil)
 		if err != nil {

@@ -16,12 +16,21 @@ type Stats struct {
 	Policy Policy
 	// Path is the selected ICE candidate pair (empty before connected).
 	Path Path
+	// Standby is the best other candidate pair the peer reached this side on within the last
+	// 1.5 s (ICE keeps it checked; the call switches to it when the path fails, without an ICE
+	// restart) and StandbyAge how long ago; empty when there is none.
+	Standby    Path
+	StandbyAge time.Duration
+	// Switches counts the path switches made without an ICE restart (either side may start
+	// one; the other follows); SwitchLog holds the latest 64 with their causes, oldest first.
+	Switches  uint64
+	SwitchLog []PathSwitch
 	// ICERestarts counts the ICE restarts this side started to recover a silent path (only the
 	// caller restarts).
 	ICERestarts uint64
 	// Connected is how long the call has been connected (zero before).
 	Connected time.Duration
-	// RTT is the round-trip time of the selected path, from ICE's consent checks (four a
+	// RTT is the round-trip time of the selected path, from ICE's consent checks (one a
 	// second); zero when unknown.
 	RTT time.Duration
 
@@ -114,6 +123,12 @@ func (c *Call) Stats() Stats {
 	pc := c.pc
 	c.mu.Unlock()
 	st.ICERestarts = c.restarts.Load()
+	st.SwitchLog, st.Switches = c.paths.history()
+	if st.State == StateConnected || st.State == StateReconnecting {
+		if p, age, ok := c.paths.standby(); ok {
+			st.Standby, st.StandbyAge = p, age
+		}
+	}
 
 	snd := c.send
 	st.Send = SendStats{

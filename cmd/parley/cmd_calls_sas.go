@@ -1,5 +1,4 @@
-// The SAS confirmation of parley call and listen: a prompt on a terminal, -verify otherwise,
-// and what a refused key change looks like.
+// The SAS confirmation of parley call and listen: a prompt on a terminal, -verify otherwise.
 
 package main
 
@@ -81,11 +80,4 @@ func (s *sasConfirm) answered(out io.Writer, call *engine.Call, peer, answer str
 		fmt.Fprintf(out, "  not verified ('parley contacts verify %s' later)\n", peer)
 	}
 	return true
-}
-
-// keyChangedError explains a call the engine refused because a verified key changed.
-func keyChangedError(peer string, err error) error {
-	return fmt.Errorf("call refused: %s's identity key is not the one you verified (%v). If %s really has a new key "+
-		"(a new device or a reinstall), run 'parley contacts forget %s', call again and compare the SAS; otherwise "+
-		"someone may be impersonating them", peer, err, peer, peer)
 }

@@ -22,18 +22,6 @@ func contactStorePath(dir, as string) string {
 	return filepath.Join(dir, "peers-"+as+".json")
 }
 
-// configDir returns dir, or the default $XDG_CONFIG_HOME/parley.
-func configDir(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
-	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return "", usagef("no config directory (%v): pass -dir", err)
-	}
-	return filepath.Join(base, "parley"), nil
-}
-
 func cmdContacts(_ context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "contacts", "list | show NAME | verify NAME | forget NAME",
 		"Show and manage the identity keys of the people you called (the key-continuity store).\n\n"+
@@ -42,8 +30,8 @@ func cmdContacts(_ context.Context, env *cmdEnv, args []string) error {
 			"of a call with NAME (both saw the same emoji) or their fingerprint ('parley id show' on\n"+
 			"their side). A call to a verified contact whose key changed is refused; if they really\n"+
 			"have a new key, 'forget NAME', call again and compare the SAS.")
-	as := fs.String("as", "", "your user `name` (each local user has their own contacts)")
-	dir := fs.String("dir", "", "config `directory` (default $XDG_CONFIG_HOME/parley)")
+	as := fs.String("as", os.Getenv(envUser), "your user `name`: each local user has their own contacts (environment: $"+envUser+")")
+	dir := fs.String("dir", "", "config `directory` (default $"+envDir+", else $XDG_CONFIG_HOME/parley)")
 	var verb string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		verb, args = args[0], args[1:]
@@ -73,9 +61,9 @@ func cmdContacts(_ context.Context, env *cmdEnv, args []string) error {
 	if len(pos) != n {
 		return usagef("contacts %s takes %d name(s), got %q", verb, n, pos)
 	}
-	d, err := configDir(*dir)
-	if err != nil {
-		return err
+	d := configDir(*dir)
+	if d == "" {
+		return usagef("no config directory: pass -dir")
 	}
 	store, err := e2ee.OpenStore(contactStorePath(d, *as))
 	if err != nil {

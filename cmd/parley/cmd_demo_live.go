@@ -176,7 +176,8 @@ type liveDemo struct {
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 
 	samples  []demoSample
-	switchAt float64 // seconds into the call when the relay path was first seen; -1 if never
+	switchAt float64          // seconds into the call when the relay path was first seen; -1 if never
+	changes  []demoPathChange // path switches and ICE restarts of both sides, in order
 	cutAt    float64
 	sas      string
 }

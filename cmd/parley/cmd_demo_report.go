@@ -52,16 +52,18 @@ func (d *liveDemo) report() error {
 	}
 	rows = append(rows, sim...)
 	summary := struct {
-		SAS        string       `json:"sas"`
-		Link       string       `json:"link"`
-		Seed       uint64       `json:"seed"`
-		CutAt      float64      `json:"cut_at_s"`
-		SwitchAt   float64      `json:"switch_at_s"`
-		PESQWB     float64      `json:"pesq_wb"`
-		ScoredSecs float64      `json:"pesq_scored_s"`
-		Comparison []demoRow    `json:"comparison"`
-		Samples    []demoSample `json:"samples"`
-	}{d.sas, d.link, d.seed, d.cutAt, d.switchAt, wb, secs(len(sent)), rows, d.samples}
+		SAS        string           `json:"sas"`
+		Link       string           `json:"link"`
+		Seed       uint64           `json:"seed"`
+		CutAt      float64          `json:"cut_at_s"`
+		SwitchAt   float64          `json:"switch_at_s"`
+		Restarts   uint64           `json:"ice_restarts"`
+		Changes    []demoPathChange `json:"path_changes"`
+		PESQWB     float64          `json:"pesq_wb"`
+		ScoredSecs float64          `json:"pesq_scored_s"`
+		Comparison []demoRow        `json:"comparison"`
+		Samples    []demoSample     `json:"samples"`
+	}{d.sas, d.link, d.seed, d.cutAt, d.switchAt, d.aliceEnd.ICERestarts + d.bobEnd.ICERestarts, d.changes, wb, secs(len(sent)), rows, d.samples}
 	b, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -80,6 +82,8 @@ func (d *liveDemo) report() error {
 	} else {
 		fmt.Fprintln(out, "no path switch observed")
 	}
+	fmt.Fprintf(out, "ICE restarts: %d; path switches without restart: alice %d, bob %d\n",
+		d.aliceEnd.ICERestarts+d.bobEnd.ICERestarts, d.aliceEnd.Switches, d.bobEnd.Switches)
 	d.printComparison(rows)
 	files := []string{"alice.wav", "bob.wav"}
 	for _, r := range rows {

@@ -135,7 +135,8 @@ func TestContactsAndKeyChange(t *testing.T) {
 
 	code, out = call(bob2)
 	t.Logf("call to a different key as bob: exit %d\n%s", code, lastLines(out, 3))
-	if code != 1 || !strings.Contains(out, "call refused") || !strings.Contains(out, "contacts forget bob") || strings.Contains(out, "connected via") {
+	if code != exitKeyChanged || !strings.Contains(out, "refused before any audio: bob's identity key is not the one you verified") ||
+		!strings.Contains(out, "contacts forget") || strings.Contains(out, "connected via") {
 		t.Fatalf("call to a changed verified key: exit %d\n%s", code, out)
 	}
 	if code, out, _ := runCLI(t, "contacts", "forget", "bob", "-as", "alice", "-dir", alice); code != 0 {
