@@ -218,7 +218,7 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 	}
 	ti := 0
 	probe := newTickProbe(cfg.rx)
-	res.Receive, res.Received, res.Delay = playout(arrivals, cfg.rx, res.Duration, len(res.Sent), func(t time.Duration) {
+	res.Receive, res.Received, res.Delay = playout(arrivals, cfg.rx, SampleRateHz, res.Duration, len(res.Sent), func(t time.Duration) {
 		for ti < len(targets) && targets[ti].At <= t {
 			target = targets[ti].Decision.JitterTarget
 			ti++

@@ -8,7 +8,8 @@ import (
 	"github.com/parley-voice/parley/internal/netem"
 )
 
-// SampleRateHz is the rate the pipeline runs at: the call path's 48 kHz.
+// SampleRateHz is the rate the pipeline runs at by default: the call path's 48 kHz.
+// SendConfig.SampleRateHz selects another Opus rate (16 kHz, as most published sweeps use).
 const SampleRateHz = 48000
 
 // packetOverheadBytes is what each voice packet costs on the wire beyond its payload:
@@ -27,6 +28,18 @@ type SendConfig struct {
 	// REDLowRateBps, when non-zero, encodes the redundant copies with a separate encoder at this
 	// bitrate instead of repeating the primary encoding.
 	REDLowRateBps int
+	// SampleRateHz is the rate the clip is encoded, decoded and played at (8000, 12000, 16000,
+	// 24000 or 48000); 0 means SampleRateHz (48 kHz). RTP timestamps stay on Opus's 48 kHz
+	// clock. The speech passed to Run is always 48 kHz; Result.Sent and Result.Received are at
+	// this rate.
+	SampleRateHz int
+}
+
+func (c SendConfig) rate() int {
+	if c.SampleRateHz == 0 {
+		return SampleRateHz
+	}
+	return c.SampleRateHz
 }
 
 func (c SendConfig) frame() time.Duration {
@@ -39,9 +52,10 @@ func (c SendConfig) frame() time.Duration {
 // Packet is one voice packet as the receiver sees it.
 type Packet struct {
 	SequenceNumber uint16
-	Timestamp      uint32 // RTP timestamp at 48 kHz of the primary frame
+	Timestamp      uint32 // RTP timestamp of the primary frame (48 kHz RTP clock, RFC 7587)
 	Marker         bool
-	FrameSamples   int  // samples per frame at 48 kHz
+	FrameSamples   int  // samples per frame at SampleRateHz
+	SampleRateHz   int  // the stream's rate; 0 means 48000
 	RED            bool // Payload is a RED (RFC 2198) payload; otherwise plain Opus
 	Payload        []byte
 }
@@ -52,7 +66,8 @@ type Packet struct {
 // concurrently; times are virtual and non-decreasing.
 type Receiver interface {
 	Receive(at time.Duration, p Packet)
-	// Play fills out (len = PlayoutChunk at 48 kHz) with the audio due at time at.
+	// Play fills out (len = PlayoutChunk at the packets' SampleRateHz, 48 kHz unless the run
+	// says otherwise) with the audio due at time at.
 	Play(at time.Duration, out []float32)
 	// Stats reports what happened so far.
 	Stats() ReceiveStats
@@ -69,9 +84,12 @@ type ReceiveStats struct {
 	Decoded      int // primary packet on time
 	RecoveredRED int // primary missing, a RED copy on time
 	RecoveredFEC int // primary missing, in-band FEC of the next packet on time
-	Concealed    int // nothing on time: PLC
-	Late         int // packets that arrived after their playout time (subset of missing)
-	Silent       int // frames the sender did not send (DTX), rendered as comfort noise
+	// RecoveredDRED: primary, RED and FEC missing, rebuilt from the DRED data of a later packet
+	// already in the jitter buffer (libopus 1.5; FixedReceiver with DRED set).
+	RecoveredDRED int
+	Concealed     int // nothing on time: PLC (Deep PLC at decoder complexity ≥ 5)
+	Late          int // packets that arrived after their playout time (subset of missing)
+	Silent        int // frames the sender did not send (DTX), rendered as comfort noise
 }
 
 // ResidualLoss is the fraction of sent frames that had to be concealed by PLC.
@@ -85,8 +103,8 @@ func (s ReceiveStats) ResidualLoss() float64 {
 
 // Result is the outcome of one pipeline run.
 type Result struct {
-	Sent         []float32 // the speech as sent, 48 kHz
-	Received     []float32 // the audio played out, 48 kHz, aligned to Sent by Delay
+	Sent         []float32 // the speech as sent, at the run's rate (48 kHz unless SendConfig says)
+	Received     []float32 // the audio played out, at the same rate, aligned to Sent by Delay
 	Delay        time.Duration
 	Receive      ReceiveStats
 	Link         netem.Stats
@@ -108,7 +126,14 @@ func (r Result) PayloadKbps() float64 {
 // returns the played-out audio. link is consumed (its state advances); rx must be fresh.
 func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Result, error) {
 	frame := cfg.frame()
-	fs, err := codec.FrameSamples(SampleRateHz, frame)
+	rate := cfg.rate()
+	if rate != SampleRateHz {
+		var err error
+		if speech, err = codec.Resample(speech, SampleRateHz, rate); err != nil {
+			return Result{}, fmt.Errorf("%w: SampleRateHz: %v", ErrConfig, err)
+		}
+	}
+	fs, err := codec.FrameSamples(rate, frame)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: Frame: %v", ErrConfig, err)
 	}
@@ -118,7 +143,7 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 	if cfg.REDDepth < 0 || cfg.REDDepth > codec.MaxREDRedundancy {
 		return Result{}, fmt.Errorf("%w: REDDepth %d (want 0 to %d)", ErrConfig, cfg.REDDepth, codec.MaxREDRedundancy)
 	}
-	enc, err := codec.NewEncoder(SampleRateHz, cfg.Settings)
+	enc, err := codec.NewEncoder(rate, cfg.Settings)
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
 	}
@@ -126,7 +151,7 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 	if cfg.REDDepth > 0 {
 		var low *codec.Encoder
 		if cfg.REDLowRateBps > 0 {
-			low, err = codec.NewEncoder(SampleRateHz, codec.Settings{BitrateBps: cfg.REDLowRateBps, Complexity: cfg.Settings.Complexity})
+			low, err = codec.NewEncoder(rate, codec.Settings{BitrateBps: cfg.REDLowRateBps, Complexity: cfg.Settings.Complexity})
 			if err != nil {
 				return Result{}, fmt.Errorf("bench: low-rate RED encoder: %w", err)
 			}
@@ -154,7 +179,7 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 		if !send {
 			continue
 		}
-		p := Packet{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp, Marker: h.Marker, FrameSamples: fs}
+		p := Packet{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp, Marker: h.Marker, FrameSamples: fs, SampleRateHz: rate}
 		if red != nil {
 			p.RED = true
 			p.Payload, err = red.Pack(make([]byte, 0, n+64), redPayloadType, h.Timestamp, opusBuf[:n], sent[k*fs:(k+1)*fs])
@@ -178,7 +203,7 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 	res.Link = link.Stats()
 	res.NetworkLoss = networkLoss(arrivals, res.PacketsSent)
 	sortArrivals(arrivals)
-	res.Receive, res.Received, res.Delay = playout(arrivals, rx, res.Duration, len(sent), nil)
+	res.Receive, res.Received, res.Delay = playout(arrivals, rx, rate, res.Duration, len(sent), nil)
 	return res, nil
 }
 
@@ -199,8 +224,8 @@ func networkLoss(arrivals []arrival, sent int) float64 {
 // receiver's own start (or a hard limit). beforeTick, when set, runs at each tick before the
 // arrivals due by then are delivered. It returns the receiver's stats and the played-out audio
 // aligned to the sent clip (n samples), and the playout delay of its first sample.
-func playout(arrivals []arrival, rx Receiver, dur time.Duration, n int, beforeTick func(t time.Duration)) (ReceiveStats, []float32, time.Duration) {
-	chunk := SampleRateHz * int(PlayoutChunk/time.Millisecond) / 1000
+func playout(arrivals []arrival, rx Receiver, rateHz int, dur time.Duration, n int, beforeTick func(t time.Duration)) (ReceiveStats, []float32, time.Duration) {
+	chunk := rateHz * int(PlayoutChunk/time.Millisecond) / 1000
 	hardEnd := dur + 10*time.Second
 	if len(arrivals) > 0 {
 		hardEnd = max(hardEnd, arrivals[len(arrivals)-1].at+dur)
