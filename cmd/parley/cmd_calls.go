@@ -60,7 +60,7 @@ func addCallFlags(fs *flag.FlagSet, f *callFlags) {
 	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
 	fs.BoolVar(&f.noAdapt, "no-adapt", false, "turn the network adaptation off: -kbps, -frame and -red hold for the whole call")
 	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own NetEq-like policy)")
-	addProcessingFlags(fs, &f.proc)
+	addProcessingFlags(fs, &f.proc, "on for the microphone, off for -in")
 }
 
 func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {

@@ -56,7 +56,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	speaker := fs.Bool("speaker", false, "bob plays what he hears on this machine's speaker (PortAudio default output); he still records it")
 	noAdapt := fs.Bool("no-adapt", false, "turn the network adaptation off: both sides send fixed 32 kb/s 20 ms Opus with FEC and RED depth 1")
 	var pf processingFlags
-	addProcessingFlags(fs, &pf)
+	addProcessingFlags(fs, &pf, "on with -mic")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
