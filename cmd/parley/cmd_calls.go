@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,7 +29,7 @@ import (
 // callFlags are the flags call and listen share.
 type callFlags struct {
 	as, server, dir, in, out, link, stats string
-	relay, direct, verbose                bool
+	relay, direct, verbose, verify        bool
 	noAdapt, adaptJitter                  bool
 	kbps                                  int
 	frame                                 time.Duration
@@ -54,6 +53,8 @@ func addCallFlags(fs *flag.FlagSet, f *callFlags) {
 	fs.BoolVar(&f.relay, "relay", false, "use only TURN relays: the peer never learns your addresses")
 	fs.BoolVar(&f.direct, "direct", false, "never use a TURN relay")
 	fs.BoolVar(&f.verbose, "v", false, "log engine events, and pion's own logs")
+	fs.BoolVar(&f.verify, "verify", false, "mark the peer's key verified when the keys are agreed, without asking (on a terminal you are\n"+
+		"asked whether the SAS matched; otherwise use 'parley contacts verify NAME' after comparing it)")
 	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s to start with, 6 to 510 (held for the call with -no-adapt)")
 	f.frame = 20 * time.Millisecond
 	fs.Func("frame", "Opus frame `duration` to start with: 10ms, 20ms, 40ms or 60ms (default 20ms)", frameFlag(&f.frame))
@@ -213,8 +214,11 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 		cfg.Sink, rec = p.sink(n)
 		call, err := engine.Answer(ctx, cfg, in.Signal, in.Invite)
 		if err != nil {
-			in.Signal.Close()
-			return err
+			// A malformed invite is the caller's problem, not a reason to stop listening.
+			_ = in.Signal.Decline()
+			fmt.Fprintf(env.Stderr, "declined the call from %s: bad invite: %v\n", in.From, err)
+			n--
+			continue
 		}
 		last = p.run(ctx, call, in.From, false, rec, 0)
 		in.Signal.Close()
@@ -260,11 +264,12 @@ type phone struct {
 	speaker audio.Sink
 	emu     *netem.Net
 	devices []io.Closer // PortAudio streams
+	sas     *sasConfirm
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	log := newCallLogger(env, f.verbose)
-	p := &phone{env: env, f: f, say: env.Stdout}
+	p := &phone{env: env, f: f, say: env.Stdout, sas: newSASConfirm(f.verify)}
 	if f.stats == "json" || f.out == "-" {
 		p.say = env.Stderr
 	}
@@ -321,7 +326,7 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	if dir != "" {
 		// One key-continuity store per local user, so that two users on one machine (two
 		// processes) never share a file.
-		if p.cfg.Store, err = e2ee.OpenStore(filepath.Join(dir, "peers-"+f.as+".json")); err != nil {
+		if p.cfg.Store, err = e2ee.OpenStore(contactStorePath(dir, f.as)); err != nil {
 			p.close()
 			return nil, err
 		}
@@ -416,6 +421,7 @@ func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller 
 	var connectedAt, srcEnded time.Time
 	var meter statsMeter
 	interrupted := ctx.Done()
+	var sasAnswer <-chan string // the SAS prompt's answer, while asking
 	hung := false
 	hang := func(why string) {
 		if hung {
@@ -438,6 +444,11 @@ func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller 
 		case <-interrupted:
 			interrupted = nil
 			hang("interrupted")
+		case a := <-sasAnswer:
+			sasAnswer = nil
+			if !p.sas.answered(p.say, call, peer, a) {
+				hang("SAS mismatch")
+			}
 		case ev, ok := <-call.Events():
 			if !ok {
 				return p.summary(call, peer, caller, rec, !connectedAt.IsZero())
@@ -447,6 +458,7 @@ func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller 
 				if sas, err := call.SAS(); err == nil {
 					fmt.Fprintf(p.say, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
 					event(callEvent{State: ev.State.String(), SAS: sas.String()})
+					sasAnswer = p.sas.keysAgreed(p.say, call, peer)
 				}
 			case engine.StateConnected:
 				if connectedAt.IsZero() {

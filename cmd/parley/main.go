@@ -49,6 +49,7 @@ func init() {
 		{"id", "create or show your identity key", cmdID},
 		{"call", "call a user", cmdCall},
 		{"listen", "wait for and answer calls", cmdListen},
+		{"contacts", "list, verify or forget your contacts' identity keys", cmdContacts},
 		{"demo", "run a complete encrypted call between two local users", cmdDemo},
 		{"bench", "benchmark codecs, adaptation, signaling and speech quality", cmdBench},
 		{"netem", "run a userspace link emulator as a loopback UDP proxy", cmdNetem},

@@ -21,6 +21,7 @@ const (
 	exitCancelled   = 8
 	exitPeerLost    = 9
 	exitNoPath      = 10
+	exitKeyChanged  = 11
 )
 
 // exitStatusHelp is the exit status table printed by 'parley call -h' and 'parley listen -h'.
@@ -36,7 +37,8 @@ Exit status (listen: of the last call):
    7  answered or declined on another of your devices (listen)
    8  cancelled: the caller hung up before you answered (listen)
    9  peer lost: nothing arrived from the peer for 8 s (its process or network died)
-  10  no network path to the peer (ICE found none, or setup timed out)`
+  10  no network path to the peer (ICE found none, or setup timed out)
+  11  refused: the peer's identity key is not the one you verified (see parley contacts)`
 
 // outcome is how the CLI reports one engine.Reason: the exit status and the message, a format
 // with the peer's name as its one %s.
@@ -57,7 +59,10 @@ var outcomes = map[engine.Reason]outcome{
 	engine.ReasonCancelled:         {exitCancelled, "%s hung up before the call was answered", "missed call from %s: they hung up before you answered"},
 	engine.ReasonPeerLost:          {exitPeerLost, "lost %s: nothing arrived from them for 8 s (their app or network died)", "lost %s: nothing arrived from them for 8 s (their app or network died)"},
 	engine.ReasonFailed:            {exitNoPath, "no network path to %s (try -relay, and check that the server's TURN port is reachable)", "no network path to %s (try -relay, and check that the server's TURN port is reachable)"},
-	engine.ReasonTimeout:           {exitNoPath, "the call with %s could not be set up in time (no network path?)", "the call with %s could not be set up in time (no network path?)"},
+	engine.ReasonKeyChanged: {exitKeyChanged,
+		"refused before any audio: %s's identity key is not the one you verified. If they really have a new key, run 'parley contacts forget' for them, call again and compare the SAS; otherwise someone may be impersonating them",
+		"refused before any audio: %s's identity key is not the one you verified. If they really have a new key, run 'parley contacts forget' for them, call again and compare the SAS; otherwise someone may be impersonating them"},
+	engine.ReasonTimeout: {exitNoPath, "the call with %s could not be set up in time (no network path?)", "the call with %s could not be set up in time (no network path?)"},
 }
 
 // describe returns the message and exit status for a call with peer that ended with r (err:
