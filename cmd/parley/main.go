@@ -14,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/parley-voice/parley/codec"
 )
 
 // runFunc runs one subcommand with its arguments (the subcommand name removed).
@@ -123,13 +125,13 @@ func cmdHelp(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func cmdVersion(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "version", "", "Print the version of this build.")
+	fs := newFlagSet(env, "version", "", "Print the version of this build and the libopus it links (with Deep PLC, OSCE and DRED, or without).")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("version takes no arguments")
 	}
-	fmt.Fprintf(env.Stdout, "parley %s\n", version)
+	fmt.Fprintf(env.Stdout, "parley %s\n%s\n", version, codec.Features())
 	return nil
 }
