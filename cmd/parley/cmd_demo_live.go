@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-voice/parley/bench"
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
 	"github.com/parley-voice/parley/engine/audio"
@@ -256,6 +257,7 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
 	fmt.Fprintf(out, "alice at %v, bob at %v (real UDP sockets); alice's uplink: netem %q (seed %d); %v call;\n", aliceIP, bobIP, d.link, d.seed, d.dur)
 	fmt.Fprintf(out, "%s; %s\n", d.voice, d.ear)
+	fmt.Fprintf(out, "codec: %s\n", codec.Features())
 	sig, err := alice.line.Call("bob")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
