@@ -2,11 +2,14 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/parley-voice/parley/signaling"
 )
@@ -63,4 +66,43 @@ func TestServeLogsLoginsAndOutcomes(t *testing.T) {
 		}
 	}
 	t.Logf("server log:\n%s", buf.String())
+}
+
+// TestClientReportsReconnect: ClientConfig.OnConnectionChange hears a dropped connection and the
+// resumed one (what 'parley call' turns into "reconnecting…").
+func TestClientReportsReconnect(t *testing.T) {
+	ts := startServer(t, Config{})
+	var mu sync.Mutex
+	var first *websocket.Conn
+	changes := make(chan bool, 4)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := signaling.Dial(ctx, signaling.ClientConfig{URL: ts.url, User: "alice", Identity: newIdentity(t), Device: "laptop",
+		Dial: func(ctx context.Context, url string) (*websocket.Conn, error) {
+			ws, _, err := websocket.Dial(ctx, url, nil)
+			mu.Lock()
+			if first == nil {
+				first = ws
+			}
+			mu.Unlock()
+			return ws, err
+		},
+		OnConnectionChange: func(up bool, err error) { changes <- up }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mu.Lock()
+	_ = first.CloseNow() // the connection drops
+	mu.Unlock()
+	for _, want := range []bool{false, true} {
+		select {
+		case got := <-changes:
+			if got != want {
+				t.Fatalf("OnConnectionChange(%v), want %v", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no OnConnectionChange(%v)", want)
+		}
+	}
 }
