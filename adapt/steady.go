@@ -111,6 +111,9 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 		}
 		best.JitterTarget = min(max(want, p.cfg.MinTarget), p.cfg.MaxTarget)
 	}
+	if p.cfg.TargetFloor {
+		best.JitterTarget = p.floorFor(&best.Settings, &c, now)
+	}
 	best.Score = p.cfg.Quality.Score(&best.Settings, &c)
 	best.WireBps = best.Settings.WireBps(p.cfg.OverheadBytes)
 	best.Fallback = p.fallback
@@ -316,3 +319,28 @@ func (p *Policy) Forecast(s *Settings) float64 {
 
 // Fits reports whether s fits the last decision's rate budget and the payload cap.
 func (p *Policy) Fits(s *Settings) bool { return p.fits(s, p.lastBudget) }
+
+// floorFor is the TargetFloor form of s's jitter target: targetFor's recovery point when it
+// chose one above the plain target, else 0; it rises at once and falls by steadyTargetDrop at
+// most per Hold/2, like the target.
+func (p *Policy) floorFor(s *Settings, c *Conditions, now time.Duration) time.Duration {
+	t := Settings{BitrateBps: s.BitrateBps, Frame: s.Frame}
+	plain := p.targetFor(&t, c)
+	want := time.Duration(0)
+	if ft := p.targetFor(s, c); ft > plain {
+		want = ft
+	}
+	old := p.floor
+	switch {
+	case want >= old:
+	case now-p.floorAt >= p.cfg.Hold/2:
+		want = max(want, old-max(steadyTargetDrop, (old-want)/2))
+	default:
+		want = old
+	}
+	if want != old {
+		p.floorAt = now
+	}
+	p.floor = want
+	return want
+}
