@@ -201,6 +201,10 @@ const scanPerVariant = 2
 // without it a 60 ms frame (fewer headers) would look free. 40 ms more delay costs 1.2 R.
 const delayCost = 0.03
 
+// steadyRateCost is the R a setting loses per bit/s of wire rate (1 R per 10 kb/s): above
+// about 16 kb/s wideband Opus gains little, while every bit/s more is queue on a capacity dip.
+const steadyRateCost = 1e-4
+
 // evaluate sets s's jitter target (targetFor) and scores it: R from the quality model, less
 // rateCost per bit/s of wire rate and delayCost per ms of frame and target, plus the learned
 // correction when useValue.
@@ -209,7 +213,7 @@ func (p *Policy) evaluate(s *Settings, c *Conditions, useValue bool) candidate {
 	t.JitterTarget = p.targetFor(&t, c)
 	sc := p.cfg.Quality.score(&t, c, p.late(c, t.JitterTarget), false)
 	w := t.WireBps(p.cfg.OverheadBytes)
-	adj := sc.R - rateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
+	adj := sc.R - steadyRateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
 	if useValue {
 		adj += p.value.correction(&t)
 	}
