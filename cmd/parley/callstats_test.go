@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,27 @@ func TestCallFlagChecks(t *testing.T) {
 	code, o, e := runCLI(t, "call", "-h")
 	if code != 0 || e != "" || !strings.Contains(o, "Exit status") || !strings.Contains(o, "PARLEY_SERVER") {
 		t.Errorf("call -h: exit %d, stderr %q, stdout %q", code, e, o)
+	}
+}
+
+// TestServePortTaken: a second server whose TURN or HTTP port is taken says which flag moves it.
+func TestServePortTaken(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	code, _, e := runCLI(t, "serve", "-addr", "127.0.0.1:0", "-turn-listen", pc.LocalAddr().String(), "-data", t.TempDir())
+	if code != 1 || !strings.Contains(e, "is taken") || !strings.Contains(e, "-turn-listen") {
+		t.Errorf("TURN port taken: exit %d, %q", code, e)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, e = runCLI(t, "serve", "-addr", ln.Addr().String(), "-turn-listen", "", "-data", t.TempDir())
+	if code != 1 || !strings.Contains(e, "is taken") || !strings.Contains(e, "-addr") {
+		t.Errorf("HTTP port taken: exit %d, %q", code, e)
 	}
 }

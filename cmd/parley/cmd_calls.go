@@ -119,6 +119,10 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	cfg := p.cfg
 	cfg.PeerName = to
 	cfg.Source = p.source()
+	if p.src != nil && *dur == 0 {
+		p.hangupAfterSrc = time.Second // the file's last second reaches the peer first
+		cfg.HangupAfterSourceEnds = p.hangupAfterSrc
+	}
 	var rec *audio.WAVWriter
 	cfg.Sink, rec = p.sink(1)
 	call, err := engine.Dial(ctx, cfg, sig)
@@ -264,7 +268,9 @@ type phone struct {
 	speaker audio.Sink
 	emu     *netem.Net
 	devices []io.Closer // PortAudio streams
-	sas     *sasConfirm
+	// hangupAfterSrc is the caller's engine.Config.HangupAfterSourceEnds (zero: none).
+	hangupAfterSrc time.Duration
+	sas            *sasConfirm
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
@@ -418,7 +424,8 @@ func (p *phone) close() {
 func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller bool, rec *audio.WAVWriter, limit time.Duration) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var connectedAt, srcEnded time.Time
+	var connectedAt time.Time
+	srcEnded := false
 	var meter statsMeter
 	interrupted := ctx.Done()
 	var sasAnswer <-chan string // the SAS prompt's answer, while asking
@@ -509,12 +516,9 @@ func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller 
 			if limit > 0 && time.Since(connectedAt) >= limit {
 				hang("time limit")
 			}
-			if caller && p.src != nil && st.Send.SourceEnded && limit == 0 {
-				if srcEnded.IsZero() {
-					srcEnded = time.Now()
-				} else if time.Since(srcEnded) >= time.Second {
-					hang("input file sent")
-				}
+			if p.hangupAfterSrc > 0 && st.Send.SourceEnded && !srcEnded {
+				srcEnded = true // the engine hangs up (Config.HangupAfterSourceEnds)
+				fmt.Fprintf(p.say, "input file sent; hanging up in %v\n", p.hangupAfterSrc)
 			}
 		}
 	}
