@@ -241,7 +241,7 @@ func TestUnusedNameExpires(t *testing.T) {
 // client that pings stays.
 func TestReadIdleTimeout(t *testing.T) {
 	checkGoroutines(t)
-	ts := startServer(t, Config{ReadIdleTimeout: 300 * time.Millisecond})
+	ts := startServer(t, Config{ReadIdleTimeout: time.Second})
 	ws, _ := rawLogin(t, ts.url, "mute", newIdentity(t), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -260,7 +260,7 @@ func TestReadIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	time.Sleep(time.Second) // let the idle timer run over three times while pings arrive
+	time.Sleep(3 * time.Second) // let the idle timer run over three times while pings arrive
 	if n := testutil.ToFloat64(ts.m.rejects.WithLabelValues("read_idle")); n != 1 {
 		t.Fatalf("a pinging client was closed as idle (read_idle = %v)", n)
 	}
