@@ -182,6 +182,7 @@ type phone struct {
 	emu     *netem.Net
 	out     string
 	devices []io.Closer // PortAudio streams
+	paths   pathLog     // the call's standby, switches and restarts, as printed
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
@@ -390,6 +391,7 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			fmt.Fprintf(out, "%5.0fs %-8s path %-22s send %5.1f kb/s (opus %s)  rx loss %4.1f%%  jb %3.0f ms (target %3.0f)  concealed %4.1f%%  rtt %3.0f ms  MOS %.2f\n",
 				st.Connected.Seconds(), st.State, st.Path, kbps, sendSettings(st.Send), 100*loss, ms(st.Receive.MeanDelay()), ms(st.Receive.TargetDelay),
 				100*frac(st.Receive.ConcealedSamples, st.Receive.TotalSamplesReceived), ms(st.RTT), st.MOS)
+			p.paths.print(out, st)
 			if limit > 0 && !connectedAt.IsZero() && time.Since(connectedAt) >= limit {
 				hang("time limit")
 			}
@@ -415,6 +417,7 @@ func (p *phone) summary(call *engine.Call) error {
 		reason, st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
 		r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
 		100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
+	p.paths.summary(p.env.Stdout, st)
 	if pr := st.Processing; pr.EchoCancel {
 		fmt.Fprintf(p.env.Stdout, "  echo canceller (webrtc's own metrics): ERLE %d dB, ERL %d dB, echo delay %v\n", pr.ERLEdB, pr.ERLdB, pr.EchoDelay)
 	}
