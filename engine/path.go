@@ -56,7 +56,9 @@ const (
 	// sides probe the active pair and their two best standbys every helloEvery).
 	standbyFresh = helloEvery + 500*time.Millisecond
 	// pairForget drops a pair not heard from for this long (an ICE restart replaces them all).
-	pairForget = 5 * time.Second
+	// It is long because the active pair must stay known for probing: the controlling side
+	// hears the peer on it during ICE's checks, and afterwards only if the peer sends on it.
+	pairForget = 2 * time.Minute
 	// maxSwitches bounds the switch log kept for Stats.
 	maxSwitches = 64
 )
@@ -259,7 +261,13 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		}
 	}
 	wait := 50 * time.Millisecond // no round trip known for the active pair
-	if act != nil {
+	if act == nil {
+		// The active pair could not be probed (this side never learnt it: the peer sends on
+		// another pair): only a silence of lostAfter is evidence enough.
+		if now.Sub(ps.last()) < lostAfter {
+			return false
+		}
+	} else {
 		if act.answered {
 			ps.pending = nil
 			return false
