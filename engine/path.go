@@ -37,10 +37,10 @@ import (
 // The watchdog (failover.go) probes the active pair and the standby pairs together while the
 // active path is silent beyond an adaptive threshold. The evidence to switch is an echo back
 // over a standby while the active pair's echo to the same round is overdue (1.5 times its
-// round trip plus overdueSlack) and the active path has delivered nothing since the probes left.
-// The two echoes leave the peer back to back, so a delivery gap or a loss burst of an access
-// link that both pairs share delays or loses both, and nothing switches; a dead path loses
-// only its own.
+// round trip plus overdueSlack), and so is the echo of a second check of the active pair sent
+// then, and the active path has delivered nothing since the probes left. The echoes leave the
+// peer back to back, so a delivery gap or a loss burst of an access link that both pairs share
+// delays or loses them alike, and nothing switches; a dead path loses only its own.
 
 const (
 	// attrPath is the STUN attribute of Parley's own checks (comprehension-optional range,
@@ -137,6 +137,7 @@ type probe struct {
 	pair     *ice.CandidatePair
 	round    uint32 // the suspicion round (0: a periodic probe)
 	active   bool   // sent on the active pair
+	confirm  bool   // the second check of the active pair in its round
 	answered bool
 }
 
@@ -245,8 +246,10 @@ func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
 	return ps.decideLocked(now, true)
 }
 
-// decideLocked switches to the pending standby once the active pair's echo of the same round
-// is overdue and the active path has still delivered nothing since the probes left. In the
+// decideLocked switches to the pending standby once the active pair's check of the same
+// round and a second one sent when the first became overdue are both overdue, and the active
+// path has still delivered nothing since the probes left. (One lost check is a loss burst's
+// doing as often as a dead path's; two in a row, while the standby answers, are not.) In the
 // handler (inHandler) the switch is immediate: true selects the pair the echo came on;
 // otherwise the peer is told to switch and this side moves when it confirms.
 func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
@@ -254,13 +257,16 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 	if pr == nil {
 		return false
 	}
-	var act *probe
+	var act, conf *probe
 	for i := range ps.probes {
-		if ps.probes[i].round == pr.round && ps.probes[i].active {
-			act = &ps.probes[i]
+		if q := &ps.probes[i]; q.round == pr.round && q.active {
+			if q.confirm {
+				conf = q
+			} else {
+				act = q
+			}
 		}
 	}
-	wait := 50 * time.Millisecond // no round trip known for the active pair
 	if act == nil {
 		// The active pair could not be probed (this side never learnt it: the peer sends on
 		// another pair): only a silence of lostAfter is evidence enough.
@@ -268,7 +274,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 			return false
 		}
 	} else {
-		if act.answered {
+		if act.answered || conf != nil && conf.answered {
 			ps.pending = nil
 			return false
 		}
@@ -277,6 +283,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		if e := ps.findLocked(act.pair); e != nil && e.rtt > 0 {
 			rtt = e.rtt
 		}
+		wait := 50 * time.Millisecond // no round trip known
 		if rtt > 0 {
 			wait = rtt * 3 / 2
 		}
@@ -288,6 +295,16 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 			}
 			return false
 		}
+		if conf == nil {
+			if e := ps.findLocked(act.pair); e != nil {
+				ps.probeLocked(e, now, true)
+				ps.probes[len(ps.probes)-1].round, ps.probes[len(ps.probes)-1].confirm = pr.round, true
+				time.AfterFunc(wait, ps.decide)
+				return false
+			}
+		} else if now.Sub(conf.at) < wait {
+			return false
+		}
 	}
 	last := ps.last()
 	e := ps.findLocked(pr.pair)
@@ -295,8 +312,12 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		ps.pending = nil
 		return false // the active path delivered after all: a gap, not a failure
 	}
-	cause := fmt.Sprintf("active path silent %v, its check unanswered after %v; standby answered in %v",
-		now.Sub(last).Round(time.Millisecond), wait.Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	cause := fmt.Sprintf("active path silent %v, two checks of it unanswered; standby answered in %v",
+		now.Sub(last).Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	if act == nil {
+		cause = fmt.Sprintf("active path silent %v; standby answered in %v",
+			now.Sub(last).Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	}
 	ps.recordLocked(now, e.path, cause)
 	ps.suspect, ps.pending = time.Time{}, nil
 	ps.movingTo = e.p
