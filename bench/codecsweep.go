@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -164,7 +165,9 @@ type sweepOut struct {
 }
 
 // Run executes the sweep on Workers goroutines and aggregates one row per config × condition,
-// in config-major order. It stops early with ctx's error when ctx is cancelled. A run that fails
+// in config-major order. When ctx is cancelled it stops starting runs, waits for those under way
+// and returns the rows of the cells whose every run finished, with an error wrapping
+// ErrInterrupted and ctx's error. A run that fails
 // (for example PESQ finding no speech in a fully lost clip) fails the sweep with its cell named.
 func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 	if len(s.Configs) == 0 || len(s.Conditions) == 0 || len(s.Clips) == 0 || s.Seeds < 1 {
@@ -190,8 +193,10 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 		mu   sync.Mutex
 		done int
 	)
+	finished := make([]bool, len(jobs))
 	err := ForEach(ctx, len(jobs), workers, func(_ context.Context, i int) error {
 		results[i] = s.runJob(jobs[i])
+		finished[i] = results[i].err == nil
 		if s.Progress != nil {
 			mu.Lock()
 			done++
@@ -201,9 +206,36 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 		return results[i].err
 	})
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			j, r := completeCells(jobs, results, finished)
+			if len(j) == len(jobs) {
+				return s.aggregate(jobs, results), nil // cancelled after the last run began
+			}
+			return s.aggregate(j, r), fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
 		return nil, err
 	}
 	return s.aggregate(jobs, results), nil
+}
+
+// completeCells keeps the jobs (and results) of the config × condition cells whose every run
+// finished.
+func completeCells(jobs []sweepJob, results []sweepOut, finished []bool) ([]sweepJob, []sweepOut) {
+	type key struct{ cfg, cond int }
+	open := map[key]bool{}
+	for i, j := range jobs {
+		if !finished[i] {
+			open[key{j.cfg, j.cond}] = true
+		}
+	}
+	var kj []sweepJob
+	var kr []sweepOut
+	for i, j := range jobs {
+		if !open[key{j.cfg, j.cond}] {
+			kj, kr = append(kj, j), append(kr, results[i])
+		}
+	}
+	return kj, kr
 }
 
 func (s CodecSweep) runJob(j sweepJob) sweepOut {
@@ -255,6 +287,9 @@ func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 	for i, c := range s.Configs {
 		for j, cond := range s.Conditions {
 			idx := cells[key{i, j}]
+			if len(idx) == 0 {
+				continue // not run (an interrupted sweep)
+			}
 			// Confidence intervals are over loss seeds: each seed's score is first averaged over
 			// the clips, so differences between clips do not widen the interval.
 			wbSeed, nbSeed, nSeed := map[int]float64{}, map[int]float64{}, map[int]int{}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/internal/netem"
 )
 
 // TestSweepNeuralConfigsAndRate runs a small sweep at 16 kHz: the plain PLC row, Deep PLC and
@@ -64,4 +66,46 @@ func pick(cs []CodecConfig, names ...string) []CodecConfig {
 		}
 	}
 	return out
+}
+
+// TestDREDInDTXGapsIsSilence: a DTX pause the receiver fills from a later packet's DRED is the
+// sender's silence, not a recovered loss, once the next packet's sequence number shows nothing
+// was lost.
+func TestDREDInDTXGapsIsSilence(t *testing.T) {
+	if !codec.Features().DRED {
+		t.Skipf("linked %s", codec.Features())
+	}
+	clips, err := DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, dred ReceiveStats
+	for i, on := range []bool{false, true} {
+		cfg := CodecConfig{BitrateBps: 32000, DecoderComplexity: codec.DecoderDeepPLC}
+		if on {
+			cfg.DRED = time.Second
+		}
+		link, err := netem.NewLink(netem.LinkConfig{Delay: netem.DelayConfig{Base: sweepBaseDelay}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rx := &FixedReceiver{Delay: cfg.jitterBuffer(), Complexity: cfg.DecoderComplexity, DRED: on}
+		res, err := Run(clips[1].Samples, cfg.sendConfig(Condition{}), link, rx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			plain = res.Receive
+		} else {
+			dred = res.Receive
+		}
+	}
+	t.Logf("clean link, DTX on: without DRED %+v; with DRED %+v", plain, dred)
+	if plain.Silent == 0 {
+		t.Fatal("clip 1 has no DTX pause: the test needs one")
+	}
+	if dred.RecoveredDRED != 0 || dred.Concealed != 0 || dred.Silent != plain.Silent {
+		t.Errorf("with DRED: %d frames counted as rebuilt, %d concealed, %d silent (want 0, 0, %d)",
+			dred.RecoveredDRED, dred.Concealed, dred.Silent, plain.Silent)
+	}
 }

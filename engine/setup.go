@@ -59,7 +59,9 @@ func (c *Call) run(commit *e2ee.Commit) {
 			// hang-up, by ours, or as peer_lost when media stops.
 			r, _ := remoteReason(m)
 			c.signalingDown()
-			c.log.Warn("unsealed hang-up from the signaling service ignored; the call continues on its media path", "reason", r)
+			if c.ctx.Err() == nil { // not the clean-up hang-up behind a sealed one
+				c.log.Warn("unsealed hang-up from the signaling service ignored; the call continues on its media path", "reason", r)
+			}
 			return
 		}
 		c.fo.heardPeer(c.s.Now())

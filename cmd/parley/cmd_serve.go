@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/parley-voice/parley/e2ee"
@@ -137,6 +138,11 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		}
 		ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: *turnListen, TCPAddr: *turnListen,
 			RelayIP: ip, RelayBind: host, Logger: log, AllowPeers: allowPeers, TCPRelay: *tcpRelay, MaxAllocationsPerUser: *turnAllocs})
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("embedded TURN: %s is taken (another 'parley serve' or TURN server?): "+
+				"pick another port with -turn-listen (e.g. -turn-listen %s), or -turn-listen '' for no embedded TURN: %w",
+				*turnListen, net.JoinHostPort(host, "0"), err)
+		}
 		if err != nil {
 			return err
 		}
@@ -175,6 +181,9 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is taken (another 'parley serve'?): pick another with -addr: %w", *addr, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,13 @@ type processingFlags struct {
 	aec, ns, agc string
 }
 
+// addProcessingFlags adds the three flags; auto says what their auto means.
 func addProcessingFlags(fs interface {
 	StringVar(*string, string, string, string)
-}, f *processingFlags) {
-	fs.StringVar(&f.aec, "aec", "auto", "echo cancellation: auto (on for the microphone, off for -in), on or off")
-	fs.StringVar(&f.ns, "ns", "auto", "noise suppression: auto (on for the microphone, off for -in), on or off")
-	fs.StringVar(&f.agc, "agc", "auto", "automatic gain control: auto (on for the microphone, off for -in), on or off")
+}, f *processingFlags, auto string) {
+	fs.StringVar(&f.aec, "aec", "auto", "echo cancellation: auto ("+auto+"), on or off")
+	fs.StringVar(&f.ns, "ns", "auto", "noise suppression: auto ("+auto+"), on or off")
+	fs.StringVar(&f.agc, "agc", "auto", "automatic gain control: auto ("+auto+"), on or off")
 }
 
 // switches parses the three flags.
