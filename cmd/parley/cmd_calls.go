@@ -543,8 +543,7 @@ func (p *phone) summary(call *engine.Call, peer string, caller bool, rec *audio.
 			st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
 			r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
 			100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
-		var paths pathLog
-		paths.summary(p.say, st)
+		printPathSummary(p.say, st)
 		if pr := st.Processing; pr.EchoCancel {
 			fmt.Fprintf(p.say, "  echo canceller (webrtc's own metrics): ERLE %d dB, ERL %d dB, echo delay %v\n", pr.ERLEdB, pr.ERLdB, pr.EchoDelay)
 		}

@@ -42,7 +42,7 @@ func (l *pathLog) print(w io.Writer, st engine.Stats) {
 	}
 }
 
-// summary is the closing line: how often the path changed.
-func (l *pathLog) summary(w io.Writer, st engine.Stats) {
+// printPathSummary writes the closing line: how often the path changed.
+func printPathSummary(w io.Writer, st engine.Stats) {
 	fmt.Fprintf(w, "  path switches %d, ICE restarts %d\n", st.Switches, st.ICERestarts)
 }
