@@ -361,7 +361,15 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	p.client, err = signaling.Dial(dctx, signaling.ClientConfig{URL: f.server, User: f.as, Identity: id, Logger: log})
+	say := p.say
+	p.client, err = signaling.Dial(dctx, signaling.ClientConfig{URL: f.server, User: f.as, Identity: id, Logger: log,
+		OnConnectionChange: func(up bool, err error) {
+			if up {
+				fmt.Fprintln(say, "signaling server reachable again")
+			} else {
+				fmt.Fprintf(say, "signaling server connection lost (%v): reconnecting… (a call in progress continues)\n", err)
+			}
+		}})
 	if errors.Is(err, signaling.ErrAuth) {
 		p.close()
 		return nil, fmt.Errorf("the server has %q bound to another identity key: use the identity you registered with (-dir) or another name: %w", f.as, err)
