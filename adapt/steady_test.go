@@ -208,3 +208,18 @@ func TestSteadyTargetFloor(t *testing.T) {
 	}
 	t.Logf("bursty: %+v", d.Settings)
 }
+
+// BenchmarkSteadyDecideLearned is BenchmarkSteadyDecide with the value model's correction.
+func BenchmarkSteadyDecideLearned(b *testing.B) {
+	p := newSteady(b, PolicyConfig{Learned: true})
+	f := snap(0, 0.05, 2, 40*ms)
+	f.SendRateBps = 100e3
+	pr := pred(200e3, 0.05, 2, 40*ms)
+	b.ReportAllocs()
+	now := time.Duration(0)
+	for b.Loop() {
+		now += 500 * ms
+		f.At = now
+		p.Decide(now, f, pr)
+	}
+}
