@@ -700,3 +700,36 @@ func testBurstyLink(t *testing.T, profile string, dur time.Duration) {
 	_ = l.Close()
 	waitGoroutines(t, base, 10*time.Second)
 }
+
+// TestGapStatsQuantile checks the adaptive threshold's window: quantiles from the histogram,
+// the oldest gaps leaving the window, and the bounds of suspectAfter.
+func TestGapStatsQuantile(t *testing.T) {
+	var w pathWatch
+	if got := w.suspectAfter(); got != suspectMin {
+		t.Errorf("empty window: suspectAfter %v, want %v", got, suspectMin)
+	}
+	for range gapWindow {
+		w.gaps.add(20 * time.Millisecond)
+	}
+	for range 10 { // under 3 %: a loaded machine's stalls
+		w.gaps.add(400 * time.Millisecond)
+	}
+	if got := w.gaps.quantile(0.97); got != 30*time.Millisecond {
+		t.Errorf("p97 %v, want 30ms (the 20 ms bucket's upper bound)", got)
+	}
+	if got := w.suspectAfter(); got != suspectMin {
+		t.Errorf("suspectAfter %v, want %v", got, suspectMin)
+	}
+	for range gapWindow / 10 { // a bursty link: 10 % of gaps at 150 ms
+		w.gaps.add(150 * time.Millisecond)
+	}
+	if got := w.suspectAfter(); got != 240*time.Millisecond {
+		t.Errorf("suspectAfter %v, want 240ms (1.5 × the 160 ms bucket bound)", got)
+	}
+	for range gapWindow {
+		w.gaps.add(5 * time.Second) // clamped into the last bucket
+	}
+	if got := w.suspectAfter(); got != suspectMax {
+		t.Errorf("suspectAfter %v, want %v", got, suspectMax)
+	}
+}

@@ -147,3 +147,32 @@ func TestServePortTaken(t *testing.T) {
 		t.Errorf("HTTP port taken: exit %d, %q", code, e)
 	}
 }
+
+// TestQuietPion: by default pion's own records (the engine tags them "pion") show only from
+// Error up; Parley's warnings show; -v shows everything.
+func TestQuietPion(t *testing.T) {
+	var out syncBuffer
+	log := newCallLogger(&cmdEnv{Stderr: &out}, false)
+	log.With("pion", "ice").Warn("pion warning")
+	log.With("call", "x").With("pion", "dtls").Info("pion info")
+	log.With("pion", "ice").Error("pion error")
+	log.Warn("parley warning")
+	log.Info("parley info")
+	got := out.String()
+	for _, w := range []string{"pion error", "parley warning"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("default log lacks %q:\n%s", w, got)
+		}
+	}
+	for _, w := range []string{"pion warning", "pion info", "parley info"} {
+		if strings.Contains(got, w) {
+			t.Errorf("default log shows %q:\n%s", w, got)
+		}
+	}
+	var verbose syncBuffer
+	log = newCallLogger(&cmdEnv{Stderr: &verbose}, true)
+	log.With("pion", "ice").Debug("pion detail")
+	if !strings.Contains(verbose.String(), "pion detail") {
+		t.Errorf("-v hides pion's logs: %q", verbose.String())
+	}
+}

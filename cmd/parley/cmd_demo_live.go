@@ -76,6 +76,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 		return usagef("-link: %v", err)
 	}
 	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay, noAdapt: *noAdapt,
+		aec: aec, ns: ns, agc: agc, micProcessed: *mic,
 		voice: "alice speaks codec2-examples speech (looped)", ear: "bob records what he hears"}
 	// The devices first: a missing one fails before anything starts.
 	devs, err := d.openDevices(*mic, *speaker, apm.Config{
@@ -170,9 +171,13 @@ type liveDemo struct {
 	relay  bool
 	// noAdapt turns the engine's network adaptation off on both sides.
 	noAdapt bool
-	turn    string // the embedded TURN server's UDP address
-	voice   string // what alice says, for the header
-	ear     string // what bob does with it
+	// aec, ns, agc are -aec, -ns, -agc; micProcessed says the demo processes the microphone
+	// itself (openDevices), so alice's engine must not process it again.
+	aec, ns, agc engine.Switch
+	micProcessed bool
+	turn         string // the embedded TURN server's UDP address
+	voice        string // what alice says, for the header
+	ear          string // what bob does with it
 
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 
@@ -252,6 +257,10 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	d.cut = &demoCut{Net: bcfg.Net, peer: aliceIP}
 	bcfg.Net = d.cut
 	acfg.Source = d.speech
+	if !d.micProcessed {
+		// The speech file: processed only if asked (-aec/-ns/-agc on), by alice's engine.
+		acfg.EchoCancel, acfg.NoiseSuppress, acfg.GainControl = d.aec, d.ns, d.agc
+	}
 	bcfg.Sink = d.rec
 
 	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
