@@ -2,14 +2,10 @@ package engine
 
 import (
 	"context"
-	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pion/transport/v5"
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
@@ -49,7 +45,7 @@ func failoverOnce(t *testing.T, oneWay bool) time.Duration {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	alice, _ := l.Peer("alice")
-	hole := &blackhole{Net: cb.Net, only: alice.PublicIP, inOnly: oneWay}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP, InboundOnly: oneWay})
 	cb.Net = hole
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3} // bob is silent (DTX), as in the demo
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -63,7 +59,7 @@ func failoverOnce(t *testing.T, oneWay bool) time.Duration {
 	}
 
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	lost := bl.wait(t, ctx, cut, isState(StateReconnecting))
 	// Nothing sent after the cut can have arrived before bob noticed the loss (a restart is
 	// needed first): from here, the first frame decoded from a newly arrived packet ends the gap.
@@ -94,7 +90,7 @@ func failoverOnce(t *testing.T, oneWay bool) time.Duration {
 	}
 	t.Logf("cut → bob lost the path %v, first packet %v, first frame played %v after the cut; bob's restored event: outage %v, path %v (%d datagrams dropped)",
 		lost.At.Sub(cut).Round(time.Millisecond), arrived.Round(time.Millisecond), played.Round(time.Millisecond),
-		back.Outage.Round(time.Millisecond), a.Stats().Path, hole.dropped.Load())
+		back.Outage.Round(time.Millisecond), a.Stats().Path, hole.Dropped())
 	if back.Outage <= 0 || back.Outage > played+100*time.Millisecond {
 		t.Errorf("restored event outage %v, want > 0 and about the %v measured", back.Outage, played)
 	}
@@ -215,7 +211,7 @@ func testRelayOutage(t *testing.T, signaling bool) {
 func TestPeerVanishes(t *testing.T) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout = 4 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -224,7 +220,7 @@ func TestPeerVanishes(t *testing.T) {
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	pb.Close()
 	waitState(t, ctx, a, StateReconnecting)
 	ev := waitState(t, ctx, a, StateEnded)
@@ -245,7 +241,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	const disconnect = 2 * time.Second
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout, cb.DisconnectTimeout = disconnect, disconnect
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -253,7 +249,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	a, b := connect(t, ctx, ca, cb)
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
-	hole.cut.Store(true)
+	hole.Cut()
 	waitState(t, ctx, a, StateReconnecting)
 	n := a.Stats().ICERestarts
 	time.Sleep(2 * disconnect)
@@ -350,145 +346,4 @@ func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Cal
 		t.Fatal(err)
 	}
 	return a, b, pa, pb
-}
-
-// blackhole is a transport.Net whose sockets silently drop every datagram, both ways, once cut
-// — or, with only set, just the datagrams to and from that IP address.
-type blackhole struct {
-	transport.Net
-	cut     atomic.Bool
-	only    net.IP
-	dropped atomic.Int64
-	// inOnly drops only what arrives (the peer's direction), letting writes through.
-	inOnly bool
-}
-
-// drops reports whether a datagram to or from addr is dropped now.
-func (h *blackhole) drops(addr net.Addr) bool {
-	if !h.cut.Load() {
-		return false
-	}
-	if h.only == nil {
-		return true
-	}
-	ua, ok := addr.(*net.UDPAddr)
-	d := ok && ua.IP.Equal(h.only)
-	if d {
-		h.dropped.Add(1)
-	}
-	return d
-}
-
-func (h *blackhole) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.DialUDP(network, laddr, raddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) ListenPacket(network, address string) (net.PacketConn, error) {
-	c, err := h.Net.ListenPacket(network, address)
-	if err != nil {
-		return nil, err
-	}
-	return &holePacket{PacketConn: c, h: h}, nil
-}
-
-type holeUDP struct {
-	transport.UDPConn
-	h *blackhole
-}
-
-func (c *holeUDP) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteTo(b, addr)
-}
-
-func (c *holeUDP) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteToUDP(b, addr)
-}
-
-func (c *holeUDP) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadFromUDP(b []byte) (int, *net.UDPAddr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFromUDP(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadMsgUDP(b, oob []byte) (int, int, int, *net.UDPAddr, error) {
-	for {
-		n, oobn, flags, a, err := c.UDPConn.ReadMsgUDP(b, oob)
-		if err != nil || !c.h.drops(a) {
-			return n, oobn, flags, a, err
-		}
-	}
-}
-
-func (c *holeUDP) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (int, int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), len(oob), nil
-	}
-	return c.UDPConn.WriteMsgUDP(b, oob, addr)
-}
-
-func (c *holeUDP) Read(b []byte) (int, error) {
-	for {
-		n, err := c.UDPConn.Read(b)
-		if err != nil || !c.h.drops(c.RemoteAddr()) {
-			return n, err
-		}
-	}
-}
-
-func (c *holeUDP) Write(b []byte) (int, error) {
-	if !c.h.inOnly && c.h.drops(c.RemoteAddr()) {
-		return len(b), nil
-	}
-	return c.UDPConn.Write(b)
-}
-
-type holePacket struct {
-	net.PacketConn
-	h *blackhole
-}
-
-func (c *holePacket) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.PacketConn.WriteTo(b, addr)
-}
-
-func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.PacketConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
 }

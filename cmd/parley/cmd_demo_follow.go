@@ -74,7 +74,7 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 		case <-end.C:
 			return false
 		case <-half.C:
-			d.cut.cut.Store(true)
+			d.cut.Cut()
 			d.cutAt = since()
 			fmt.Fprintf(out, "%4.1fs  >>> network change: bob's direct path to alice is cut (TURN still reachable)\n", d.cutAt)
 		case ev, ok := <-a.Events():
