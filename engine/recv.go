@@ -177,7 +177,7 @@ func (r *receiver) report() ReceiverReport {
 func (r *receiver) onReport(b []byte) {
 	r.touch()
 	var rep ReceiverReport
-	if err := rep.UnmarshalBinary(b); err != nil {
+	if err := rep.unmarshal(b); err != nil {
 		return
 	}
 	r.mu.Lock()
