@@ -128,6 +128,10 @@ func TestGCCFeedbackAllocs(t *testing.T) {
 func TestFixed(t *testing.T) {
 	f := &Fixed{Settings: media.Settings{BitrateBps: 24000, Frame: 20 * time.Millisecond, FEC: true, LossHint: 0.1}, Target: 80 * time.Millisecond}
 	a := media.NewAdapter(f)
+	if _, ok := a.Tick(0, media.Tick); ok {
+		t.Error("decided before the first packet")
+	}
+	a.OnSend(0, media.Sent{Packet: true, WireBytes: 100})
 	for i, now := range []time.Duration{0, 100 * time.Millisecond, time.Second, time.Minute} {
 		d, ok := a.Tick(now, media.Tick)
 		if ok != (i == 0) || ok && (d.Settings != f.Settings || d.JitterTarget != f.Target) {

@@ -41,6 +41,7 @@ type Adapter struct {
 	rtt        time.Duration
 	lastDecide time.Duration
 	decided    bool
+	sending    bool // a packet was sent: the decision period has started
 }
 
 // NewAdapter returns an adapter around p.
@@ -55,6 +56,7 @@ func (a *Adapter) OnSend(at time.Duration, s Sent) {
 		return
 	}
 	a.sent[s.SequenceNumber%sentLogSize] = sentRecord{at: at, size: int32(s.WireBytes), seq: s.SequenceNumber, ok: true}
+	a.sending = true
 	a.pol.OnSend(at, s.SequenceNumber, s.WireBytes)
 }
 
@@ -96,11 +98,12 @@ func (a *Adapter) OnRTT(rtt time.Duration) {
 	}
 }
 
-// Tick runs the policy at time now if a decision is due (the first tick, then every
-// Policy.Period within half of tick, the driver's tick). ok says the settings returned are to
-// be applied from the next frame.
+// Tick runs the policy at time now if a decision is due: at the first tick after the first
+// packet was sent (the media's start, so that the live call and the bench decide in the same
+// phase of the media), then every Policy.Period within half of tick (the driver's tick). ok
+// says the settings returned are to be applied from the next frame.
 func (a *Adapter) Tick(now, tick time.Duration) (d Decision, ok bool) {
-	if a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
+	if !a.sending || a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
 		return Decision{}, false
 	}
 	a.decided, a.lastDecide = true, now
