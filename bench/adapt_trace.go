@@ -65,7 +65,8 @@ type TraceOptions struct {
 	// QueueDelay bounds the queue (0: DefaultTraceQueue).
 	QueueDelay time.Duration
 	// Offset starts the run this far into the trace (modulo its length), to sample a long
-	// trace elsewhere than at its start.
+	// trace elsewhere than at its start. The link's seed adds its own start on top
+	// (netem.CapacityConfig.SeededStart), so each seed samples a different stretch.
 	Offset time.Duration
 }
 
@@ -87,7 +88,7 @@ func TraceLink(path string, opt TraceOptions) (link Link, note string, err error
 	if err != nil {
 		return Link{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
 	}
-	segs := rotateSegments(traceSegments(tr), opt.Offset)
+	segs := (&netem.Trace{Segments: traceSegments(tr)}).Rotate(opt.Offset).Segments
 	mean := tr.MeanRateBps()
 	scale := opt.Scale
 	if scale == 0 {
@@ -110,44 +111,18 @@ func TraceLink(path string, opt TraceOptions) (link Link, note string, err error
 	if queue == 0 {
 		queue = DefaultTraceQueue
 	}
+	// The seed picks where in the trace a run starts (after Offset), so that runs with
+	// different seeds are different runs.
 	cfg := netem.LinkConfig{Delay: netem.DelayConfig{Base: base},
-		Capacity: netem.CapacityConfig{Trace: scaled, QueueDelay: queue}}
+		Capacity: netem.CapacityConfig{Trace: scaled, QueueDelay: queue, SeededStart: true}}
 	if err := cfg.Validate(); err != nil {
 		return Link{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
 	}
 	prefix := map[netem.TraceFormat]string{netem.FormatMahimahi: "mm", netem.FormatOpenNetLab: "onl", netem.FormatNorway: "no"}[format]
 	name := prefix + ":" + filepath.Base(path)
-	note = fmt.Sprintf("%s: %s trace, %v loop from %v, mean %.0f kb/s scaled ×%.4g to %.1f kb/s, base delay %v, queue %v",
+	note = fmt.Sprintf("%s: %s trace, %v loop from %v + a seeded start, mean %.0f kb/s scaled ×%.4g to %.1f kb/s, base delay %v, queue %v",
 		name, format, tr.Duration().Round(time.Second), opt.Offset, mean/1000, scale, scaled.MeanRateBps()/1000, base, queue)
 	return Link{Name: name, Config: func(time.Duration) (netem.LinkConfig, error) { return cfg, nil }}, note, nil
-}
-
-// rotateSegments returns segs starting offset into them (modulo their total length), splitting
-// the segment the offset falls in.
-func rotateSegments(segs []netem.TraceSegment, offset time.Duration) []netem.TraceSegment {
-	var total time.Duration
-	for _, s := range segs {
-		total += s.Duration
-	}
-	if total <= 0 || offset%total == 0 {
-		return segs
-	}
-	offset %= total
-	for i, s := range segs {
-		if offset < s.Duration {
-			head, tail := s, s
-			head.Duration = offset
-			tail.Duration = s.Duration - offset
-			out := append([]netem.TraceSegment{tail}, segs[i+1:]...)
-			out = append(out, segs[:i]...)
-			if head.Duration > 0 {
-				out = append(out, head)
-			}
-			return out
-		}
-		offset -= s.Duration
-	}
-	return segs
 }
 
 // traceSegments returns the trace as segments (a copy): Mahimahi opportunities binned into

@@ -22,4 +22,11 @@ var (
 	ErrOpus = errors.New("codec: opus")
 	// ErrBuffer is returned when a caller-provided output buffer is too small.
 	ErrBuffer = errors.New("codec: buffer too small")
+	// ErrUnavailable is returned when a setting needs a libopus feature (Deep PLC, OSCE, DRED)
+	// that the linked libopus lacks; Features says what is there. `make` builds libopus 1.5.2
+	// with all three (scripts/opus.sh); a plain `go build` links the system libopus.
+	ErrUnavailable = errors.New("codec: libopus feature unavailable")
+	// ErrNoDRED is returned by Decoder.DecodeDRED when the parsed DRED data does not reach back to
+	// the requested frame (or there is none); the caller conceals the frame instead.
+	ErrNoDRED = errors.New("codec: no DRED data for that frame")
 )

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,19 +47,72 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// Reason says why a call ended.
+// Reason says why a call ended. The values are stable, machine-readable strings (they appear
+// in logs and in the CLI's -stats json); the zero value means "not ended".
+//
+// Outcomes of the signaling service (unavailable, busy, no_answer, declined, cancelled,
+// answered_elsewhere, declined_elsewhere) reach the engine as the Reason of a KindHangup or
+// KindDecline Message; engine/line translates the server's frames into them.
 type Reason string
 
 // End reasons.
 const (
 	ReasonHangup       Reason = "hangup"        // this side hung up (Call.Hangup)
-	ReasonRemoteHangup Reason = "remote_hangup" // the peer hung up, or cancelled while ringing
-	ReasonDeclined     Reason = "declined"      // the callee declined
+	ReasonRemoteHangup Reason = "remote_hangup" // the peer hung up after the call was answered
+	ReasonDeclined     Reason = "declined"      // caller: the callee declined
 	ReasonTimeout      Reason = "timeout"       // setup did not complete within Config.SetupTimeout
 	ReasonPeerLost     Reason = "peer_lost"     // no packet from the peer for Config.DisconnectTimeout
 	ReasonFailed       Reason = "failed"        // ICE found no working path, or DTLS failed
 	ReasonError        Reason = "error"         // a protocol, signaling or media error (see Call.Err)
+
+	// ReasonUnavailable, caller: the callee has no device online (or no such user exists; the
+	// service does not tell the two apart).
+	ReasonUnavailable Reason = "unavailable"
+	// ReasonBusy, caller: every device of the callee is in another call.
+	ReasonBusy Reason = "busy"
+	// ReasonNoAnswer: nobody answered within the signaling service's ring timeout (caller),
+	// or the caller's ring timed out before this device answered (callee).
+	ReasonNoAnswer Reason = "no_answer"
+	// ReasonCancelled, callee: the caller hung up before the call was answered.
+	ReasonCancelled Reason = "cancelled"
+	// ReasonAnsweredElsewhere, callee: another device of the same user answered first (the
+	// accept of this device lost the race); no media was exchanged.
+	ReasonAnsweredElsewhere Reason = "answered_elsewhere"
+	// ReasonDeclinedElsewhere, callee: another device of the same user declined the call.
+	ReasonDeclinedElsewhere Reason = "declined_elsewhere"
 )
+
+// remoteReasons are the Reasons a KindHangup or KindDecline Message may carry.
+var remoteReasons = map[Reason]bool{
+	ReasonRemoteHangup: true, ReasonDeclined: true, ReasonUnavailable: true, ReasonBusy: true,
+	ReasonNoAnswer: true, ReasonCancelled: true, ReasonAnsweredElsewhere: true, ReasonDeclinedElsewhere: true,
+}
+
+// MessageErrorPrefix starts the Reason of a KindHangup Message that reports an error of the
+// signaling service about this call ("error: state: no such call"); the call ends with
+// ReasonError and an error wrapping ErrSignal that carries the rest of the text.
+const MessageErrorPrefix = "error"
+
+// remoteReason is the Reason, and the error for ReasonError, of a call ended by m (a KindHangup
+// or KindDecline message). A Reason the engine does not know (a peer's "hangup", an older
+// service's text) is ReasonRemoteHangup, or ReasonDeclined for a decline.
+func remoteReason(m Message) (Reason, error) {
+	r := Reason(m.Reason)
+	if text, ok := strings.CutPrefix(m.Reason, MessageErrorPrefix); ok && (text == "" || text[0] == ':') {
+		text = strings.TrimSpace(strings.TrimPrefix(text, ":"))
+		if text == "" {
+			text = "error from the signaling service"
+		}
+		return ReasonError, fmt.Errorf("%w: %s", ErrSignal, text)
+	}
+	switch {
+	case remoteReasons[r] && (m.Kind == KindHangup || r == ReasonDeclined || r == ReasonDeclinedElsewhere):
+		return r, nil
+	case m.Kind == KindDecline:
+		return ReasonDeclined, nil
+	}
+	return ReasonRemoteHangup, nil
+}
 
 // Event is one change in a call's life, delivered on Call.Events.
 type Event struct {

@@ -87,11 +87,8 @@ func (c *Call) setupCaller() error {
 		case KindRinging:
 			c.setState(StateRinging)
 			continue
-		case KindDecline:
-			c.end(ReasonDeclined, nil)
-			return nil
-		case KindHangup:
-			c.end(ReasonRemoteHangup, nil)
+		case KindDecline, KindHangup:
+			c.end(remoteReason(m))
 			return nil
 		case KindAccept:
 			if err := resp.UnmarshalBinary(m.Data); err != nil {
@@ -153,7 +150,7 @@ func (c *Call) setupCallee(commit *e2ee.Commit) error {
 	}
 	switch m.Kind {
 	case KindHangup:
-		c.end(ReasonRemoteHangup, nil)
+		c.end(remoteReason(m)) // cancelled, answered or declined elsewhere, no answer
 		return nil
 	case KindRelay:
 	default:
@@ -202,7 +199,7 @@ func (c *Call) keyed(sess *e2ee.Session) error {
 func (c *Call) handle(m Message) error {
 	switch m.Kind {
 	case KindHangup:
-		c.end(ReasonRemoteHangup, nil)
+		c.end(remoteReason(m))
 		return nil
 	case KindRelay:
 	default:

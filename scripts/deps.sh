@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# deps.sh installs the Debian packages Parley needs to build, test and run its demo.
-# It is idempotent: packages already present are not reinstalled, and apt is not touched at all
-# when everything is there. Uses apt-get directly as root, sudo otherwise.
+# deps.sh installs the Debian packages Parley needs to build, test and run its demo, then builds
+# libopus 1.5.2 with Deep PLC, OSCE and DRED into a user cache (scripts/opus.sh).
+# It is idempotent: packages already present are not reinstalled, apt is not touched at all
+# when everything is there, and a finished libopus build is reused. Uses apt-get directly as
+# root, sudo otherwise.
 set -euo pipefail
 
 PKGS=(
-  libopus-dev       # codec: libopus through cgo
+  libopus-dev       # codec: the system libopus, for a plain `go build` (make uses opus.sh's 1.5.2)
+  gcc               # cgo, and building libopus 1.5.2 (scripts/opus.sh)
+  make              # building libopus 1.5.2
+  libc6-dev         # C headers for cgo and the libopus build
   portaudio19-dev   # engine/audio/portaudio: sound devices through cgo
+  libwebrtc-audio-processing-dev # engine/audio/apm: echo cancellation, noise suppression, AGC (cgo)
   pkg-config        # cgo flags for the two above
   codec2-examples   # real speech for tests and benches (/usr/share/codec2/raw)
   coturn            # production TURN server, for interop tests
@@ -21,7 +27,9 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  exec "$(dirname "$0")/opus.sh" >/dev/null
+fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
@@ -41,3 +49,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps.sh: done" >&2
+exec "$(dirname "$0")/opus.sh" >/dev/null

@@ -21,6 +21,7 @@ func init() {
 		{"signaling", "signaling server load: logins and call setups per second", cmdBenchSignaling},
 		{"train", "train the network predictor from synthetic traces", cmdBenchTrain},
 		{"refit", "refit the E-model's Opus Ie/Bpl per setting from a PESQ-WB sweep", cmdBenchRefit},
+		{"apm", "echo cancellation, noise suppression: ERLE, double-talk and NS PESQ-WB, CPU", cmdBenchAPM},
 	}
 }
 

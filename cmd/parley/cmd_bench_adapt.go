@@ -51,8 +51,10 @@ OpenNetLab JSON or Norway HSDPA; format from the extension or the first line, or
 Traces are mostly megabits per second, far above audio rates: by default (--trace-scale 0) a
 trace whose mean capacity exceeds 96 kb/s is scaled down to that mean, keeping its dips and
 outages; --trace-scale F multiplies every capacity by F instead. Traces get --trace-delay of
-one-way base delay and a 300 ms droptail queue; a run uses only the first --repeat x 8 s of a
-trace unless --trace-offset starts it further in.
+one-way base delay and a 300 ms droptail queue; a run uses only --repeat x 8 s of a trace,
+starting --trace-offset plus a seeded start into it (every seed samples another stretch; every
+strategy of one seed sees the same one). Seeds whose runs repeat an earlier seed's exactly are
+dropped, so the means and P10 count distinct runs only.
 
 Metrics per run: PESQ-WB; E-model MOS (G.107.1, Opus table) per 2 s window, averaged;
 mouth-to-ear delay p50/p95 (capture -> playout, with packetization); buf = mean jitter-buffer
@@ -180,15 +182,21 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 		return err
 	}
 	rows = bench.PickOracle(rows)
+	// A seed that repeats an earlier seed's outcome on a link is the same run again: count
+	// only distinct runs.
+	rows, dropped := bench.DistinctRuns(rows)
 	elapsed := time.Since(start)
 	if !*quiet {
 		bench.WriteAdaptRuns(w, rows)
+	}
+	if dropped > 0 {
+		fmt.Fprintf(w, "dropped %d rows: seeds whose runs repeated an earlier seed's exactly on the same link\n", dropped)
 	}
 	runs := 0
 	if sums := bench.Summarize(rows); len(sums) > 0 {
 		runs = sums[0].Runs
 	}
-	fmt.Fprintf(w, "\nside by side: %d runs per strategy (links x clips x seeds), %d pipeline runs in %v on %d workers\n",
+	fmt.Fprintf(w, "\nside by side: %d distinct runs per strategy (links x clips x seeds), %d pipeline runs in %v on %d workers\n",
 		runs, len(jobs), elapsed.Round(time.Second), *workers)
 	bench.WriteAdaptSummary(w, rows)
 	if *csvPath != "" {

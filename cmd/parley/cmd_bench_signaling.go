@@ -334,18 +334,24 @@ func startBenchServer(ctx context.Context, clients, gcPercent int, natsURL strin
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	dataDir, err := os.MkdirTemp("", "parley-bench-names-") // a name registry of its own
+	if err != nil {
+		return nil, err
+	}
 	args := []string{"serve", "-addr", addr, "-turn-listen", "", "-ring-timeout", "5m",
-		"-max-conns-per-ip", strconv.Itoa(clients + 100), "-max-conns", strconv.Itoa(clients + 100), "-gc-percent", strconv.Itoa(gcPercent)}
+		"-max-conns-per-ip", strconv.Itoa(clients + 100), "-max-conns", strconv.Itoa(clients + 100), "-gc-percent", strconv.Itoa(gcPercent),
+		"-max-sessions-per-ip", strconv.Itoa(clients + 100), "-registrations-per-ip", "-1", "-data", dataDir}
 	if natsURL != "" {
 		args = append(args, "-nats", natsURL)
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
+		_ = os.RemoveAll(dataDir)
 		return nil, err
 	}
 	s := &benchServer{cmd: cmd, addr: addr, url: "ws://" + addr + server.PathWS, waited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(s.waited) }()
+	go func() { _ = cmd.Wait(); _ = os.RemoveAll(dataDir); close(s.waited) }()
 	for {
 		resp, err := http.Get("http://" + addr + server.PathHealth)
 		if err == nil {

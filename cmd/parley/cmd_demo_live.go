@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -149,7 +150,9 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	if _, err := rand.Read(secret); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: "127.0.0.1:0"})
+	// Both peers are on loopback, which a TURN server refuses to relay to unless allowed.
+	ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: "127.0.0.1:0",
+		AllowPeers: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	if err != nil {
 		return fmt.Errorf("demo: embedded TURN: %w", err)
 	}

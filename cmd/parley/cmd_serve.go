@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -26,8 +27,15 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		"By default TURN runs embedded (UDP and TCP on -turn-listen) with a random secret. With\n"+
 		"-turn-secret and -turn-url, clients are pointed at an external coturn instead\n"+
 		"(use-auth-secret, same secret). With -nats, nodes sharing one NATS server (JetStream\n"+
-		"enabled) form one service.")
-	addr := fs.String("addr", "127.0.0.1:7000", "HTTP/WebSocket listen `address` (serves /v1/ws, /healthz, /metrics)")
+		"enabled) form one service; give each node NATS credentials (-nats-creds or -nats-nkey)\n"+
+		"and TLS (-nats-tls-ca, -nats-tls-cert, -nats-tls-key). A single node keeps its name →\n"+
+		"key bindings in DIR/names.db (-data).")
+	addr := fs.String("addr", "127.0.0.1:7000", "HTTP/WebSocket listen `address` (serves /v1/ws, /healthz and, without -admin-addr, /metrics)")
+	adminAddr := fs.String("admin-addr", "", "operator-only listen `address` for /metrics and /healthz (then /metrics is not on -addr)")
+	dataDir := fs.String("data", "", "`directory` of the single-node name registry names.db (default $XDG_STATE_HOME/parley or ~/.local/state/parley;\n"+
+		"unused with -nats, whose JetStream KV holds the names)")
+	var nopt natsFlags
+	nopt.add(fs)
 	natsURL := fs.String("nats", "", "NATS `URL` for multi-node routing and registration (empty: single node)")
 	nodeID := fs.String("id", "", "node `ID` (default random)")
 	turnSecret := fs.String("turn-secret", "", "TURN REST `secret` shared with an external coturn (static-auth-secret)")
@@ -42,10 +50,26 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 	turnListen := fs.String("turn-listen", "127.0.0.1:3478", "embedded TURN listen `address`, UDP and TCP (empty: no embedded TURN)")
 	turnHost := fs.String("turn-public-host", "", "`host` clients use to reach the embedded TURN server (default: the listen host)")
 	turnTTL := fs.Duration("turn-ttl", 10*time.Minute, "lifetime of TURN credentials")
+	var allowPeers []netip.Prefix
+	fs.Func("turn-allow-peer", "`CIDR` the embedded TURN server may relay to although it is internal (repeatable), e.g. 127.0.0.0/8\n"+
+		"on one machine; by default loopback, private, link-local, CGNAT, multicast and ULA peers are refused", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return err
+		}
+		allowPeers = append(allowPeers, p.Masked())
+		return nil
+	})
+	tcpRelay := fs.Bool("turn-tcp-relay", false, "allow RFC 6062 TCP relay allocations on the embedded TURN server")
+	turnAllocs := fs.Int("turn-max-allocs", 10, "live TURN allocations allowed per user")
 	ring := fs.Duration("ring-timeout", 30*time.Second, "how long an invite rings")
 	grace := fs.Duration("resume-grace", 30*time.Second, "how long a dropped session waits to be resumed")
 	perIP := fs.Int("max-conns-per-ip", 64, "concurrent WebSockets allowed from one IP address")
 	maxConns := fs.Int("max-conns", 100000, "concurrent WebSockets allowed on this node")
+	sessPerIP := fs.Int("max-sessions-per-ip", 64, "sessions (live or awaiting resume) allowed from one IPv4 address or IPv6 /64")
+	devices := fs.Int("max-devices", 8, "devices one user may have logged in on this node")
+	regsPerIP := fs.Float64("registrations-per-ip", 30, "new names one IPv4 address or IPv6 /64 may register per hour, at most 10 at once (negative: unlimited)")
+	idle := fs.Duration("read-idle-timeout", 90*time.Second, "close a connection silent (no frame, no ping) for this long")
 	verbose := fs.Bool("v", false, "log debug events")
 	gcPercent := fs.Int("gc-percent", 0, "Go GC target percentage (0: the GOGC default); a node holding many idle\n"+
 		"sessions has a large live heap, and a higher value trades memory for fewer collections")
@@ -67,16 +91,28 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 	if (*turnSecret == "") != (len(turnURLs) == 0) {
 		return usagef("-turn-secret and -turn-url go together (an external TURN server needs both)")
 	}
-	if *turnTTL < time.Second || *ring <= 0 || *grace <= 0 || *perIP <= 0 || *maxConns <= 0 {
-		return usagef("-turn-ttl, -ring-timeout, -resume-grace and the connection limits must be positive")
+	if *turnTTL < time.Second || *ring <= 0 || *grace <= 0 || *perIP <= 0 || *maxConns <= 0 || *sessPerIP <= 0 || *devices <= 0 || *turnAllocs <= 0 || *idle <= 0 || *regsPerIP == 0 {
+		return usagef("-turn-ttl, -ring-timeout, -resume-grace, -read-idle-timeout and the connection, session, device, registration and allocation limits must be positive")
+	}
+	if *adminAddr != "" {
+		if _, _, err := net.SplitHostPort(*adminAddr); err != nil {
+			return usagef("-admin-addr %q: %v", *adminAddr, err)
+		}
+	}
+	natsOpts, err := nopt.options(*natsURL)
+	if err != nil {
+		return err
 	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg := server.Config{ID: *nodeID, Logger: log, RingTimeout: *ring, ResumeGrace: *grace,
-		Limits: server.Limits{MaxConnsPerIP: *perIP, MaxConns: *maxConns}}
+	cfg := server.Config{ID: *nodeID, Logger: log, RingTimeout: *ring, ResumeGrace: *grace, ReadIdleTimeout: *idle,
+		PrivateMetrics: *adminAddr != "",
+		Limits: server.Limits{MaxConnsPerIP: *perIP, MaxConns: *maxConns, MaxSessionsPerIP: *sessPerIP,
+			MaxDevicesPerUser: *devices, RegistrationsPerIPPerHour: *regsPerIP}}
+
 	cfg.TURN.TTL = *turnTTL
 	if *turnSecret != "" {
 		cfg.TURN.Secret, cfg.TURN.URLs = []byte(*turnSecret), turnURLs
@@ -100,7 +136,7 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 			}
 		}
 		ts, err := server.StartTURN(server.TURNServerConfig{Secret: secret, UDPAddr: *turnListen, TCPAddr: *turnListen,
-			RelayIP: ip, RelayBind: host, Logger: log})
+			RelayIP: ip, RelayBind: host, Logger: log, AllowPeers: allowPeers, TCPRelay: *tcpRelay, MaxAllocationsPerUser: *turnAllocs})
 		if err != nil {
 			return err
 		}
@@ -109,7 +145,7 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		log.Info("parley serve: embedded TURN", "udp", ts.UDPAddr(), "tcp", ts.TCPAddr())
 	}
 	if *natsURL != "" {
-		nb, err := natsbroker.Connect(*natsURL)
+		nb, err := natsbroker.Connect(*natsURL, natsOpts...)
 		if err != nil {
 			return err
 		}
@@ -121,6 +157,18 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 			return err
 		}
 		cfg.Broker, cfg.Registry = nb, reg
+	} else {
+		dir, err := stateDir(*dataDir)
+		if err != nil {
+			return err
+		}
+		reg, err := server.OpenFileRegistry(dir)
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		cfg.Registry = reg
+		log.Info("parley serve: name registry", "file", filepath.Join(dir, server.RegistryFile))
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -131,8 +179,22 @@ func cmdServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	log.Info("parley serve: listening", "ws", "ws://"+ln.Addr().String()+server.PathWS, "node", srv.ID(), "nats", *natsURL != "")
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if *adminAddr != "" {
+		aln, err := net.Listen("tcp", *adminAddr)
+		if err != nil {
+			_ = srv.Close()
+			<-errc
+			return err
+		}
+		log.Info("parley serve: admin listener", "metrics", "http://"+aln.Addr().String()+server.PathMetrics)
+		go func() {
+			if err := srv.ServeAdmin(aln); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
 		_ = srv.Close()

@@ -43,9 +43,9 @@ type readmeRun struct {
 // for real in one process (a server, two identities, a listener, a relay-only call carrying a
 // 3 s speech file, and the PESQ score of what bob recorded).
 var readmeRuns = map[string]readmeRun{
-	"parley serve -addr 127.0.0.1:7000": {args: "serve -addr {ADDR} -turn-listen 127.0.0.1:0", bg: true},
-	"parley id new -dir ./bob":          {args: "id new -dir {TMP}/bob"},
-	"parley id new -dir ./alice":        {args: "id new -dir {TMP}/alice"},
+	"parley serve -addr 127.0.0.1:7000 -turn-allow-peer 127.0.0.0/8": {args: "serve -addr {ADDR} -turn-listen 127.0.0.1:0 -turn-allow-peer 127.0.0.0/8 -data {TMP}/data", bg: true},
+	"parley id new -dir ./bob":                                       {args: "id new -dir {TMP}/bob"},
+	"parley id new -dir ./alice":                                     {args: "id new -dir {TMP}/alice"},
 	"parley listen -as bob -dir ./bob -out bob.wav": {
 		args: "listen -as bob -dir {TMP}/bob -out {TMP}/bob.wav -server {WS}", bg: true, exits: true},
 	"parley call bob -as alice -dir ./alice -in speech.wav -relay": {

@@ -2,7 +2,7 @@ package audio
 
 import (
 	"fmt"
-	"sync"
+	"io"
 
 	"github.com/parley-voice/parley/codec"
 )
@@ -15,6 +15,21 @@ func OpenWAV(path string, loop bool) (Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
+	return fromAudio(a, loop)
+}
+
+// ReadWAV reads a whole WAV stream from r (e.g. standard input: a data size of 0 or
+// 0xFFFFFFFF, as streaming tools write, runs to the end of the stream) and returns a Source
+// playing it as OpenWAV does. It returns when r is exhausted.
+func ReadWAV(r io.Reader, loop bool) (Source, error) {
+	a, err := codec.ReadWAV(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	return fromAudio(a, loop)
+}
+
+func fromAudio(a codec.Audio, loop bool) (Source, error) {
 	s, err := codec.Resample(a.Samples, a.SampleRateHz, SampleRateHz)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
@@ -45,32 +60,3 @@ func (l *looping) Read(p []float32) (int, error) {
 	return len(p), nil
 }
 
-// WAVWriter is a Sink recording to a WAV file, written when Close is called (16-bit PCM,
-// 48 kHz mono). Create it with NewWAVWriter. Safe for concurrent use.
-type WAVWriter struct {
-	path string
-	rec  Recorder
-
-	mu     sync.Mutex
-	closed bool
-}
-
-// NewWAVWriter returns a sink that will write path on Close. maxSamples bounds the recording
-// in samples (zero: no bound).
-func NewWAVWriter(path string, maxSamples int) *WAVWriter {
-	return &WAVWriter{path: path, rec: Recorder{Max: maxSamples}}
-}
-
-// Write records p.
-func (w *WAVWriter) Write(p []float32) error { return w.rec.Write(p) }
-
-// Close writes the file. Later calls return nil and write nothing.
-func (w *WAVWriter) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	return codec.WriteWAVFile(w.path, codec.Audio{SampleRateHz: SampleRateHz, Samples: w.rec.Audio()}, codec.WAVPCM16)
-}

@@ -11,5 +11,13 @@
 //	send  invite → Invite, accept → Accept, decline → Decline, relay → Relay,
 //	      hangup → Cancel before the call was answered, Hangup after; ringing is the server's
 //	recv  ringing → ringing, accepted → accept, declined → decline, relay → relay,
-//	      hangup, cancelled, timeout, busy, unavailable and call errors → hangup (Reason says which)
+//	      hangup, cancelled, timeout, busy, unavailable and call errors → hangup, whose Reason
+//	      is the engine.Reason the call ends with:
+//
+//	      hangup                       → remote_hangup
+//	      unavailable, busy            → unavailable, busy
+//	      timeout, cancelled(timeout)  → no_answer
+//	      cancelled(cancel)            → cancelled
+//	      cancelled(answered_elsewhere), cancelled(declined_elsewhere) → the same
+//	      error about the call         → "error: CODE: TEXT" (engine.ReasonError, ErrSignal)
 package line

@@ -166,27 +166,53 @@ func (l *Line) ring(f *signaling.Frame) {
 	}
 }
 
-// toMessage maps a server frame about a call to an engine message.
+// toMessage maps a server frame about a call to an engine message. The Reason of a hangup is
+// the engine.Reason the call should end with (see the package doc).
 func toMessage(f *signaling.Frame) (engine.Message, bool) {
+	hangup := func(r engine.Reason) (engine.Message, bool) {
+		return engine.Message{Kind: engine.KindHangup, Reason: string(r)}, true
+	}
 	switch f.Type {
 	case signaling.TypeRinging:
 		return engine.Message{Kind: engine.KindRinging}, true
 	case signaling.TypeAccepted:
 		return engine.Message{Kind: engine.KindAccept, Data: f.Data}, true
 	case signaling.TypeDeclined:
-		return engine.Message{Kind: engine.KindDecline, Reason: "declined"}, true
+		return engine.Message{Kind: engine.KindDecline, Reason: string(engine.ReasonDeclined)}, true
 	case signaling.TypeRelay:
 		return engine.Message{Kind: engine.KindRelay, Data: f.Data}, true
 	case signaling.TypeHangup:
-		return engine.Message{Kind: engine.KindHangup, Reason: "hangup"}, true
+		return hangup(engine.ReasonRemoteHangup)
 	case signaling.TypeCancelled:
-		return engine.Message{Kind: engine.KindHangup, Reason: f.Reason}, true
-	case signaling.TypeTimeout, signaling.TypeBusy, signaling.TypeUnavailable:
-		return engine.Message{Kind: engine.KindHangup, Reason: string(f.Type)}, true
+		return hangup(cancelReason(f.Reason))
+	case signaling.TypeTimeout:
+		return hangup(engine.ReasonNoAnswer)
+	case signaling.TypeBusy:
+		return hangup(engine.ReasonBusy)
+	case signaling.TypeUnavailable:
+		return hangup(engine.ReasonUnavailable)
 	case signaling.TypeError:
 		if f.Call != (e2ee.CallID{}) {
-			return engine.Message{Kind: engine.KindHangup, Reason: "error: " + f.Code}, true
+			text := f.Code
+			if f.Reason != "" {
+				text += ": " + f.Reason
+			}
+			return engine.Message{Kind: engine.KindHangup, Reason: engine.MessageErrorPrefix + ": " + text}, true
 		}
 	}
 	return engine.Message{}, false
+}
+
+// cancelReason maps the Reason of a cancelled frame (the callee's side of a call that ended
+// before this device answered it) to the engine's.
+func cancelReason(r string) engine.Reason {
+	switch r {
+	case signaling.ReasonTimeout:
+		return engine.ReasonNoAnswer
+	case signaling.ReasonAnsweredElsewhere:
+		return engine.ReasonAnsweredElsewhere
+	case signaling.ReasonDeclinedElsewhere:
+		return engine.ReasonDeclinedElsewhere
+	}
+	return engine.ReasonCancelled // signaling.ReasonCancel, or one this version does not know
 }

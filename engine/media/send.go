@@ -79,7 +79,7 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	base := cfg.Codec
 	cs := base
-	cs.BitrateBps, cs.FEC, cs.LossHint = cfg.Settings.BitrateBps, cfg.Settings.FEC, cfg.Settings.LossHint
+	cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = cfg.Settings.BitrateBps, cfg.Settings.FEC, cfg.Settings.LossHint, cfg.Settings.DRED
 	enc, err := codec.NewEncoder(SampleRateHz, cs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoder: %w", ErrConfig, err)
@@ -114,7 +114,7 @@ func (s *Sender) Apply(set Settings) error {
 		return err
 	}
 	cs := s.enc.Settings()
-	cs.BitrateBps, cs.FEC, cs.LossHint = set.BitrateBps, set.FEC, set.LossHint
+	cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = set.BitrateBps, set.FEC, set.LossHint, set.DRED
 	if err := s.enc.Apply(cs); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}

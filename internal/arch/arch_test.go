@@ -116,6 +116,11 @@ func TestImportRules(t *testing.T) {
 				if project && !under(own, "internal/netem") || (!isStd(ip) && !project && !strings.HasPrefix(ip, "github.com/pion/transport/")) {
 					t.Errorf("%s imports %s: netem may import only std and pion/transport", rel, ip)
 				}
+			case under(rel, "internal/echolab"):
+				// A pure-Go lab of signals: codec for WAV and resampling, gonum for the FFT.
+				if project && !under(own, "internal/echolab") && own != "codec" || (!isStd(ip) && !project && !strings.HasPrefix(ip, "gonum.org/")) {
+					t.Errorf("%s imports %s: echolab may import only std, gonum and codec", rel, ip)
+				}
 			case under(rel, "engine/media"):
 				// The media core is pure: no pion/webrtc, ICE or transport (pion/rtp's header
 				// types are fine), no signaling, no other engine package but jitter and audio.
@@ -126,7 +131,7 @@ func TestImportRules(t *testing.T) {
 				}
 			case under(rel, "engine"):
 				if strings.HasPrefix(ip, "github.com/nats-io/") || project && strings.Contains(own, "server") ||
-					project && (under(own, "bench") || under(own, "cmd") || under(own, "internal/natlab")) {
+					project && (under(own, "bench") || under(own, "cmd") || under(own, "internal/natlab") || under(own, "internal/echolab")) {
 					t.Errorf("%s imports %s: the engine never imports the signaling server, NATS, bench or test labs", rel, ip)
 				}
 			}
@@ -172,8 +177,8 @@ func TestMediaIsPure(t *testing.T) {
 
 func TestCgoOnlyWhereAllowed(t *testing.T) {
 	for rel, p := range loadPackages(t) {
-		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" {
-			t.Errorf("%s uses cgo: only codec and engine/audio/portaudio may", rel)
+		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" && rel != "engine/audio/apm" {
+			t.Errorf("%s uses cgo: only codec, engine/audio/portaudio and engine/audio/apm may", rel)
 		}
 	}
 }

@@ -107,6 +107,11 @@ type CapacityConfig struct {
 	LoopSteps bool
 	Markov    *MarkovCapacity
 	Trace     *Trace
+	// SeededStart starts Trace at an offset drawn from the link's seed (uniform over the
+	// trace, in 100 ms steps), so that links with different seeds sample different parts of
+	// one trace while every link with the same seed sees the same capacity. Link.Config then
+	// reports the rotated trace. Without a Trace it does nothing.
+	SeededStart bool
 
 	QueueBytes int
 	QueueDelay time.Duration

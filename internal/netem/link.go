@@ -82,6 +82,9 @@ func NewLink(cfg LinkConfig, seed uint64) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if t := cfg.Capacity.Trace; t != nil && cfg.Capacity.SeededStart {
+		cfg.Capacity.Trace = t.Rotate(seededStart(seed, t.Duration()))
+	}
 	l := &Link{
 		cfg:      cfg,
 		loss:     newLossProc(cfg.Loss, seed),

@@ -26,6 +26,7 @@ const (
 	streamOutage
 	streamMarkov
 	streamSegJitter
+	streamTraceStart
 )
 
 // lossProc is the random-loss process of one link.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -340,4 +341,61 @@ func ParseNorway(r io.Reader) (*Trace, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// Rotate returns a copy of t that starts offset into it (modulo its length): a segment trace
+// splits the segment the offset falls in, an opportunity trace shifts its opportunities. The
+// copy loops like t. t is not modified.
+func (t *Trace) Rotate(offset time.Duration) *Trace {
+	total := t.Duration()
+	if total <= 0 || offset%total == 0 {
+		c := *t
+		return &c
+	}
+	offset %= total
+	if offset < 0 {
+		offset += total
+	}
+	if len(t.Opportunities) > 0 {
+		i := sort.Search(len(t.Opportunities), func(i int) bool { return t.Opportunities[i] >= offset })
+		opps := make([]time.Duration, 0, len(t.Opportunities))
+		for _, o := range t.Opportunities[i:] {
+			opps = append(opps, o-offset)
+		}
+		for _, o := range t.Opportunities[:i] {
+			opps = append(opps, o+total-offset)
+		}
+		return &Trace{Opportunities: opps, Period: total}
+	}
+	for i, s := range t.Segments {
+		if offset < s.Duration {
+			head, tail := s, s
+			head.Duration = offset
+			tail.Duration = s.Duration - offset
+			out := make([]TraceSegment, 0, len(t.Segments)+1)
+			out = append(out, tail)
+			out = append(out, t.Segments[i+1:]...)
+			out = append(out, t.Segments[:i]...)
+			if head.Duration > 0 {
+				out = append(out, head)
+			}
+			return &Trace{Segments: out}
+		}
+		offset -= s.Duration
+	}
+	c := *t
+	return &c
+}
+
+// traceStartStep is the granularity of a seeded trace start (CapacityConfig.SeededStart).
+const traceStartStep = 100 * time.Millisecond
+
+// seededStart is the offset into a trace of length total at which a link seeded with seed
+// starts when CapacityConfig.SeededStart is set: uniform over the trace in traceStartStep steps.
+func seededStart(seed uint64, total time.Duration) time.Duration {
+	n := int64(total / traceStartStep)
+	if n <= 1 {
+		return 0
+	}
+	return time.Duration(newRand(seed, streamTraceStart).Int64N(n)) * traceStartStep
 }

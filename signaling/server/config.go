@@ -28,6 +28,17 @@ type Config struct {
 	// ResumeGrace is how long a session outlives its dropped connection, queuing frames for
 	// the client to resume; zero is 30 s.
 	ResumeGrace time.Duration
+	// NewSessionGrace replaces ResumeGrace for a session that was connected for less than
+	// ResumeGrace, never resumed and never sent a frame: a client that logs in and vanishes
+	// at once does not hold a session for long. Zero is 5 s.
+	NewSessionGrace time.Duration
+	// ReadIdleTimeout closes a connection from which nothing (no frame, no ping) arrived for
+	// that long (real time); its session may still resume. Clients ping every 25 s. Zero is
+	// 90 s; negative disables it.
+	ReadIdleTimeout time.Duration
+	// UnusedNameTTL frees a registered name whose owner never logged in again after the
+	// registering login, that long after the registration. Zero is 7 days; negative never.
+	UnusedNameTTL time.Duration
 	// LoginTimeout bounds the time from WebSocket accept to a valid login (real time); zero
 	// is 10 s.
 	LoginTimeout time.Duration
@@ -36,6 +47,11 @@ type Config struct {
 	// WriteTimeout bounds one WebSocket write (real time); a peer that does not take a frame
 	// within it is disconnected. Zero is 10 s.
 	WriteTimeout time.Duration
+
+	// PrivateMetrics keeps PathMetrics off the public Handler: it is then served only by
+	// AdminHandler (parley serve -admin-addr), on an address only operators reach. Zero
+	// serves it publicly too.
+	PrivateMetrics bool
 
 	// TURN configures the ICE servers handed to clients at login.
 	TURN TURNConfig
@@ -69,6 +85,20 @@ type Limits struct {
 	MaxConnsPerIP int
 	// MaxConns bounds concurrent WebSockets on this node; zero is 100,000.
 	MaxConns int
+	// MaxSessionsPerIP bounds the sessions (connected or waiting to be resumed) logged in from
+	// one IPv4 address or IPv6 /64; zero is 64.
+	MaxSessionsPerIP int
+	// MaxDevicesPerUser bounds one user's sessions on this node; zero is 8.
+	MaxDevicesPerUser int
+	// RegistrationsPerIPPerHour bounds the new names one IPv4 address or IPv6 /64 may
+	// register (burst up to 10 at once); zero is 30, negative is unlimited.
+	RegistrationsPerIPPerHour float64
+	// MaxRinging bounds the incoming calls ringing at once on one device; more are answered
+	// busy. Zero is 4.
+	MaxRinging int
+	// CalleeInvitesPerSec bounds the invites one user receives on this node (burst twice
+	// that, at least 4); more are answered busy. Zero is 2; negative is unlimited.
+	CalleeInvitesPerSec float64
 	// SendQueue bounds the frames waiting to be written to one connection; a reader slower
 	// than that is disconnected (its session may still resume). Zero is 256.
 	SendQueue int
@@ -94,6 +124,9 @@ func (c *Config) setDefaults() {
 	dur(&c.RingTimeout, 30*time.Second)
 	dur(&c.ResumeGrace, 30*time.Second)
 	dur(&c.LoginTimeout, 10*time.Second)
+	dur(&c.NewSessionGrace, 5*time.Second)
+	dur(&c.ReadIdleTimeout, 90*time.Second)
+	dur(&c.UnusedNameTTL, 7*24*time.Hour)
 	dur(&c.BrokerTimeout, 5*time.Second)
 	dur(&c.WriteTimeout, 10*time.Second)
 	dur(&c.TURN.TTL, 10*time.Minute)
@@ -107,6 +140,8 @@ func (c *Config) setDefaults() {
 	f(&l.MessagesPerSec, 200)
 	f(&l.UserInvitesPerSec, 10)
 	f(&l.UserMessagesPerSec, 400)
+	f(&l.RegistrationsPerIPPerHour, 30)
+	f(&l.CalleeInvitesPerSec, 2)
 	i := func(v *int, def int) {
 		if *v == 0 {
 			*v = def
@@ -114,6 +149,9 @@ func (c *Config) setDefaults() {
 	}
 	i(&l.MaxConnsPerIP, 64)
 	i(&l.MaxConns, 100_000)
+	i(&l.MaxSessionsPerIP, 64)
+	i(&l.MaxDevicesPerUser, 8)
+	i(&l.MaxRinging, 4)
 	i(&l.SendQueue, 256)
 	i(&l.SendQueueBytes, 1<<20)
 	i(&l.MaxUnacked, 1024)

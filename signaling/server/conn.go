@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -22,6 +23,7 @@ type conn struct {
 
 	done chan struct{} // closed by kill
 	once sync.Once
+	seen *atomic.Int64 // UnixNano of the last frame or ping received (real time)
 
 	// mu guards the following.
 	mu      sync.Mutex
@@ -33,8 +35,41 @@ type conn struct {
 	writing bool // a writer goroutine is running
 }
 
-func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
-	return &conn{srv: s, ws: ws, ip: ip, done: make(chan struct{})}
+func newConn(s *Server, ws *websocket.Conn, ip string, seen *atomic.Int64) *conn {
+	seen.Store(time.Now().UnixNano())
+	return &conn{srv: s, ws: ws, ip: ip, done: make(chan struct{}), seen: seen}
+}
+
+// watchIdle closes the connection once nothing arrived for ReadIdleTimeout: a timer, not a
+// goroutine, re-armed for the time left whenever it finds the connection was active.
+func (c *conn) watchIdle() {
+	d := c.srv.cfg.ReadIdleTimeout
+	if d <= 0 {
+		return
+	}
+	var check func()
+	var t *time.Timer
+	var mu sync.Mutex
+	check = func() {
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		left := d - time.Since(time.Unix(0, c.seen.Load()))
+		if left > 0 {
+			mu.Lock()
+			t.Reset(left)
+			mu.Unlock()
+			return
+		}
+		c.srv.m.reject("read_idle")
+		c.srv.log.Info("signaling: closing idle connection", "ip", c.ip)
+		c.kill()
+	}
+	mu.Lock()
+	t = time.AfterFunc(d, check)
+	mu.Unlock() // after kill the timer fires once more and stops (it keeps no goroutine)
 }
 
 // writeNow writes f directly; only before the writer starts (login).
@@ -198,6 +233,7 @@ func (c *conn) readLoop(sess *session) {
 			return
 		}
 		c.srv.m.framesIn.Add(1)
+		c.seen.Store(time.Now().UnixNano())
 		var f *signaling.Frame
 		if typ != websocket.MessageText {
 			err = errors.New("signaling: binary frame")

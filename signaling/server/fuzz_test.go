@@ -56,7 +56,7 @@ func FuzzSessionFrames(f *testing.F) {
 		if n := srv.m.sessions.Load(); n != 0 {
 			t.Fatalf("%d sessions left", n)
 		}
-		if len(srv.users) != 0 {
+		if len(srv.users) != 0 || len(srv.sessIP) != 0 {
 			t.Fatalf("users left: %v", srv.users)
 		}
 	})
@@ -70,7 +70,7 @@ func fuzzSession(t *testing.T, s *Server, user string) *session {
 		t.Fatal(err)
 	}
 	ue := &userEntry{name: user, devices: make(map[string]*session), ready: make(chan struct{}),
-		invites: s.newLimiter(-1), msgs: s.newLimiter(-1)}
+		invites: s.newLimiter(-1), msgs: s.newLimiter(-1), inbound: s.inboundLimiter()}
 	sub, err := s.broker.Subscribe(userSubject(user), s.onRoute)
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +78,8 @@ func fuzzSession(t *testing.T, s *Server, user string) *session {
 	ue.sub = sub
 	close(ue.ready)
 	ss := newSession(s, ue, "dev", k.Public())
+	ss.ipKey = "192.0.2.1"
+	s.sessIP[ss.ipKey]++
 	ue.devices["dev"] = ss
 	s.users[user] = ue
 	s.m.sessions.Add(1)

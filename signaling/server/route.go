@@ -20,6 +20,11 @@ func (s *Server) onRoute(data []byte) []byte {
 	switch r.Kind {
 	case signaling.TypeInvite:
 		var rep inviteReply
+		if len(sessions) != 0 && !s.allowInbound(r.To) {
+			s.m.reject("callee_invites")
+			rep.Busy = len(sessions)
+			sessions = nil
+		}
 		for _, ss := range sessions {
 			switch ss.ring(&r) {
 			case ringRang:
@@ -58,6 +63,14 @@ func (s *Server) onRoute(data []byte) []byte {
 	return nil
 }
 
+// allowInbound spends one of user's incoming-invite tokens (Limits.CalleeInvitesPerSec).
+func (s *Server) allowInbound(user string) bool {
+	s.mu.Lock()
+	ue := s.users[user]
+	s.mu.Unlock()
+	return ue == nil || ue.inbound.AllowN(s.clock.Now(), 1)
+}
+
 type ringResult uint8
 
 const (
@@ -73,10 +86,16 @@ func (s *session) ring(r *route) ringResult {
 	if s.gone {
 		return ringNone
 	}
+	ringing := 0
 	for _, l := range s.legs {
 		if l.active || l.role == roleCaller {
 			return ringBusy
 		}
+		ringing++
+	}
+	if ringing >= s.srv.cfg.Limits.MaxRinging || !s.roomLocked(len(r.Data)) {
+		s.srv.m.reject("ring_limit")
+		return ringBusy
 	}
 	if s.legs == nil {
 		s.legs = make(map[e2ee.CallID]*leg)

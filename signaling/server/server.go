@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -36,13 +37,16 @@ type Server struct {
 	reg    Registry
 	m      *metrics
 	mux    *http.ServeMux
+	admin  *http.ServeMux
 
 	wg sync.WaitGroup // connection handlers and writers
 
 	// mu guards the following.
 	mu       sync.Mutex
-	users    map[string]*userEntry // users with a session on this node
-	perIP    map[string]int
+	users    map[string]*userEntry    // users with a session on this node
+	perIP    map[string]int           // connections per IP
+	sessIP   map[string]int           // sessions per ipKey
+	regs     map[string]*rate.Limiter // registrations per ipKey
 	conns    map[*conn]struct{}
 	draining bool
 	closed   bool
@@ -58,6 +62,7 @@ type userEntry struct {
 	devices map[string]*session // guarded by Server.mu
 	invites *rate.Limiter
 	msgs    *rate.Limiter
+	inbound *rate.Limiter // invites to this user (CalleeInvitesPerSec)
 }
 
 // New checks cfg, fills defaults and returns a Server that has not started listening.
@@ -82,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, broker: cfg.Broker, reg: cfg.Registry,
-		m: newMetrics(), users: make(map[string]*userEntry), perIP: make(map[string]int), conns: make(map[*conn]struct{}),
+		m: newMetrics(), users: make(map[string]*userEntry), perIP: make(map[string]int), sessIP: make(map[string]int), regs: make(map[string]*rate.Limiter), conns: make(map[*conn]struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -96,25 +101,47 @@ func New(cfg Config) (*Server, error) {
 	if s.reg == nil {
 		s.reg = &MemoryRegistry{}
 	}
+	if s.cfg.UnusedNameTTL < 0 {
+		s.cfg.UnusedNameTTL = 0
+	}
 	if w, ok := s.broker.(interface{ OnDown(func(error)) }); ok {
 		w.OnDown(s.brokerDown)
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc(PathWS, s.serveWS)
 	s.mux.HandleFunc(PathHealth, s.serveHealth)
-	s.mux.Handle(PathMetrics, s.m.handler())
+	if !cfg.PrivateMetrics {
+		s.mux.Handle(PathMetrics, s.m.handler())
+	}
+	s.admin = http.NewServeMux()
+	s.admin.HandleFunc(PathHealth, s.serveHealth)
+	s.admin.Handle(PathMetrics, s.m.handler())
 	return s, nil
 }
 
 // ID returns the node ID.
 func (s *Server) ID() string { return s.cfg.ID }
 
-// Handler returns the HTTP handler serving PathWS, PathHealth and PathMetrics.
+// Handler returns the HTTP handler serving PathWS, PathHealth and (unless
+// Config.PrivateMetrics) PathMetrics.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// AdminHandler returns the HTTP handler for an operator-only listener: PathMetrics and
+// PathHealth. Serve it with ServeAdmin, or mount it yourself.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
+
+// ServeAdmin serves AdminHandler on ln until Shutdown or Close; it then returns nil.
+func (s *Server) ServeAdmin(ln net.Listener) error {
+	return s.serveHTTP(ln, s.admin)
+}
 
 // Serve serves HTTP on ln until Shutdown or Close; it then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
-	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	return s.serveHTTP(ln, s.mux)
+}
+
+func (s *Server) serveHTTP(ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	s.mu.Lock()
 	if s.closed || s.draining {
 		s.mu.Unlock()
@@ -235,14 +262,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.perIP[ip]++
 	s.wg.Add(1)
 	s.mu.Unlock()
-	ws, err := websocket.Accept(smallBuffers{w}, r, nil)
+	seen := new(atomic.Int64)
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+		OnPingReceived: func(context.Context, []byte) bool { seen.Store(time.Now().UnixNano()); return true }})
 	if err != nil {
 		s.releaseIP(ip)
 		s.wg.Done()
 		return
 	}
 	ws.SetReadLimit(2 * signaling.MaxFrameSize)
-	c := newConn(s, ws, ip)
+	c := newConn(s, ws, ip, seen)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
@@ -265,6 +294,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		cleanup()
 		return
 	}
+	c.watchIdle()
 	go func() {
 		defer cleanup()
 		c.readLoop(sess)
@@ -307,7 +337,19 @@ func (s *Server) login(ctx context.Context, c *conn) (*session, error) {
 	case !signaling.VerifyLogin(f, s.cfg.ID, nonce):
 		return nil, s.authFail(ctx, c, f.User, "bad signature")
 	}
-	bound, created, err := s.reg.Bind(ctx, f.User, f.Key)
+	now := s.clock.Now()
+	ipk := ipKey(c.ip)
+	if why := s.sessionRoom(ipk, f.User, f.Device); why != "" {
+		return nil, s.refuseSession(ctx, c, f.User, why) // before a name is registered for it
+	}
+	bound, created, err := s.reg.Bind(ctx, Claim{User: f.User, Key: f.Key, Now: now, UnusedTTL: s.cfg.UnusedNameTTL,
+		MayRegister: func() bool { return s.allowRegistration(ipk, now) }})
+	if errors.Is(err, ErrRegisterLimit) {
+		s.m.reject("register_limit")
+		s.log.Info("signaling: registration refused", "user", f.User, "ip", c.ip, "why", err)
+		_ = c.writeNow(ctx, &signaling.Frame{Type: signaling.TypeError, Code: signaling.CodeRateLimited, Reason: "too many new names from your address"})
+		return nil, err
+	}
 	if err != nil {
 		_ = c.writeNow(ctx, &signaling.Frame{Type: signaling.TypeError, Code: signaling.CodeRoute, Reason: "registry unavailable"})
 		return nil, err
@@ -320,6 +362,31 @@ func (s *Server) login(ctx context.Context, c *conn) (*session, error) {
 		s.log.Debug("signaling: registered", "user", f.User, "key", f.Key.Fingerprint())
 	}
 	return s.attach(c, f)
+}
+
+// sessionRoom says why a login of (user, device) from ipk would exceed a session limit, or ""
+// when it fits (or resumes a session that exists).
+func (s *Server) sessionRoom(ipk, user, device string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ue := s.users[user]
+	if ue != nil && ue.devices[device] != nil {
+		return ""
+	}
+	switch {
+	case ue != nil && len(ue.devices) >= s.cfg.Limits.MaxDevicesPerUser:
+		return "too many devices logged in"
+	case s.sessIP[ipk] >= s.cfg.Limits.MaxSessionsPerIP:
+		return "too many sessions from your address"
+	}
+	return ""
+}
+
+func (s *Server) refuseSession(ctx context.Context, c *conn, user, why string) error {
+	s.m.reject("session_limit")
+	s.log.Info("signaling: session refused", "user", user, "ip", c.ip, "why", why)
+	_ = c.writeNow(ctx, &signaling.Frame{Type: signaling.TypeError, Code: signaling.CodeRateLimited, Reason: why})
+	return fmt.Errorf("%w: %s", ErrSessionLimit, why)
 }
 
 func (s *Server) authFail(ctx context.Context, c *conn, user, why string) error {
@@ -346,6 +413,15 @@ func errorFrame(err error, call *signaling.Frame) *signaling.Frame {
 	return f
 }
 
+// inboundLimiter bounds the invites one user receives on this node.
+func (s *Server) inboundLimiter() *rate.Limiter {
+	per := s.cfg.Limits.CalleeInvitesPerSec
+	if per < 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(per), max(4, int(2*per)))
+}
+
 func (s *Server) newLimiter(perSec float64) *rate.Limiter {
 	if perSec < 0 {
 		return rate.NewLimiter(rate.Inf, 0)
@@ -364,7 +440,8 @@ func (s *Server) attach(c *conn, f *signaling.Frame) (*session, error) {
 	if ue == nil {
 		// First device of this user here: subscribe outside the lock (a broker round trip).
 		ue = &userEntry{name: f.User, devices: make(map[string]*session), ready: make(chan struct{}),
-			invites: s.newLimiter(s.cfg.Limits.UserInvitesPerSec), msgs: s.newLimiter(s.cfg.Limits.UserMessagesPerSec)}
+			invites: s.newLimiter(s.cfg.Limits.UserInvitesPerSec), msgs: s.newLimiter(s.cfg.Limits.UserMessagesPerSec),
+			inbound: s.inboundLimiter()}
 		s.users[f.User] = ue
 		s.mu.Unlock()
 		sub, err := s.broker.Subscribe(userSubject(f.User), s.onRoute)
@@ -399,7 +476,29 @@ func (s *Server) attach(c *conn, f *signaling.Frame) (*session, error) {
 	sess := ue.devices[f.Device]
 	resumed := sess != nil
 	if sess == nil {
+		ipk := ipKey(c.ip)
+		var why string
+		switch {
+		case len(ue.devices) >= s.cfg.Limits.MaxDevicesPerUser:
+			why = "too many devices logged in"
+		case s.sessIP[ipk] >= s.cfg.Limits.MaxSessionsPerIP:
+			why = "too many sessions from your address"
+		}
+		if why != "" {
+			var orphan Subscription
+			if len(ue.devices) == 0 && s.users[f.User] == ue {
+				delete(s.users, f.User)
+				orphan = ue.sub
+			}
+			s.mu.Unlock()
+			if orphan != nil {
+				_ = orphan.Unsubscribe()
+			}
+			return nil, s.refuseSession(context.Background(), c, f.User, why)
+		}
 		sess = newSession(s, ue, f.Device, f.Key)
+		sess.ipKey, sess.created = ipk, s.clock.Now()
+		s.sessIP[ipk]++
 		ue.devices[f.Device] = sess
 		s.m.sessions.Add(1)
 	}
@@ -441,6 +540,9 @@ func (s *Server) removeSession(sess *session) {
 	var sub Subscription
 	if ue.devices[sess.device] == sess {
 		delete(ue.devices, sess.device)
+		if s.sessIP[sess.ipKey]--; s.sessIP[sess.ipKey] <= 0 {
+			delete(s.sessIP, sess.ipKey)
+		}
 		s.m.sessions.Add(-1)
 		if len(ue.devices) == 0 && s.users[ue.name] == ue {
 			delete(s.users, ue.name)

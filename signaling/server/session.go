@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -20,6 +21,8 @@ type session struct {
 	key     e2ee.PublicIdentity
 	invites *rate.Limiter // per session (connection)
 	msgs    *rate.Limiter
+	ipKey   string    // the address the session counts against (set before it is shared)
+	created time.Time // server clock
 
 	// mu guards the following.
 	mu           sync.Mutex
@@ -29,6 +32,7 @@ type session struct {
 	ackSent      uint64
 	grace        Timer
 	closedByPeer bool // the client closed normally: no grace
+	attaches     int  // connections attached so far; more than one means it resumed
 	gone         bool
 	overflow     bool // queue full: ending, drop further frames
 	legs         map[e2ee.CallID]*leg
@@ -52,6 +56,7 @@ func (s *session) attach(c *conn, welcome *signaling.Frame, ack uint64) bool {
 		s.grace = nil
 	}
 	old := s.c
+	s.attaches++
 	s.c = c
 	s.closedByPeer = false
 	if old != nil {
@@ -90,7 +95,11 @@ func (s *session) detach(c *conn) {
 	}
 	s.mu.Lock()
 	if s.c == nil && !s.gone && s.grace == nil {
-		s.grace = s.srv.clock.AfterFunc(s.srv.cfg.ResumeGrace, func() { s.expire(true) })
+		grace := s.srv.cfg.ResumeGrace
+		if s.attaches < 2 && s.recv == 0 && s.srv.clock.Now().Sub(s.created) < grace {
+			grace = min(grace, s.srv.cfg.NewSessionGrace) // logged in and vanished
+		}
+		s.grace = s.srv.clock.AfterFunc(grace, func() { s.expire(true) })
 	}
 	s.mu.Unlock()
 }
@@ -139,6 +148,18 @@ func (s *session) deliverLocked(f *signaling.Frame) {
 	if s.gone || s.overflow {
 		return
 	}
+	s.enqueueLocked(f)
+}
+
+// roomLocked reports whether an unsolicited frame with n bytes of data (an incoming call) fits
+// in the first half of the session's unacknowledged budget; the other half is kept for the
+// frames of calls in progress, so a flood of invites is refused instead of ending the session.
+func (s *session) roomLocked(n int) bool {
+	l := s.srv.cfg.Limits
+	return !s.gone && !s.overflow && s.out.Len() < l.MaxUnacked/2 && s.out.Bytes()+n <= l.MaxUnackedBytes/2
+}
+
+func (s *session) enqueueLocked(f *signaling.Frame) {
 	f.V = signaling.Version
 	if f.Type.Reliable() {
 		if s.out.Len() >= s.srv.cfg.Limits.MaxUnacked || s.out.Bytes()+len(f.Data) > s.srv.cfg.Limits.MaxUnackedBytes {
@@ -216,6 +237,14 @@ func (s *session) handle(f *signaling.Frame) {
 	}
 	if !s.msgs.AllowN(now, 1) || !s.ue.msgs.AllowN(now, 1) {
 		s.reject(f, signaling.CodeRateLimited, "too many messages")
+		return
+	}
+	switch {
+	case f.Type == signaling.TypeInvite && len(f.Data) > e2ee.CommitSize,
+		f.Type == signaling.TypeAccept && len(f.Data) > e2ee.ResponseSize:
+		// An invite carries one e2ee Commit and an accept one Response; anything larger only
+		// fills the callee's queue.
+		s.reject(f, signaling.CodeTooLarge, "data larger than the key agreement message")
 		return
 	}
 	switch f.Type {

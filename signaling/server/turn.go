@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
@@ -28,6 +30,18 @@ type TURNServerConfig struct {
 	RelayIP net.IP
 	// RelayBind is the local IP relay sockets bind to; zero is RelayIP.
 	RelayBind string
+	// AllowPeers are peer ranges relayed to even though they are on the built-in deny list
+	// (loopback, RFC 1918, link-local, CGNAT, unspecified, multicast, ULA and their
+	// IPv4-mapped forms, and RelayIP itself). Zero allows none: the default is coturn's
+	// recommended denied-peer-ip set. Tests and the one-machine demo allow 127.0.0.0/8.
+	AllowPeers []netip.Prefix
+	// TCPRelay allows RFC 6062 TCP relay allocations (the relay opens TCP connections to
+	// peers). Zero refuses them; Parley's own clients only use UDP relays (reached over UDP
+	// or TCP).
+	TCPRelay bool
+	// MaxAllocationsPerUser bounds one user's live allocations (over all its credentials);
+	// zero is 10, negative is unlimited. One call uses one or two.
+	MaxAllocationsPerUser int
 	// Clock checks credential expiry; nil is the system clock.
 	Clock Clock
 	// Logger receives pion's TURN logs; nil discards. Credentials are never logged.
@@ -37,9 +51,10 @@ type TURNServerConfig struct {
 // TURNServer is an embedded pion TURN server authenticating coturn-style REST credentials,
 // so it and an external coturn are interchangeable. Close stops it.
 type TURNServer struct {
-	srv *turn.Server
-	udp net.PacketConn
-	tcp net.Listener
+	srv   *turn.Server
+	udp   net.PacketConn
+	tcp   net.Listener
+	quota *allocQuota
 }
 
 // StartTURN listens and starts serving.
@@ -73,13 +88,32 @@ func StartTURN(cfg TURNServerConfig) (*TURNServer, error) {
 	if cfg.RelayBind == "" {
 		cfg.RelayBind = cfg.RelayIP.String()
 	}
-	gen := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind}
+	if cfg.MaxAllocationsPerUser == 0 {
+		cfg.MaxAllocationsPerUser = 10
 	}
-	t := &TURNServer{}
+	filter := peerFilter{allow: cfg.AllowPeers}
+	if relay, ok := netip.AddrFromSlice(cfg.RelayIP); ok {
+		filter.deny = append(filter.deny, relay) // the server's own public address
+	}
+	permit := func(client net.Addr, peer net.IP) bool {
+		if filter.permit(peer) {
+			return true
+		}
+		cfg.Logger.Info("signaling: TURN peer refused", "client", client, "peer", peer)
+		return false
+	}
+	gen := func() turn.RelayAddressGenerator {
+		return &relayGen{RelayAddressGeneratorStatic: turn.RelayAddressGeneratorStatic{RelayAddress: cfg.RelayIP, Address: cfg.RelayBind}, tcp: cfg.TCPRelay}
+	}
+	t := &TURNServer{quota: &allocQuota{max: cfg.MaxAllocationsPerUser, n: make(map[string]int)}}
 	sc := turn.ServerConfig{
 		Realm:         cfg.Realm,
 		LoggerFactory: pionLogs{cfg.Logger.With("scope", "turn")},
+		QuotaHandler:  t.quota.allow,
+		EventHandler: turn.EventHandler{
+			OnAllocationCreated: func(_, _ net.Addr, _, userID, _ string, _ net.Addr, _ int) { t.quota.add(userID, 1) },
+			OnAllocationDeleted: func(_, _ net.Addr, _, userID, _ string) { t.quota.add(userID, -1) },
+		},
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			pw, err := signaling.CheckTURN(cfg.Secret, ra.Username, cfg.Clock.Now())
 			if err != nil {
@@ -95,7 +129,7 @@ func StartTURN(cfg TURNServerConfig) (*TURNServer, error) {
 			return nil, fmt.Errorf("signaling: TURN UDP: %w", err)
 		}
 		t.udp = pc
-		sc.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen()}}
+		sc.PacketConnConfigs = []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen(), PermissionHandler: permit}}
 	}
 	if cfg.TCPAddr != "" {
 		ln, err := net.Listen("tcp", cfg.TCPAddr)
@@ -104,7 +138,7 @@ func StartTURN(cfg TURNServerConfig) (*TURNServer, error) {
 			return nil, fmt.Errorf("signaling: TURN TCP: %w", err)
 		}
 		t.tcp = ln
-		sc.ListenerConfigs = []turn.ListenerConfig{{Listener: ln, RelayAddressGenerator: gen()}}
+		sc.ListenerConfigs = []turn.ListenerConfig{{Listener: ln, RelayAddressGenerator: gen(), PermissionHandler: permit}}
 	}
 	srv, err := turn.NewServer(sc)
 	if err != nil {
@@ -166,6 +200,60 @@ func (t *TURNServer) URLs(host string) []string {
 // Close stops the server and its listeners.
 func (t *TURNServer) Close() error {
 	return t.srv.Close()
+}
+
+// relayGen is pion's static relay generator with RFC 6062 TCP relays refused unless enabled.
+type relayGen struct {
+	turn.RelayAddressGeneratorStatic
+	tcp bool
+}
+
+func (g *relayGen) AllocateListener(c turn.AllocateListenerConfig) (net.Listener, net.Addr, error) {
+	if !g.tcp {
+		return nil, nil, ErrTCPRelay
+	}
+	return g.RelayAddressGeneratorStatic.AllocateListener(c)
+}
+
+func (g *relayGen) AllocateConn(c turn.AllocateConnConfig) (net.Conn, error) {
+	if !g.tcp {
+		return nil, ErrTCPRelay
+	}
+	return g.RelayAddressGeneratorStatic.AllocateConn(c)
+}
+
+// allocQuota counts live allocations per user (the name part of a REST username
+// "expiry:user", so fresh credentials do not reset the count). Safe for concurrent use.
+type allocQuota struct {
+	max int
+	mu  sync.Mutex
+	n   map[string]int
+}
+
+func quotaUser(username string) string {
+	if _, u, ok := strings.Cut(username, ":"); ok {
+		return u
+	}
+	return username
+}
+
+// allow is pion's QuotaHandler: a new allocation is refused (486) at the cap.
+func (q *allocQuota) allow(username, _ string, _ net.Addr) bool {
+	if q.max < 0 {
+		return true
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n[quotaUser(username)] < q.max
+}
+
+func (q *allocQuota) add(username string, d int) {
+	u := quotaUser(username)
+	q.mu.Lock()
+	if q.n[u] += d; q.n[u] <= 0 {
+		delete(q.n, u)
+	}
+	q.mu.Unlock()
 }
 
 // pionLogs adapts slog to pion's logging.LoggerFactory.

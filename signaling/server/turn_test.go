@@ -94,7 +94,7 @@ func TestEmbeddedTURN(t *testing.T) {
 	checkGoroutines(t)
 	clk := newFakeClock()
 	secret := []byte("embedded-secret")
-	ts0, err := StartTURN(TURNServerConfig{Secret: secret, UDPAddr: "127.0.0.1:0", TCPAddr: "127.0.0.1:0", Clock: clk})
+	ts0, err := StartTURN(TURNServerConfig{Secret: secret, UDPAddr: "127.0.0.1:0", TCPAddr: "127.0.0.1:0", Clock: clk, AllowPeers: loopbackPeers})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,9 +70,9 @@ type node struct {
 	url string
 }
 
-func startNode(t *testing.T, natsURL, id string) *node {
+func startNode(t *testing.T, natsURL, id string, opts ...nats.Option) *node {
 	t.Helper()
-	b, err := Connect(natsURL, nats.ReconnectWait(50*time.Millisecond))
+	b, err := Connect(natsURL, append([]nats.Option{nats.ReconnectWait(50 * time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

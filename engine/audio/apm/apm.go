@@ -1,0 +1,307 @@
+package apm
+
+/*
+#cgo pkg-config: webrtc-audio-processing
+#cgo CXXFLAGS: -std=c++11
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// FrameDuration is the unit webrtc's APM works on.
+const FrameDuration = 10 * time.Millisecond
+
+// Level is the aggressiveness of a suppressor. The zero value is the package default for that
+// suppressor (see Config).
+type Level int
+
+// Levels, from the gentlest. Higher levels remove more echo or noise and more of the near-end
+// voice with it.
+const (
+	LevelDefault Level = iota
+	LevelLow
+	LevelModerate
+	LevelHigh
+	LevelVeryHigh // noise suppression only
+)
+
+func (l Level) String() string {
+	switch l {
+	case LevelDefault:
+		return "default"
+	case LevelLow:
+		return "low"
+	case LevelModerate:
+		return "moderate"
+	case LevelHigh:
+		return "high"
+	case LevelVeryHigh:
+		return "very-high"
+	}
+	return fmt.Sprintf("Level(%d)", int(l))
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultEchoSuppression = LevelModerate
+	DefaultNoiseLevel      = LevelModerate
+	DefaultAGCTargetDBFS   = 3
+	DefaultAGCGainDB       = 9
+)
+
+// Config chooses what a Processor does. The zero value processes nothing (but still runs the
+// high-pass filter, see NoHighPass) at 48 kHz.
+type Config struct {
+	// SampleRateHz of both streams: 8000, 16000, 32000 or 48000; zero means 48000.
+	SampleRateHz int
+	// EchoCancel removes the reverse stream's echo from the capture stream (webrtc's AEC,
+	// delay-agnostic, extended filter).
+	EchoCancel bool
+	// EchoSuppression is the AEC's non-linear suppression: LevelLow, LevelModerate or LevelHigh;
+	// zero means DefaultEchoSuppression. Higher removes more residual echo and more near-end
+	// voice during double talk.
+	EchoSuppression Level
+	// NoiseSuppress removes stationary noise.
+	NoiseSuppress bool
+	// NoiseLevel is LevelLow to LevelVeryHigh; zero means DefaultNoiseLevel.
+	NoiseLevel Level
+	// GainControl brings speech to a steady level (webrtc's adaptive digital AGC with its
+	// limiter; there is no analog microphone level to steer).
+	GainControl bool
+	// AGCTargetDBFS is the AGC's target peak level in dB below full scale (1..31); zero means
+	// DefaultAGCTargetDBFS.
+	AGCTargetDBFS int
+	// AGCGainDB is the most gain the AGC's compressor may apply, in dB (1..90); zero means
+	// DefaultAGCGainDB.
+	AGCGainDB int
+	// NoHighPass turns off the 80 Hz high-pass filter (on by default: it removes DC and rumble
+	// the other stages dislike).
+	NoHighPass bool
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.SampleRateHz == 0 {
+		c.SampleRateHz = 48000
+	}
+	switch c.SampleRateHz {
+	case 8000, 16000, 32000, 48000:
+	default:
+		return c, fmt.Errorf("%w: %d Hz", ErrSampleRate, c.SampleRateHz)
+	}
+	if c.EchoSuppression == LevelDefault {
+		c.EchoSuppression = DefaultEchoSuppression
+	}
+	if c.EchoSuppression < LevelLow || c.EchoSuppression > LevelHigh {
+		return c, fmt.Errorf("%w: echo suppression %v (low, moderate or high)", ErrConfig, c.EchoSuppression)
+	}
+	if c.NoiseLevel == LevelDefault {
+		c.NoiseLevel = DefaultNoiseLevel
+	}
+	if c.NoiseLevel < LevelLow || c.NoiseLevel > LevelVeryHigh {
+		return c, fmt.Errorf("%w: noise level %v (low … very-high)", ErrConfig, c.NoiseLevel)
+	}
+	if c.AGCTargetDBFS == 0 {
+		c.AGCTargetDBFS = DefaultAGCTargetDBFS
+	}
+	if c.AGCTargetDBFS < 1 || c.AGCTargetDBFS > 31 {
+		return c, fmt.Errorf("%w: AGC target %d dBFS (1..31)", ErrConfig, c.AGCTargetDBFS)
+	}
+	if c.AGCGainDB == 0 {
+		c.AGCGainDB = DefaultAGCGainDB
+	}
+	if c.AGCGainDB < 1 || c.AGCGainDB > 90 {
+		return c, fmt.Errorf("%w: AGC gain %d dB (1..90)", ErrConfig, c.AGCGainDB)
+	}
+	return c, nil
+}
+
+// Processor is one webrtc AudioProcessing instance. AnalyzeReverse and ProcessCapture may be
+// called from different goroutines (playout and capture); every method is safe for concurrent
+// use. Close frees the C++ side; a Processor must be closed.
+type Processor struct {
+	// Immutable after New.
+	cfg   Config
+	frame int // samples per 10 ms
+
+	mu       sync.Mutex // guards the following and every call into the C++ side
+	h        *C.parley_apm
+	delayMs  int
+	captured uint64 // capture frames processed
+	reversed uint64 // reverse frames analysed
+}
+
+// New builds a Processor for cfg.
+func New(cfg Config) (*Processor, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	cc := C.parley_apm_config{
+		sample_rate_hz:     C.int(cfg.SampleRateHz),
+		echo_cancel:        cbool(cfg.EchoCancel),
+		echo_suppression:   C.int(cfg.EchoSuppression - LevelLow),
+		noise_suppress:     cbool(cfg.NoiseSuppress),
+		ns_level:           C.int(cfg.NoiseLevel - LevelLow),
+		gain_control:       cbool(cfg.GainControl),
+		agc_target_dbfs:    C.int(cfg.AGCTargetDBFS),
+		agc_compression_db: C.int(cfg.AGCGainDB),
+		high_pass:          cbool(!cfg.NoHighPass),
+		voice_detection:    1,
+	}
+	var code C.int
+	h := C.parley_apm_new(&cc, &code)
+	if h == nil {
+		return nil, &Error{Op: "new", Code: int(code)}
+	}
+	return &Processor{cfg: cfg, frame: cfg.SampleRateHz / 100, h: h}, nil
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (p *Processor) Config() Config { return p.cfg }
+
+// FrameSamples is the number of samples in one 10 ms frame.
+func (p *Processor) FrameSamples() int { return p.frame }
+
+// SetDelay reports the delay between a far-end frame reaching AnalyzeReverse and its echo
+// reaching ProcessCapture (playout buffering + acoustic path + capture buffering). The echo
+// canceller is delay-agnostic, so a rough value (or none) only slows its first convergence.
+// Negative values count as zero; webrtc clamps values above 500 ms.
+func (p *Processor) SetDelay(d time.Duration) {
+	p.mu.Lock()
+	p.delayMs = max(0, int(d/time.Millisecond))
+	p.mu.Unlock()
+}
+
+// AnalyzeReverse feeds the far-end signal as played: len(frame) must be a whole number of
+// 10 ms frames. frame is not modified or retained. A 10 ms frame holding NaN or ±Inf is skipped.
+func (p *Processor) AnalyzeReverse(frame []float32) error {
+	if len(frame) == 0 || len(frame)%p.frame != 0 {
+		return fmt.Errorf("%w: %d samples at %d Hz", ErrFrameSize, len(frame), p.cfg.SampleRateHz)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h == nil {
+		return ErrClosed
+	}
+	for off := 0; off < len(frame); off += p.frame {
+		if !finite(frame[off : off+p.frame]) {
+			// webrtc's filters never recover from a NaN; the frame is skipped, not passed on.
+			continue
+		}
+		if rc := C.parley_apm_reverse(p.h, (*C.float)(unsafe.Pointer(&frame[off]))); rc != 0 {
+			return &Error{Op: "reverse", Code: int(rc)}
+		}
+		p.reversed++
+	}
+	return nil
+}
+
+// ProcessCapture cleans microphone audio in place: len(frame) must be a whole number of 10 ms
+// frames. frame is not retained. NaN samples become 0 and samples beyond ±1 are clipped to it.
+func (p *Processor) ProcessCapture(frame []float32) error {
+	if len(frame) == 0 || len(frame)%p.frame != 0 {
+		return fmt.Errorf("%w: %d samples at %d Hz", ErrFrameSize, len(frame), p.cfg.SampleRateHz)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h == nil {
+		return ErrClosed
+	}
+	for off := 0; off < len(frame); off += p.frame {
+		sanitize(frame[off : off+p.frame])
+		rc := C.parley_apm_capture(p.h, (*C.float)(unsafe.Pointer(&frame[off])), C.int(p.delayMs))
+		// -13 is webrtc's "parameter clamped" warning: processing went ahead.
+		if rc != 0 && rc != -13 {
+			return &Error{Op: "capture", Code: int(rc)}
+		}
+		p.captured++
+	}
+	return nil
+}
+
+// finite reports whether every sample of x is a number (not NaN or ±Inf).
+func finite(x []float32) bool {
+	for _, v := range x {
+		if v != v || v > math.MaxFloat32 || v < -math.MaxFloat32 {
+			return false
+		}
+	}
+	return true
+}
+
+// sanitize replaces NaN with 0 and clamps x to [-1, 1] (±Inf included): webrtc's filters
+// never recover from a NaN, and samples beyond full scale are clipping anyway.
+func sanitize(x []float32) {
+	for i, v := range x {
+		switch {
+		case v != v:
+			x[i] = 0
+		case v > 1:
+			x[i] = 1
+		case v < -1:
+			x[i] = -1
+		}
+	}
+}
+
+// Stats is a Processor's state. Echo figures are webrtc's own long-term averages (they lag and
+// need far-end speech to mean anything); the bench measures ERLE from the signals instead.
+type Stats struct {
+	EchoCancel, NoiseSuppress, GainControl bool
+	CaptureFrames, ReverseFrames           uint64        // 10 ms frames processed so far
+	HasEcho                                bool          // the last capture frame may hold echo
+	HasVoice                               bool          // webrtc's VAD on the last capture frame
+	ERLEdB, ERLdB                          int           // webrtc's averages; -100 when unknown
+	EchoDelay                              time.Duration // the AEC's delay estimate (median); -1 when unknown
+	SpeechProbability                      float64       // noise suppressor's, 0..1; -1 without NS
+}
+
+// Stats returns the processor's current state.
+func (p *Processor) Stats() Stats {
+	st := Stats{EchoCancel: p.cfg.EchoCancel, NoiseSuppress: p.cfg.NoiseSuppress, GainControl: p.cfg.GainControl,
+		ERLEdB: -100, ERLdB: -100, EchoDelay: -1, SpeechProbability: -1}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h == nil {
+		return st
+	}
+	st.CaptureFrames, st.ReverseFrames = p.captured, p.reversed
+	var cs C.parley_apm_stats
+	C.parley_apm_read_stats(p.h, &cs)
+	st.HasEcho = cs.has_echo != 0
+	st.HasVoice = cs.has_voice != 0
+	st.ERLEdB, st.ERLdB = int(cs.erle_db), int(cs.erl_db)
+	if cs.delay_median_ms >= 0 {
+		st.EchoDelay = time.Duration(cs.delay_median_ms) * time.Millisecond
+	}
+	if cs.speech_probability >= 0 {
+		st.SpeechProbability = float64(cs.speech_probability)
+	}
+	return st
+}
+
+// Close frees the processor. It is safe to call more than once.
+func (p *Processor) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h != nil {
+		C.parley_apm_free(p.h)
+		p.h = nil
+	}
+	return nil
+}
