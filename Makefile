@@ -10,6 +10,9 @@ OPUS_PREFIX ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/parley/opus-1.5.2
 export PARLEY_OPUS_PREFIX := $(OPUS_PREFIX)
 export PKG_CONFIG_PATH := $(OPUS_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 export CGO_CFLAGS := $(or $(CGO_CFLAGS),-O2 -g) -I$(OPUS_PREFIX)/include/opus
+# The commit 'parley version' names (Go's own VCS stamp is missing in some checkouts, e.g. git
+# worktrees); empty outside git.
+COMMIT   := $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +dirty)
 
 .PHONY: deps build test vet demo bench fuzz clean
 
@@ -17,7 +20,7 @@ deps:
 	@./scripts/deps.sh
 
 build: deps
-	$(GO) build -o bin/parley ./cmd/parley
+	$(GO) build -ldflags "-X main.commit=$(COMMIT)" -o bin/parley ./cmd/parley
 
 vet: deps
 	$(GO) vet ./...

@@ -8,7 +8,7 @@ import (
 // TestFallbackOutsideTrainingRange drives the real model with a path far outside its training
 // data (seconds of delay swings): the prediction is flagged and the ladder decides.
 func TestFallbackOutsideTrainingRange(t *testing.T) {
-	c, err := NewController(nil, PolicyConfig{})
+	c, err := NewController(nil, PolicyConfig{Legacy: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestFallbackOutsideTrainingRange(t *testing.T) {
 }
 
 func TestControllerInRange(t *testing.T) {
-	c, err := NewController(nil, PolicyConfig{})
+	c, err := NewController(nil, PolicyConfig{Legacy: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestControllerInRange(t *testing.T) {
 
 // BenchmarkControllerDecide is the whole per-decision cost: features, prediction, policy.
 func BenchmarkControllerDecide(b *testing.B) {
-	c, err := NewController(nil, PolicyConfig{})
+	c, err := NewController(nil, PolicyConfig{Legacy: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,5 +40,19 @@
 //     When the prediction is not trusted the rule ladder (ladder.go) decides from
 //     measurements: FEC at 1 % loss, 2/3/4-frame redundancy at 2/5/8 % (40 ms frames from
 //     3-frame redundancy on, within the payload cap), then a higher buffer floor.
+//   - The default decision since issue 13 (steady.go, rate.go): a delay-gradient rate estimate
+//     in the manner of GCC's trendline (RateEstimator: cut to 0.85 × the delivery rate when
+//     the queue grows while the path delivers less than it is offered, grow while it shows no
+//     queue) is the budget; the best setting within it by the quality model, with hysteresis
+//     on every knob (DefaultHold between changes the path does not force), never a lower
+//     primary bitrate to pay for RED copies while both fit, and a jitter target that knows
+//     the setting's frame and redundancy depth. The predictor's forecast joins the measured
+//     conditions while it is trusted, switched with hysteresis so a call does not flap.
+//     PolicyConfig.Legacy selects the decision described above instead.
+//   - QoE (qoe.go) is the one per-window objective: the E-model R of what a window delivered
+//     (measured codec table, actual mouth-to-ear delay) less InterruptionR per interruption.
+//   - ValueModel (value.go, value_train.go) is a learned correction of the quality model's
+//     ranking, fitted by ridge regression to counterfactual rollouts (bench.ValueSamples,
+//     `parley bench train --value`), embedded as value.bin; PolicyConfig.Learned turns it on.
 //   - Controller (controller.go) ties a Tracker, a Predictor and a Policy together.
 package adapt

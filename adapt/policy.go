@@ -52,6 +52,21 @@ type PolicyConfig struct {
 	// Initial is the setting before the first decision (zero: 32 kb/s, 20 ms, no FEC or RED,
 	// 40 ms target, the ladder's floor).
 	Initial Settings
+	// Hold is the least time between two changes of the settings that the path does not
+	// force (DefaultHold; the default decision only).
+	Hold time.Duration
+	// Legacy selects the decision before issue 13 (the predictor's rate with the fast path,
+	// MinHold, and the rule ladder whenever a prediction is not trusted), for comparison.
+	Legacy bool
+	// NoPredictor makes the default decision ignore the learned predictor: the conditions
+	// come from the measured windows only.
+	NoPredictor bool
+	// Learned adds the learned correction of the quality model's score (the value model
+	// trained from counterfactual rollouts: Value, nil meaning DefaultValueModel) to the
+	// default decision. Off by default: on the bench it has not beaten the quality model
+	// alone (see the issue 13 closing note).
+	Learned bool
+	Value   *ValueModel
 }
 
 func (c *PolicyConfig) defaults() error {
@@ -88,6 +103,14 @@ func (c *PolicyConfig) defaults() error {
 	defD(&c.TargetMaxDrop, DefaultTargetMaxDrop)
 	defD(&c.MinTarget, DefaultMinTarget)
 	defD(&c.MaxTarget, DefaultMaxTarget)
+	defD(&c.Hold, DefaultHold)
+	if c.Value == nil && c.Learned {
+		v, err := DefaultValueModel()
+		if err != nil {
+			return err
+		}
+		c.Value = v
+	}
 	if c.Initial == (Settings{}) {
 		c.Initial = Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond, JitterTarget: ladderBaseline}
 	}
@@ -100,7 +123,7 @@ func (c *PolicyConfig) defaults() error {
 		return fmt.Errorf("%w: MaxPayloadBps %d (want ≥ %d)", ErrConfig, c.MaxPayloadBps, MinBitrateBps)
 	case c.LowRateBps < MinBitrateBps || c.LowRateBps > MaxBitrateBps:
 		return fmt.Errorf("%w: LowRateBps %d", ErrConfig, c.LowRateBps)
-	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0 || c.TargetMaxDrop < 0:
+	case c.RMargin < 0 || c.MinHold < 0 || c.TargetMargin < 0 || c.TargetMaxDrop < 0 || c.Hold < 0:
 		return fmt.Errorf("%w: negative hysteresis", ErrConfig)
 	case c.MinTarget < 0 || c.MaxTarget < c.MinTarget:
 		return fmt.Errorf("%w: jitter target bounds %v..%v", ErrConfig, c.MinTarget, c.MaxTarget)
@@ -131,9 +154,14 @@ const (
 	RungFloor        // RED3 and a higher jitter-buffer floor (loss ≥ 8 % with high delay spread)
 )
 
-// Policy picks the settings that maximise the predicted MOS within the predicted sustainable
-// rate, with hysteresis, and falls back to a rule ladder when the prediction is not trusted. The
-// clock is the now given to Decide. Decide does not allocate. Not safe for concurrent use.
+// Policy picks the settings that maximise the predicted quality within the sustainable rate,
+// with hysteresis. By default (steady.go) the rate is a delay-gradient estimate, the conditions
+// are the measured windows joined with the learned predictor's forecast while it is trusted
+// (with hysteresis on that switch), and, with PolicyConfig.Learned, a correction learned from
+// counterfactual rollouts (ValueModel) refines the quality model's ranking. With PolicyConfig.Legacy it is the decision
+// before issue 13: the predictor's rate, and a rule ladder whenever a prediction is not
+// trusted. The clock is the now given to Decide. Decide does not allocate. Not safe for
+// concurrent use.
 type Policy struct {
 	// lateTab[i] is the late fraction at a target of i·targetStep under the conditions of the
 	// decision being made (filled by fillLate).
@@ -147,6 +175,19 @@ type Policy struct {
 	// congestedAt is when the fast path last saw a queue building (congested: ever).
 	congestedAt time.Duration
 	congested   bool
+
+	// The default decision's state (steady.go).
+	rate                     RateEstimator
+	fallback                 bool
+	trustedRun, untrustedRun int
+	changedAt                time.Duration // last change of any setting
+	value                    *valueState   // nil without a value model
+	lastCond                 Conditions    // the last decision's conditions and budget
+	lastBudget               float64
+	// tcache[fi] is the plain jitter target of Frames[fi] in this decision (tcacheOK marks it
+	// set).
+	tcache   [len(Frames)]time.Duration
+	tcacheOK [len(Frames)]bool
 }
 
 // NewPolicy validates cfg and returns a policy starting at cfg.Initial.
@@ -154,7 +195,12 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	return &Policy{cfg: cfg, cur: cfg.Initial}, nil
+	p := &Policy{cfg: cfg, cur: cfg.Initial}
+	if cfg.Value != nil && cfg.Learned {
+		p.value = newValueState(cfg.Value)
+		p.value.overhead = cfg.OverheadBytes
+	}
+	return p, nil
 }
 
 // Current returns the settings in force.
@@ -174,12 +220,19 @@ func oneWay(f *Features) time.Duration {
 // Decide makes the decision for time now from the snapshot f and the prediction made from it.
 func (p *Policy) Decide(now time.Duration, f *Features, pred Prediction) Decision {
 	var d Decision
-	if !pred.Trusted() || math.IsNaN(pred.SustainableBps) {
+	switch {
+	case !p.cfg.Legacy:
+		p.tcacheOK = [len(Frames)]bool{}
+		d = p.steady(now, f, pred)
+	case !pred.Trusted() || math.IsNaN(pred.SustainableBps):
 		d = p.ladder(now, f)
-	} else {
+	default:
 		d = p.model(now, f, pred)
 	}
 	d.Changed = d.Settings != p.cur
+	if d.Changed {
+		p.changedAt = now
+	}
 	// The hold time runs from the last change of the codec settings: the jitter target moves
 	// on its own hysteresis (retarget), and its steps must not keep the codec from adapting.
 	cur, next := p.cur, d.Settings
@@ -395,7 +448,13 @@ func (p *Policy) late(c *Conditions, target time.Duration) float64 {
 // bestTarget searches the jitter target maximising R for s under c (see BestTarget), with the
 // late fractions from the table.
 func (p *Policy) bestTarget(s *Settings, c *Conditions) time.Duration {
-	return bestTarget(p.cfg.Quality, s, c, p.cfg.MinTarget, p.cfg.MaxTarget, p)
+	hi := p.cfg.MaxTarget
+	if !p.cfg.Legacy {
+		// Beyond the delay p99 the late loss falls fivefold every p99 − p95: the optimum lies
+		// well within p99 + 100 ms.
+		hi = min(hi, max(c.DelayP99+100*time.Millisecond, p.cfg.MinTarget))
+	}
+	return bestTarget(p.cfg.Quality, s, c, p.cfg.MinTarget, hi, p)
 }
 
 // BestTarget returns the jitter target in [lo, hi] (5 ms steps) that maximises q's R for s

@@ -7,7 +7,7 @@ import (
 
 func newTestPolicy(t testing.TB) *Policy {
 	t.Helper()
-	p, err := NewPolicy(PolicyConfig{})
+	p, err := NewPolicy(PolicyConfig{Legacy: true})
 	if err != nil {
 		t.Fatal(err)
 	}

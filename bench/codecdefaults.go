@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/internal/netem"
 )
 
 // DefaultCodecConfigs is the default matrix of `parley bench codec`: Opus at 32 kb/s in 20 ms
 // frames with every recovery scheme (PLC only, in-band FEC, RED depth 1-3 with primary copies,
 // RED depth 2 with 12 kb/s low-rate copies, FEC plus RED 1), a 60 ms-frame variant, and a
-// bitrate ladder (12-48 kb/s) with and without FEC.
+// bitrate ladder (12-48 kb/s) with and without FEC; then NeuralCodecConfigs.
 func DefaultCodecConfigs() []CodecConfig {
 	cs := []CodecConfig{
 		{Name: "32k-plc", BitrateBps: 32000},
@@ -27,8 +28,45 @@ func DefaultCodecConfigs() []CodecConfig {
 			CodecConfig{Name: fmt.Sprintf("%dk-plc", kbps), BitrateBps: kbps * 1000},
 			CodecConfig{Name: fmt.Sprintf("%dk-fec", kbps), BitrateBps: kbps * 1000, FEC: true})
 	}
-	return cs
+	return append(cs, NeuralCodecConfigs()...)
 }
+
+// NeuralCodecConfigs are the configs that need libopus 1.5's neural parts (codec.Features):
+// Deep PLC ("dplc", decoder complexity 5) and Deep PLC with NoLACE enhancement ("nolace", 7),
+// alone and with FEC, and DRED of 100 ms to 1 s at 32 kb/s, plus 1 s of DRED at 24 and 48 kb/s
+// (DRED's bits come out of the bitrate).
+func NeuralCodecConfigs() []CodecConfig {
+	const dplc, nolace = codec.DecoderDeepPLC, codec.DecoderNoLACE
+	cs := []CodecConfig{
+		{Name: "32k-dplc", BitrateBps: 32000, DecoderComplexity: dplc},
+		{Name: "32k-nolace", BitrateBps: 32000, DecoderComplexity: nolace},
+		{Name: "32k-fec-dplc", BitrateBps: 32000, FEC: true, DecoderComplexity: dplc},
+		{Name: "32k-fec-nolace", BitrateBps: 32000, FEC: true, DecoderComplexity: nolace},
+	}
+	for _, d := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond, time.Second} {
+		cs = append(cs, CodecConfig{Name: "32k-dred" + durName(d) + "-dplc", BitrateBps: 32000, DRED: d, DecoderComplexity: dplc})
+	}
+	return append(cs,
+		CodecConfig{Name: "32k-fec-dred1s-dplc", BitrateBps: 32000, FEC: true, DRED: time.Second, DecoderComplexity: dplc},
+		CodecConfig{Name: "32k-dred1s-nolace", BitrateBps: 32000, DRED: time.Second, DecoderComplexity: nolace},
+		CodecConfig{Name: "24k-dred1s-dplc", BitrateBps: 24000, DRED: time.Second, DecoderComplexity: dplc},
+		CodecConfig{Name: "48k-dred1s-dplc", BitrateBps: 48000, DRED: time.Second, DecoderComplexity: dplc},
+		CodecConfig{Name: "48k-dred1s-nolace", BitrateBps: 48000, DRED: time.Second, DecoderComplexity: nolace},
+		CodecConfig{Name: "48k-fec-dred1s-nolace", BitrateBps: 48000, FEC: true, DRED: time.Second, DecoderComplexity: nolace},
+	)
+}
+
+// durName is "100ms" or "1s".
+func durName(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+// Check reports why c cannot run with the linked libopus (a neural feature missing: the error
+// wraps codec.ErrUnavailable) or is out of range; nil when it can.
+func (c CodecConfig) Check() error { return c.check() }
 
 // sweepBaseDelay is the one-way delay of every sweep condition.
 const sweepBaseDelay = 20 * time.Millisecond

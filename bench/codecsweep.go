@@ -19,7 +19,19 @@ type CodecConfig struct {
 	FEC           bool // in-band FEC, loss hint = the condition's loss rate (at least 5 %)
 	REDDepth      int  // 0..3 earlier frames repeated per packet
 	REDLowRateBps int  // 0: copies are the primary encoding; else a separate encoder at this rate
+	// DecoderComplexity is the receiver's decoder complexity: 0 classic PLC,
+	// codec.DecoderDeepPLC (5) Deep PLC, codec.DecoderLACE / DecoderNoLACE (6, 7) Deep PLC with
+	// OSCE enhancement. Levels above 0 need libopus 1.5 with the feature (codec.Features).
+	DecoderComplexity int
+	// DRED is the Deep REDundancy each packet carries (codec.Settings.DRED; its bits come out of
+	// BitrateBps), with the loss hint set as for FEC. The receiver then rebuilds lost frames from
+	// the DRED of a packet up to dredLookahead frames later (its jitter buffer grows to match).
+	DRED time.Duration
 }
+
+// dredLookahead is how many frames past a lost one a DRED config's jitter buffer waits for: a
+// packet that late still arrives in time to rebuild the loss (as in the issue's reference check).
+const dredLookahead = 3
 
 // Condition is one network condition of the codec sweep.
 type Condition struct {
@@ -38,7 +50,10 @@ type CodecSweep struct {
 	Conditions []Condition
 	Clips      []Clip
 	Seeds      int // loss seeds per cell, ≥ 1; the same seeds are used for every config
-	Workers    int // parallel runs; ≤ 0 means GOMAXPROCS
+	// SampleRateHz is the rate every run encodes, decodes and plays at (SendConfig.SampleRateHz);
+	// 0 means 48 kHz, the engine's rate. 16000 reproduces the setup of most published sweeps.
+	SampleRateHz int
+	Workers      int // parallel runs; ≤ 0 means GOMAXPROCS
 	// Progress, when set, is called after each run (from one goroutine at a time).
 	Progress func(done, total int)
 }
@@ -54,6 +69,9 @@ type CodecRow struct {
 	FEC           bool    `json:"fec"`
 	REDDepth      int     `json:"red_depth"`
 	REDLowRateBps int     `json:"red_low_rate_bps"`
+	DecoderCompl  int     `json:"decoder_complexity"`
+	DREDMs        int     `json:"dred_ms"`
+	SampleRateHz  int     `json:"sample_rate_hz"`
 	JitterBufMs   int     `json:"jitter_buffer_ms"`
 	Runs          int     `json:"runs"`
 	WB            float64 `json:"pesq_wb"`
@@ -63,6 +81,8 @@ type CodecRow struct {
 	PayloadKbps   float64 `json:"payload_kbps"`
 	NetworkLoss   float64 `json:"network_loss"`
 	ResidualLoss  float64 `json:"residual_loss"`
+	// DREDShare is the fraction of sent frames rebuilt from DRED.
+	DREDShare float64 `json:"dred_recovered"`
 }
 
 // fecMinLossHint keeps FEC active even on a clean link, so its cost shows at 0 % loss.
@@ -71,7 +91,11 @@ const fecMinLossHint = 0.05
 // jitterBuffer is the fixed playout delay a config gets: long enough for its redundancy to
 // arrive in time (RED depth d needs d frames more), at least 60 ms.
 func (c CodecConfig) jitterBuffer() time.Duration {
-	return max(60*time.Millisecond, time.Duration(c.REDDepth+1)*c.frame()+20*time.Millisecond)
+	depth := c.REDDepth
+	if c.DRED > 0 {
+		depth = max(depth, dredLookahead)
+	}
+	return max(60*time.Millisecond, time.Duration(depth+1)*c.frame()+20*time.Millisecond)
 }
 
 func (c CodecConfig) frame() time.Duration {
@@ -86,10 +110,29 @@ func (c CodecConfig) sendConfig(cond Condition) SendConfig {
 	s.BitrateBps = c.BitrateBps
 	s.FEC = c.FEC
 	s.LossHint = 0
-	if c.FEC {
+	s.DRED = c.DRED
+	if c.FEC || c.DRED > 0 {
 		s.LossHint = max(cond.LossRate, fecMinLossHint)
 	}
 	return SendConfig{Settings: s, Frame: c.frame(), REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps}
+}
+
+// check reports a config this libopus cannot run (Deep PLC, OSCE or DRED missing) or that is
+// out of range.
+func (c CodecConfig) check() error {
+	if err := c.sendConfig(Condition{}).Settings.Validate(); err != nil {
+		return err
+	}
+	f := codec.Features()
+	switch {
+	case c.DecoderComplexity < 0 || c.DecoderComplexity > 10:
+		return fmt.Errorf("DecoderComplexity %d (want 0 to 10)", c.DecoderComplexity)
+	case c.DecoderComplexity >= codec.DecoderLACE && !f.OSCE,
+		c.DecoderComplexity >= codec.DecoderDeepPLC && !f.DeepPLC,
+		c.DRED > 0 && !f.DRED:
+		return fmt.Errorf("%w: linked %s; build with make (scripts/opus.sh) for libopus 1.5.2", codec.ErrUnavailable, f)
+	}
+	return nil
 }
 
 // Runs is the number of pipeline runs the sweep makes.
@@ -116,8 +159,8 @@ func (s CodecSweep) jobs() []sweepJob {
 type sweepJob struct{ cfg, cond, clip, seed int }
 
 type sweepOut struct {
-	wb, nb, kbps, netLoss, resLoss float64
-	err                            error
+	wb, nb, kbps, netLoss, resLoss, dred float64
+	err                                  error
 }
 
 // Run executes the sweep on Workers goroutines and aggregates one row per config × condition,
@@ -129,9 +172,13 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 			ErrConfig, len(s.Configs), len(s.Conditions), len(s.Clips), s.Seeds)
 	}
 	for _, c := range s.Configs {
-		if err := c.sendConfig(Condition{}).Settings.Validate(); err != nil {
-			return nil, fmt.Errorf("%w: config %q: %v", ErrConfig, c.Name, err)
+		if err := c.check(); err != nil {
+			return nil, fmt.Errorf("%w: config %q: %w", ErrConfig, c.Name, err)
 		}
+	}
+	if s.SampleRateHz != 0 && s.SampleRateHz != 8000 && s.SampleRateHz != 12000 && s.SampleRateHz != 16000 &&
+		s.SampleRateHz != 24000 && s.SampleRateHz != SampleRateHz {
+		return nil, fmt.Errorf("%w: SampleRateHz %d (want 8000, 12000, 16000, 24000 or 48000)", ErrConfig, s.SampleRateHz)
 	}
 	jobs := s.jobs()
 	workers := s.Workers
@@ -170,15 +217,31 @@ func (s CodecSweep) runJob(j sweepJob) sweepOut {
 		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
 	}
 	sc := cfg.sendConfig(cond)
-	res, err := Run(clip.Samples, sc, link, &FixedReceiver{Delay: cfg.jitterBuffer(), FEC: cfg.FEC})
+	sc.SampleRateHz = s.rate()
+	rx := &FixedReceiver{Delay: cfg.jitterBuffer(), FEC: cfg.FEC, Complexity: cfg.DecoderComplexity, DRED: cfg.DRED > 0}
+	res, err := Run(clip.Samples, sc, link, rx)
+	if err == nil {
+		err = rx.Err()
+	}
 	if err != nil {
 		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
 	}
-	q, err := Score(res.Sent, res.Received)
+	q, err := ScoreAt(res.Sent, res.Received, sc.SampleRateHz)
 	if err != nil {
 		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
 	}
-	return sweepOut{wb: q.WB, nb: q.NB, kbps: res.PayloadKbps(), netLoss: res.NetworkLoss, resLoss: res.Receive.ResidualLoss()}
+	var dred float64
+	if sent := res.Receive.Frames - res.Receive.Silent; sent > 0 {
+		dred = float64(res.Receive.RecoveredDRED) / float64(sent)
+	}
+	return sweepOut{wb: q.WB, nb: q.NB, kbps: res.PayloadKbps(), netLoss: res.NetworkLoss, resLoss: res.Receive.ResidualLoss(), dred: dred}
+}
+
+func (s CodecSweep) rate() int {
+	if s.SampleRateHz == 0 {
+		return SampleRateHz
+	}
+	return s.SampleRateHz
 }
 
 func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
@@ -195,7 +258,7 @@ func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 			// Confidence intervals are over loss seeds: each seed's score is first averaged over
 			// the clips, so differences between clips do not widen the interval.
 			wbSeed, nbSeed, nSeed := map[int]float64{}, map[int]float64{}, map[int]int{}
-			var kbps, nl, rl float64
+			var kbps, nl, rl, dr float64
 			for _, k := range idx {
 				o, seed := results[k], jobs[k].seed
 				wbSeed[seed] += o.wb
@@ -204,6 +267,7 @@ func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 				kbps += o.kbps
 				nl += o.netLoss
 				rl += o.resLoss
+				dr += o.dred
 			}
 			var wb, nb []float64
 			for seed := range len(nSeed) {
@@ -215,8 +279,9 @@ func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 				Config: c.Name, Condition: cond.Name, LossRate: cond.LossRate, Bursty: cond.Bursty,
 				BitrateBps: c.BitrateBps, FrameMs: int(c.frame() / time.Millisecond), FEC: c.FEC,
 				REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps,
+				DecoderCompl: c.DecoderComplexity, DREDMs: int(c.DRED / time.Millisecond), SampleRateHz: s.rate(),
 				JitterBufMs: int(c.jitterBuffer() / time.Millisecond), Runs: len(idx),
-				PayloadKbps: kbps / n, NetworkLoss: nl / n, ResidualLoss: rl / n,
+				PayloadKbps: kbps / n, NetworkLoss: nl / n, ResidualLoss: rl / n, DREDShare: dr / n,
 			}
 			r.WB, r.WBCI = MeanCI(wb)
 			r.NB, r.NBCI = MeanCI(nb)

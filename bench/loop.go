@@ -26,6 +26,8 @@ type loopConfig struct {
 	policy media.Policy
 	// codec is the encoder's fixed part (complexity, DTX, bandwidth limit).
 	codec codec.Settings
+	// rate is the rate speech is at, encoded, decoded and played (0: SampleRateHz).
+	rate int
 	// rx receives; a fresh *FixedReceiver or *AdaptiveReceiver. With follow set (an
 	// *AdaptiveReceiver), the buffer's target is the decided JitterTarget (from target0 before
 	// the first decision) plus one playout chunk.
@@ -57,6 +59,7 @@ type linkWriter struct {
 	link     *netem.Link
 	at       time.Duration // the send time of the packet being written
 	fs       int           // its frame's samples
+	rate     int           // the stream's sample rate
 	base     time.Duration // the link's base delay
 	trace    *netem.Trace
 	inflight []arrival // sorted by arrival time, stably
@@ -69,8 +72,8 @@ type linkWriter struct {
 func (w *linkWriter) REDPayloadType() (uint8, bool) { return redPayloadType, true }
 
 func (w *linkWriter) WritePacket(h *rtp.Header, red bool, payload []byte) error {
-	p := Packet{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp, Marker: h.Marker, FrameSamples: w.fs, RED: red,
-		Payload: append([]byte(nil), payload...)}
+	p := Packet{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp, Marker: h.Marker, FrameSamples: w.fs, SampleRateHz: w.rate,
+		RED: red, Payload: append([]byte(nil), payload...)}
 	size := len(payload) + media.OverheadBytes
 	d := w.link.Send(w.at, size)
 	w.sends++
@@ -111,14 +114,18 @@ func insertArrival(q []arrival, head int, a arrival) []arrival {
 func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, error) {
 	pol := cfg.policy
 	cur := pol.Initial()
-	snd, err := media.NewSender(media.SenderConfig{Codec: cfg.codec, Settings: cur})
+	rate := cfg.rate
+	if rate == 0 {
+		rate = SampleRateHz
+	}
+	snd, err := media.NewSender(media.SenderConfig{Codec: cfg.codec, Settings: cur, SampleRateHz: rate})
 	if err != nil {
 		return AdaptResult{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	ad := media.NewAdapter(pol)
 	lc := link.Config()
 	tl := cfg.timeline
-	w := &linkWriter{link: link, base: lc.Delay.Base, trace: lc.Capacity.Trace, tl: tl}
+	w := &linkWriter{link: link, rate: rate, base: lc.Delay.Base, trace: lc.Capacity.Trace, tl: tl}
 	if tl != nil {
 		tl.Capacity = lc.Capacity.Steps
 	}
@@ -150,7 +157,7 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 		sending   = true
 		dur       time.Duration
 		hardEnd   time.Duration
-		chunk     = chunkSamples
+		chunk     = rate * int(PlayoutChunk/time.Millisecond) / 1000
 		out       []float32
 		buf       = make([]float32, chunk)
 		probe     = newTickProbe(rx)

@@ -19,12 +19,15 @@ const PESQRateHz = 16000
 
 // Score resamples sent and received (48 kHz) to 16 kHz and scores them with PESQ, wideband and
 // narrowband.
-func Score(sent, received []float32) (Quality, error) {
-	ref, err := codec.Resample(sent, SampleRateHz, PESQRateHz)
+func Score(sent, received []float32) (Quality, error) { return ScoreAt(sent, received, SampleRateHz) }
+
+// ScoreAt is Score for signals at rateHz (8000 to 48000).
+func ScoreAt(sent, received []float32, rateHz int) (Quality, error) {
+	ref, err := codec.Resample(sent, rateHz, PESQRateHz)
 	if err != nil {
 		return Quality{}, fmt.Errorf("bench: %w", err)
 	}
-	deg, err := codec.Resample(received, SampleRateHz, PESQRateHz)
+	deg, err := codec.Resample(received, rateHz, PESQRateHz)
 	if err != nil {
 		return Quality{}, fmt.Errorf("bench: %w", err)
 	}

@@ -25,8 +25,20 @@ type FixedReceiver struct {
 	// decoded from the next packet's FEC data when that packet carries some (codec.PacketHasFEC).
 	// Otherwise the receiver conceals by PLC.
 	FEC bool
+	// Complexity is the decoder complexity (codec.DecoderDeepPLC and up: Deep PLC, OSCE); 0 is
+	// classic libopus 1.3 behaviour. A level the linked libopus lacks makes Err report it.
+	Complexity int
+	// DRED rebuilds a frame that primary, RED and FEC could not from the DRED data of the
+	// earliest later packet already buffered (libopus 1.5; the sender sets codec.Settings.DRED).
+	// How far ahead that packet can be is the jitter buffer's Delay.
+	DRED bool
 
 	dec     *codec.Decoder
+	dred    *codec.DRED
+	dredTS  uint32 // timestamp of the packet whose DRED dred holds
+	dredOK  bool   // dred holds a parse of dredTS
+	rate    int    // stream sample rate
+	tsStep  uint32 // RTP timestamp units per frame
 	err     error
 	started bool
 	origin  time.Duration // playout time of RTP timestamp 0
@@ -40,10 +52,10 @@ type FixedReceiver struct {
 	haveSeq bool
 	// Frames rendered without their own packet since the last decoded primary, by how; settled
 	// against the sequence-number gap when the next primary arrives.
-	runConcealed, runFEC, runRED int
-	pcm                          []float32
-	pend                         []float32 // decoded, not yet played
-	stats                        ReceiveStats
+	runConcealed, runFEC, runRED, runDRED int
+	pcm                                   []float32
+	pend                                  []float32 // decoded, not yet played
+	stats                                 ReceiveStats
 }
 
 // Origin implements Receiver.
@@ -67,16 +79,27 @@ func (r *FixedReceiver) Receive(at time.Duration, p Packet) {
 	if r.prim == nil {
 		r.prim = map[uint32]Packet{}
 		r.red = map[uint32][]byte{}
-		r.dec, r.err = codec.NewDecoder(SampleRateHz)
-		r.pcm = make([]float32, SampleRateHz*120/1000)
+		r.rate = p.SampleRateHz
+		if r.rate == 0 {
+			r.rate = SampleRateHz
+		}
+		r.dec, r.err = codec.NewDecoder(r.rate)
+		if r.err == nil && r.Complexity != 0 {
+			r.err = r.dec.SetComplexity(r.Complexity)
+		}
+		if r.err == nil && r.DRED {
+			r.dred, r.err = codec.NewDRED(r.rate)
+		}
+		r.pcm = make([]float32, r.rate*120/1000)
 	}
 	if !r.started {
 		r.started = true
 		r.fs = p.FrameSamples
+		r.tsStep = uint32(p.FrameSamples * codec.RTPClockHz / r.rate)
 		r.nextTS = p.Timestamp
 		start := at + r.delay()
 		start = (start + PlayoutChunk - 1) / PlayoutChunk * PlayoutChunk
-		r.origin = start - time.Duration(p.Timestamp)*time.Second/SampleRateHz
+		r.origin = start - time.Duration(p.Timestamp)*time.Second/codec.RTPClockHz
 	}
 	if int32(p.Timestamp-r.nextTS) < 0 {
 		r.stats.Late++
@@ -106,7 +129,7 @@ func (r *FixedReceiver) Receive(at time.Duration, p Packet) {
 
 // Play implements Receiver.
 func (r *FixedReceiver) Play(at time.Duration, out []float32) {
-	if !r.started || at < r.origin+time.Duration(r.nextTS)*time.Second/SampleRateHz && len(r.pend) == 0 {
+	if !r.started || at < r.origin+time.Duration(r.nextTS)*time.Second/codec.RTPClockHz && len(r.pend) == 0 {
 		clear(out)
 		return
 	}
@@ -123,7 +146,7 @@ func (r *FixedReceiver) Play(at time.Duration, out []float32) {
 // decodeNext renders the frame at nextTS into pend.
 func (r *FixedReceiver) decodeNext() {
 	ts := r.nextTS
-	r.nextTS += uint32(r.fs)
+	r.nextTS += r.tsStep
 	frame := r.pcm[:r.fs]
 	r.stats.Frames++
 	if r.err != nil {
@@ -138,7 +161,7 @@ func (r *FixedReceiver) decodeNext() {
 			r.settleRun(int(p.SequenceNumber - r.lastSeq - 1))
 		}
 		r.lastSeq, r.haveSeq = p.SequenceNumber, true
-		r.runConcealed, r.runFEC, r.runRED = 0, 0, 0
+		r.runConcealed, r.runFEC, r.runRED, r.runDRED = 0, 0, 0, 0
 		if n, err := r.dec.Decode(p.Payload, r.pcm); err == nil && n == r.fs {
 			r.stats.Decoded++
 			r.pend = r.pcm[:n]
@@ -146,7 +169,7 @@ func (r *FixedReceiver) decodeNext() {
 		}
 		// Undecodable primary: fall through to concealment.
 	}
-	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.haveSeq && next.SequenceNumber == r.lastSeq+1 {
+	if next, ok := r.prim[ts+r.tsStep]; ok && r.haveSeq && next.SequenceNumber == r.lastSeq+1 {
 		// The following frame's packet carries the next sequence number: nothing was sent for
 		// this one (DTX). Comfort noise, counted as silence.
 		r.stats.Silent++
@@ -165,13 +188,19 @@ func (r *FixedReceiver) decodeNext() {
 			return
 		}
 	}
-	if next, ok := r.prim[ts+uint32(r.fs)]; ok && r.FEC && hasFEC(next.Payload) {
+	if next, ok := r.prim[ts+r.tsStep]; ok && r.FEC && hasFEC(next.Payload) {
 		if err := r.dec.DecodeFEC(next.Payload, frame); err == nil {
 			r.stats.RecoveredFEC++
 			r.runFEC++
 			r.pend = frame
 			return
 		}
+	}
+	if r.dred != nil && r.recoverDRED(ts, frame) {
+		r.stats.RecoveredDRED++
+		r.runDRED++
+		r.pend = frame
+		return
 	}
 	if err := r.dec.DecodePLC(frame); err != nil {
 		clear(frame)
@@ -195,7 +224,34 @@ func (r *FixedReceiver) settleRun(missing int) {
 	r.stats.Concealed -= c
 	f := min(excess-c, r.runFEC)
 	r.stats.RecoveredFEC -= f
-	r.stats.Silent += c + f
+	d := min(excess-c-f, r.runDRED)
+	r.stats.RecoveredDRED -= d
+	r.stats.Silent += c + f + d
+}
+
+// dredMaxLookahead bounds the search for a later packet: DRED reaches at most about 1 s back.
+const dredMaxLookahead = time.Second
+
+// recoverDRED rebuilds the frame at ts from the DRED data of the earliest buffered packet after
+// it, parsing that packet once for the whole burst before it.
+func (r *FixedReceiver) recoverDRED(ts uint32, frame []float32) bool {
+	maxK := int(dredMaxLookahead / (time.Duration(r.fs) * time.Second / time.Duration(r.rate)))
+	for k := 1; k <= maxK; k++ {
+		p, ok := r.prim[ts+uint32(k)*r.tsStep]
+		if !ok {
+			continue
+		}
+		if !r.dredOK || r.dredTS != p.Timestamp {
+			if _, err := r.dred.Parse(p.Payload, k*r.fs); err != nil {
+				return false
+			}
+			r.dredTS, r.dredOK = p.Timestamp, true
+		}
+		// ErrNoDRED (the data does not reach this far) and a libopus failure alike leave the frame
+		// to PLC; neither is a reason to stop the stream.
+		return r.dec.DecodeDRED(r.dred, k*r.fs, frame) == nil
+	}
+	return false
 }
 
 // hasFEC reports whether an Opus packet carries in-band FEC data for the frame before it; only

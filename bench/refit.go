@@ -275,8 +275,9 @@ func FitSettingTable(version string, rows []CodecRow, meanBurst float64, pool bo
 // never panics.
 func ReadCodecCSV(r io.Reader) ([]CodecRow, error) {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(codecCSVHeader)
+	cr.FieldsPerRecord = -1 // checked per line: the 18-column files from before the neural columns are read too
 	var rows []CodecRow
+	var cols int
 	for line := 1; ; line++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -286,10 +287,14 @@ func ReadCodecCSV(r io.Reader) ([]CodecRow, error) {
 			return nil, fmt.Errorf("%w: codec rows line %d: %v", ErrConfig, line, err)
 		}
 		if line == 1 {
-			if !slices.Equal(rec, codecCSVHeader) {
+			if !slices.Equal(rec, codecCSVHeader) && !slices.Equal(rec, codecCSVHeader[:codecCSVOldColumns]) {
 				return nil, fmt.Errorf("%w: codec rows: header %q (want %q)", ErrConfig, rec, codecCSVHeader)
 			}
+			cols = len(rec)
 			continue
+		}
+		if len(rec) != cols {
+			return nil, fmt.Errorf("%w: codec rows line %d: %d fields, want %d", ErrConfig, line, len(rec), cols)
 		}
 		var row CodecRow
 		var perr error
@@ -317,6 +322,9 @@ func ReadCodecCSV(r io.Reader) ([]CodecRow, error) {
 		row = CodecRow{Config: rec[0], Condition: rec[1], LossRate: fl(2), Bursty: bo(3), BitrateBps: in(4), FrameMs: in(5),
 			FEC: bo(6), REDDepth: in(7), REDLowRateBps: in(8), JitterBufMs: in(9), Runs: in(10), WB: fl(11), WBCI: fl(12),
 			NB: fl(13), NBCI: fl(14), PayloadKbps: fl(15), NetworkLoss: fl(16), ResidualLoss: fl(17)}
+		if cols > codecCSVOldColumns {
+			row.DecoderCompl, row.DREDMs, row.DREDShare, row.SampleRateHz = in(18), in(19), fl(20), in(21)
+		}
 		if perr != nil {
 			return nil, fmt.Errorf("%w: codec rows line %d: %v", ErrConfig, line, perr)
 		}
@@ -332,4 +340,8 @@ func ReadCodecCSV(r io.Reader) ([]CodecRow, error) {
 // step).
 var codecCSVHeader = []string{"config", "condition", "loss_rate", "bursty", "bitrate_bps", "frame_ms", "fec", "red_depth",
 	"red_low_rate_bps", "jitter_buffer_ms", "runs", "pesq_wb", "pesq_wb_ci95", "pesq_nb", "pesq_nb_ci95",
-	"payload_kbps", "network_loss", "residual_loss"}
+	"payload_kbps", "network_loss", "residual_loss", "decoder_complexity", "dred_ms", "dred_recovered", "sample_rate_hz"}
+
+// codecCSVOldColumns is the column count of codec CSVs written before the decoder complexity,
+// DRED and sample-rate columns; ReadCodecCSV still reads them.
+const codecCSVOldColumns = 18

@@ -177,6 +177,18 @@ func (s *Store) Lookup(name string) (PeerRecord, error) {
 	return rec, nil
 }
 
+// List returns every pinned peer, sorted by name.
+func (s *Store) List() []PeerRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]PeerRecord, 0, len(s.peers))
+	for _, rec := range s.peers {
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
 // Forget removes name's pin, so the next Observe is a first contact again.
 // Forgetting an unknown name is not an error.
 func (s *Store) Forget(name string) error {

@@ -213,3 +213,26 @@ func TestStoreConcurrent(t *testing.T) {
 		t.Fatalf("%d goroutines saw first contact, want 1", first)
 	}
 }
+
+func TestStoreList(t *testing.T) {
+	s, err := OpenStore(filepath.Join(t.TempDir(), "peers.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.List(); len(got) != 0 {
+		t.Fatalf("empty store lists %v", got)
+	}
+	for _, n := range []string{"carol", "alice", "bob"} {
+		k, _ := GenerateIdentityKey(nil)
+		if _, err := s.Observe(n, k.Public()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	for _, r := range s.List() {
+		names = append(names, r.Name)
+	}
+	if strings.Join(names, ",") != "alice,bob,carol" {
+		t.Fatalf("List = %v", names)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/engine/audio/apm"
 )
 
 // eventBuffer is the capacity of Call.Events.
@@ -34,31 +35,35 @@ type Call struct {
 	// restarts counts ICE restarts (caller side).
 	restarts atomic.Uint64
 	fo       failover // path loss, ICE restarts and recovery (failover.go)
+	paths    *paths   // candidate pairs, standby and switches (path.go)
 	send     *sender
 	recv     *receiver
 	start    time.Time
+	// proc is the microphone processing (nil when off); closed by teardown after the loops.
+	proc *apm.Processor
 
 	wg     sync.WaitGroup // every goroutine of the call; Add only through spawnLocked
 	sealMu sync.Mutex     // serialises Signal.Send, and orders Seal with it so envelopes leave in sequence
 
 	// mu guards the following.
-	mu          sync.Mutex
-	state       State
-	reason      Reason
-	err         error
-	sess        *e2ee.Session
-	pc          *webrtc.PeerConnection
-	path        Path
-	trust       e2ee.TrustStatus
-	verified    bool
-	descSent    bool     // our offer/answer went out; candidates may follow
-	pending     [][]byte // candidates gathered before that
-	localCands  []string
-	remoteCands []string
-	connectedAt time.Time
-	lastRTT     time.Duration
-	sending     bool // send loop started
-	playing     bool // playout loop started
+	mu            sync.Mutex
+	state         State
+	reason        Reason
+	err           error
+	sess          *e2ee.Session
+	pc            *webrtc.PeerConnection
+	path          Path
+	trust         e2ee.TrustStatus
+	verified      bool
+	descSent      bool     // our offer/answer went out; candidates may follow
+	pending       [][]byte // candidates gathered before that
+	localCands    []string
+	remoteCands   []string
+	candsThisDesc int // remote candidates since the last remote description
+	connectedAt   time.Time
+	lastRTT       time.Duration
+	sending       bool // send loop started
+	playing       bool // playout loop started
 }
 
 // Dial places a call over sig: it sends the invite (the e2ee Commit) and returns at once; the
@@ -110,12 +115,18 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 		fo:     failover{kick: make(chan string, 1)},
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if c.proc, err = processing(s); err != nil {
+		return nil, err
+	}
 	if c.send, err = newSender(s, &c.muted); err != nil {
+		c.closeProcessing()
 		return nil, err
 	}
 	if c.recv, err = newReceiver(s); err != nil {
+		c.closeProcessing()
 		return nil, err
 	}
+	c.paths = newPaths(c.log, s.Now, c.recv.lastArrival)
 	timeout := time.AfterFunc(s.SetupTimeout, func() {
 		if c.State() < StateConnected {
 			c.end(ReasonTimeout, nil)
@@ -124,6 +135,7 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 	c.mu.Lock()
 	c.spawnLocked(func() { c.run(commit) })
 	c.spawnLocked(c.watchdog)
+	c.spawnLocked(c.pathLoop)
 	c.mu.Unlock()
 	go c.teardown(timeout)
 	return c, nil
@@ -286,6 +298,13 @@ func (c *Call) setState(s State) {
 	c.setStateLocked(s, false)
 }
 
+// closeProcessing frees the audio processor, if any. Its methods are safe after Close.
+func (c *Call) closeProcessing() {
+	if c.proc != nil {
+		_ = c.proc.Close()
+	}
+}
+
 // teardown waits for the end, closes the media stack, waits for every goroutine and emits the
 // final event.
 func (c *Call) teardown(timeout *time.Timer) {
@@ -300,6 +319,7 @@ func (c *Call) teardown(timeout *time.Timer) {
 		}
 	}
 	c.wg.Wait()
+	c.closeProcessing()
 	c.mu.Lock()
 	if c.sess != nil {
 		_ = c.sess.Close()

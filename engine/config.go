@@ -91,6 +91,16 @@ type Config struct {
 	// Sink receives the audio played out (48 kHz mono, 10 ms chunks). Nil discards.
 	Sink audio.Sink
 
+	// EchoCancel, NoiseSuppress and GainControl switch the microphone processing between the
+	// Source and the encoder (engine/audio/apm over Debian's webrtc-audio-processing: the
+	// echo canceller takes what the Sink plays as its reference and finds the playout-to-capture
+	// delay itself, starting from the devices' reported latencies; the noise suppressor removes
+	// stationary noise; the gain control levels speech digitally, with a limiter). SwitchAuto,
+	// the zero value, turns each on when the Source is a live device (audio.IsLive: a
+	// microphone) and off otherwise (a WAV file, a tone, silence). Echo cancellation needs the
+	// Sink to be what plays into that microphone. Stats.Processing shows the state.
+	EchoCancel, NoiseSuppress, GainControl Switch
+
 	// Frame is the Opus frame duration: 10, 20, 40 or 60 ms. Zero means 20 ms.
 	Frame time.Duration
 	// BitrateBps is the Opus target bitrate, 6000 to 510000. Zero means 32000.

@@ -40,6 +40,11 @@
 // carries receiver reports (ReceiverReport) four times a second: concealment, recovery and
 // buffering figures RTCP does not carry, which Stats and the adaptation use.
 //
+// A live Source (a microphone, audio.IsLive) goes through the audio processing stage
+// (engine/audio/apm: echo cancellation, noise suppression, gain control) before the encoder; the
+// echo canceller's reference is what the playout clock writes into the Sink. Config.EchoCancel,
+// NoiseSuppress and GainControl switch each stage; Stats.Processing shows them.
+//
 // # Adaptation
 //
 // Unless Config.NoAdapt is set, each side runs Parley's network adaptation (package adapt)
@@ -66,17 +71,23 @@
 // relay candidates, so the peer never learns this side's addresses; PolicyDirect ignores TURN.
 // Stats.Path names the pair in use.
 //
-// Mid-call, a path that stops delivering (nothing for 300 ms while the peer talks, or two
-// missing receiver reports while it is silent) is lost: the call shows StateReconnecting and
-// the caller restarts ICE (a sealed re-offer with fresh credentials; the callee asks for it
-// when only its direction died). The new gathering finds whatever works now — another
-// interface, a relay — and pion sends on the first pair that works, so a broken direct path
-// costs well under a second of audio. Restarts repeat with backoff while nothing arrives and
-// signaling is up; ICE itself never gives up, so the pair in use recovers by itself after an
-// outage even without signaling. Packets arriving again show as a StateConnected event with
-// Event.Outage set. A call whose peer still answers on signaling is never given up; it ends
-// with ReasonPeerLost after Config.DisconnectTimeout without anything from the peer on either
-// channel. See failover.go.
+// Mid-call the other candidate pairs are kept warm: ICE keeps checking every pair (pion's
+// renomination keepalive, with its automatic switching off), and the engine's own
+// connectivity checks on them tell each side which pairs the peer reaches it on (Stats.Standby).
+// When the active path goes silent for longer than its own recent delivery gaps warrant
+// (60–600 ms while the peer talks, two missing receiver reports while it is silent), the
+// engine probes the standby pairs; an answer over a standby while the active path still
+// delivers nothing switches both sides to it at once, without an ICE restart or signaling
+// (Stats.SwitchLog has each switch and its cause). An outage of the access link silences
+// every pair alike and switches nothing. After lostAfter (1 s) of silence the call shows
+// StateReconnecting; only when no standby pair is alive, or switching did not bring media
+// back, does the caller restart ICE (a sealed re-offer with fresh credentials; the callee asks
+// for it when only its direction died), the last resort. Restarts repeat with backoff while
+// nothing arrives and signaling is up; ICE itself never gives up, so the pair in use recovers
+// by itself after an outage even without signaling. Packets arriving again after a loss show
+// as a StateConnected event with Event.Outage set. A call whose peer still answers on
+// signaling is never given up; it ends with ReasonPeerLost after Config.DisconnectTimeout
+// without anything from the peer on either channel. See failover.go and path.go.
 //
 // # Concurrency and lifetime
 //

@@ -13,6 +13,10 @@ var (
 	// open. The call is ended.
 	ErrProtocol = errors.New("engine: protocol violation by peer")
 
+	// ErrKeyChanged reports a peer whose identity key differs from the key the user verified
+	// by SAS; the call ends with ReasonKeyChanged.
+	ErrKeyChanged = errors.New("engine: peer's identity key differs from the verified key")
+
 	// ErrNotKeyed reports a request (SAS, Verify) made before the key agreement completed.
 	ErrNotKeyed = errors.New("engine: key agreement not complete")
 

@@ -80,6 +80,10 @@ const (
 	ReasonAnsweredElsewhere Reason = "answered_elsewhere"
 	// ReasonDeclinedElsewhere, callee: another device of the same user declined the call.
 	ReasonDeclinedElsewhere Reason = "declined_elsewhere"
+	// ReasonKeyChanged: the peer's identity key differs from the one the user verified (with
+	// Config.Store and Config.PeerName); the call was refused before any media flowed. Call.Err
+	// wraps ErrKeyChanged and e2ee.ErrIdentityChanged.
+	ReasonKeyChanged Reason = "key_changed"
 )
 
 // remoteReasons are the Reasons a KindHangup or KindDecline Message may carry.

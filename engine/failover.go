@@ -8,25 +8,49 @@ import (
 )
 
 // Path failover. The watchdog samples what arrives from the peer (RTP, and the receiver
-// reports that flow four times a second even while the peer is silent under DTX). When the
-// path stops delivering it reports "path lost" (StateReconnecting) and restarts ICE — the
-// caller with a sealed re-offer, the callee by asking the caller to — at once, then again with
-// exponential backoff for as long as nothing arrives and the signaling channel is up: a call is
-// never given up while the peer still answers on signaling. When packets arrive again it
-// reports "path restored" (a StateConnected event with Event.Outage set). ICE's own failed
-// state is disabled (see newAPI), so the selected pair keeps being probed through an outage
-// and carries the call again by itself when the outage ends, restart or not.
+// reports that flow four times a second even while the peer is silent under DTX). It acts in
+// three steps, each on more evidence than the last:
+//
+//  1. Suspicion: nothing arrived for longer than the path's own delivery gaps warrant (an
+//     adaptive threshold, suspectAfter, over the gaps of the last ~10 s while the peer
+//     talked; lostAfterQuiet while the peer is silent). The watchdog probes the warm standby pairs
+//     (path.go) every probeEvery; an echo back over a standby while the active path still
+//     delivers nothing switches both sides to that standby — no ICE restart, no signaling.
+//     A delivery gap of the access link, which every pair shares, loses the echoes too, so it
+//     switches nothing; a gap that ends first discards the echoes that come after it.
+//  2. Loss: nothing for lostAfter. The call reports "path lost" (StateReconnecting).
+//  3. Last resort: lost and no live standby left (none heard within standbyFresh), or still
+//     silent restartAfter into the loss, and no switch within switchGrace: ICE restarts — the
+//     caller with a sealed re-offer, the callee by asking the caller to — then again with
+//     exponential backoff for as long as nothing arrives and the signaling channel is up: a
+//     call is never given up while the peer still answers on signaling.
+//
+// When packets arrive again the call reports "path restored" (a StateConnected event with
+// Event.Outage set). ICE's own failed state is disabled (see newAPI), so the selected pair
+// keeps being probed through an outage and carries the call again by itself when the outage
+// ends, restart or not.
 
 const (
 	// watchdogTick is how often the watchdog samples arrivals.
-	watchdogTick = 50 * time.Millisecond
-	// lostAfterTalk is the silence after which a path that was carrying the peer's voice
-	// counts as lost: at least one receiver report and 15 frames of 20 ms are missing. Kept
-	// short because every millisecond of it is heard (the failover gap target is 1 s).
-	lostAfterTalk = 300 * time.Millisecond
+	watchdogTick = 10 * time.Millisecond
+	// suspectMin and suspectMax bound the adaptive silence threshold of a talking peer:
+	// suspectMin is 3 frames of 20 ms, suspectMax well under lostAfter.
+	suspectMin = 60 * time.Millisecond
+	suspectMax = 600 * time.Millisecond
+	// probeEvery is the interval of probes while a suspicion lasts, probeEveryLost once the
+	// path counts as lost.
+	probeEvery     = 60 * time.Millisecond
+	probeEveryLost = 250 * time.Millisecond
+	// lostAfter is the silence after which the path counts as lost ("reconnecting").
+	lostAfter = time.Second
 	// lostAfterQuiet is the silence after which a path carrying only receiver reports (the
-	// peer is silent: DTX sends no RTP) counts as lost: two reports are missing.
+	// peer is silent: DTX sends no RTP) is suspected: two reports are missing.
 	lostAfterQuiet = 2*reportInterval + 150*time.Millisecond
+	// restartAfter is the silence after which ICE restarts even though a standby still looks
+	// alive (its checks arrive but media does not come back on it).
+	restartAfter = 2 * time.Second
+	// switchGrace is how long a switch has to bring media back before a restart.
+	switchGrace = time.Second
 	// talkSlack: the peer counts as talking when RTP arrived within talkSlack of the last
 	// packet of any kind.
 	talkSlack = 100 * time.Millisecond
@@ -57,12 +81,13 @@ const (
 // iceTimeouts are pion's ICE timers: disconnected after iceDisconnected without any packet
 // (informational: the watchdog acts on media silence); never failed (a failed agent drops all
 // its candidates and needs a restart, impossible without signaling, where a pair that keeps
-// being probed recovers by itself after an outage); a consent check of the selected pair every
-// iceKeepalive.
+// being probed recovers by itself after an outage); a consent check of the selected pair, and
+// with renomination on (path.go) of every other pair, every iceKeepalive: once a second, as
+// checking every pair costs a few kb/s of a thin uplink per pair and check rate.
 const (
 	iceDisconnected = time.Second
 	iceFailed       = 0
-	iceKeepalive    = 250 * time.Millisecond
+	iceKeepalive    = time.Second
 	// iceMaxBindingRequests bounds the checks of one pair before pion marks it failed (at its
 	// 200 ms check interval, 6 s): longer than restartBackoffMax, so the pairs of the latest
 	// restart are still being checked when an outage ends.
@@ -131,6 +156,7 @@ func (c *Call) maybeRestart(why string) {
 	c.fo.offerOut, c.fo.restartAt = true, now
 	c.fo.mu.Unlock()
 	c.restarts.Add(1)
+	c.paths.reset()
 	c.log.Info("restarting ICE", "why", why)
 	if err := c.restartICE(); err != nil {
 		c.answered()
@@ -155,6 +181,10 @@ func (c *Call) signalingDown() { c.fo.sigUp.Store(false) }
 type pathWatch struct {
 	rtpBytes  uint64    // the receiver's RTP byte count at the last tick
 	rtpAt     time.Time // the tick at which RTP was last seen arriving
+	prevLast  time.Time // the last arrival as of the previous tick
+	gaps      gapStats  // the delivery gaps seen while talking
+	suspected bool      // a suspicion is under way (probing the standbys)
+	probeAt   time.Time // the last probe round
 	lost      bool
 	lostAt    time.Time // the last arrival before the silence
 	iceBackAt time.Time // while lost: when ICE reported a restarted path connected
@@ -166,9 +196,62 @@ type pathWatch struct {
 	onTime    int       // consecutive ticks that came on time
 }
 
-// watchdog follows the path of a call: it detects its loss and recovery, drives the restarts,
-// ends a call whose peer is gone (nothing by media or signaling for DisconnectTimeout), and
-// ends a call whose ICE finds no first pair (ReasonFailed).
+// gapWindow is how many delivery gaps (one per watchdog tick that saw an arrival: about 10 s)
+// the adaptive threshold looks at; gapBucket their histogram's resolution.
+const (
+	gapWindow  = 512
+	gapBucket  = 10 * time.Millisecond
+	gapBuckets = int(suspectMax/gapBucket) + 1
+)
+
+// gapStats is a sliding window of delivery gaps with a histogram for its quantiles. The zero
+// value is an empty window.
+type gapStats struct {
+	ring [gapWindow]uint8 // bucket of each gap in the window
+	n    int              // gaps seen (the window holds min(n, gapWindow))
+	hist [gapBuckets]int
+}
+
+// add puts one gap into the window, dropping the oldest.
+func (g *gapStats) add(gap time.Duration) {
+	b := min(gapBuckets-1, int(gap/gapBucket))
+	i := g.n % gapWindow
+	if g.n >= gapWindow {
+		g.hist[g.ring[i]]--
+	}
+	g.ring[i] = uint8(b)
+	g.hist[b]++
+	g.n++
+}
+
+// quantile returns the q-quantile of the window's gaps (bucket upper bound), zero when empty.
+func (g *gapStats) quantile(q float64) time.Duration {
+	total := min(g.n, gapWindow)
+	if total == 0 {
+		return 0
+	}
+	want := int(q * float64(total))
+	seen := 0
+	for b, c := range g.hist {
+		if seen += c; seen > want {
+			return time.Duration(b+1) * gapBucket
+		}
+	}
+	return suspectMax
+}
+
+// suspectAfter is the silence of a talking peer after which the active path is suspected:
+// one and a half times the 97th percentile of the delivery gaps of the last ~10 s (the
+// largest few, a loaded machine's stalls among them, do not count), within [suspectMin,
+// suspectMax].
+func (w *pathWatch) suspectAfter() time.Duration {
+	return min(suspectMax, max(suspectMin, w.gaps.quantile(0.97)*3/2))
+}
+
+// watchdog follows the path of a call: it detects its suspected failure and switches to a
+// standby, detects its loss and recovery, drives the restarts, ends a call whose peer is gone
+// (nothing by media or signaling for DisconnectTimeout), and ends a call whose ICE finds no
+// first pair (ReasonFailed).
 func (c *Call) watchdog() {
 	c.spawn(c.restarter)
 	t := time.NewTicker(watchdogTick)
@@ -185,7 +268,8 @@ func (c *Call) watchdog() {
 		now := c.s.Now()
 		// After a tick that came late this process was stalled (a loaded machine): packets may
 		// be waiting, unread, in the sockets. Silence counts only once ticks come on time again.
-		if now.Sub(w.tick) > 2*watchdogTick {
+		dt := now.Sub(w.tick)
+		if dt > 5*watchdogTick {
 			w.onTime = 0
 		} else {
 			w.onTime++
@@ -209,14 +293,47 @@ func (c *Call) watchdog() {
 		if last.IsZero() || last.Before(connectedAt) {
 			last = connectedAt
 		}
+		talking := !w.rtpAt.Before(w.prevLast.Add(-talkSlack))
 		if b := c.recv.bytesRecv.Load(); b != w.rtpBytes {
 			w.rtpBytes, w.rtpAt = b, now
+		}
+		if last.After(w.prevLast) {
+			// A gap ended. One ended by a switch or a restart says nothing of the link's own
+			// delivery gaps.
+			if !w.prevLast.IsZero() && talking && !w.lost && c.paths.lastSwitch().Before(w.prevLast) {
+				w.gaps.add(last.Sub(w.prevLast))
+			}
+			if w.suspected {
+				w.suspected = false
+				c.paths.clearSuspicion()
+			}
+			w.prevLast = last
 		}
 		silent := now.Sub(last)
 
 		if w.lost && last.After(w.lostAt) {
 			w.lost, w.okSince = false, last
 			c.pathRestored(last.Sub(w.lostAt))
+		}
+		threshold := lostAfterQuiet
+		if talking {
+			threshold = w.suspectAfter()
+		}
+		// Suspicion needs a path that has delivered: before the first packet there is nothing
+		// to compare a standby with (lostAfter still applies).
+		if silent >= threshold && w.onTime >= onTimeTicks && !c.recv.lastArrival().IsZero() {
+			every := probeEvery
+			if w.lost {
+				every = probeEveryLost
+			}
+			if !w.suspected {
+				c.log.Debug("path suspected", "silent", silent, "threshold", threshold, "talking", talking)
+			}
+			if !w.suspected || now.Sub(w.probeAt) >= every {
+				w.suspected, w.probeAt = true, now
+				c.paths.probeRound()
+			}
+			c.paths.decide()
 		}
 		if !w.lost {
 			if w.okSince.IsZero() {
@@ -225,8 +342,7 @@ func (c *Call) watchdog() {
 			if now.Sub(w.okSince) >= healthyAfter {
 				w.backoff, w.next = minBackoff, time.Time{}
 			}
-			talking := !w.rtpAt.Before(last.Add(-talkSlack))
-			if silent < lostAfterTalk || !talking && silent < lostAfterQuiet || w.onTime < onTimeTicks {
+			if silent < lostAfter || w.onTime < onTimeTicks {
 				continue
 			}
 			w.lost, w.lostAt, w.okSince, w.iceBackAt = true, last, time.Time{}, time.Time{}
@@ -249,8 +365,13 @@ func (c *Call) watchdog() {
 			c.end(ReasonPeerLost, errors.New("engine: nothing received from the peer"))
 			return
 		}
+		// The last resort: no known pair is left to switch to, or switching did not help.
+		_, _, standby := c.paths.standby()
+		if standby && silent < restartAfter || now.Sub(c.paths.lastSwitch()) < switchGrace {
+			continue
+		}
 		if !now.Before(w.next) {
-			c.kickRestart("path silent")
+			c.kickRestart("path silent, no standby pair works")
 			w.next = now.Add(w.backoff)
 			w.backoff = min(2*w.backoff, maxBackoff)
 		}

@@ -2,7 +2,12 @@ package engine
 
 import (
 	"context"
+	"log/slog"
+	"net"
+	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,92 +18,206 @@ import (
 	"github.com/parley-voice/parley/internal/netem"
 )
 
-// failoverGapTarget is the longest interruption a broken direct path may cause: from the cut
-// to the first frame bob plays from a packet that came over the new path.
-const failoverGapTarget = time.Second
+// handoverTarget is the most audio bob may lose (concealed, or played as silence) to one
+// handover at the 95th percentile: the target.
+const handoverTarget = 150 * time.Millisecond
 
-// TestPathFailover cuts the direct path between alice and bob mid-call while the TURN server
-// stays reachable, as a network change would: the path is lost, ICE restarts, media moves to
-// the relay, and bob plays alice's voice again within failoverGapTarget of the cut.
-func TestPathFailover(t *testing.T) {
-	t.Run("both-ways", func(t *testing.T) { testPathFailover(t, false) })
-	// Only alice → bob dies: alice still hears bob, so it is bob, the callee, who notices and
-	// asks alice to restart.
-	t.Run("one-way", func(t *testing.T) { testPathFailover(t, true) })
-}
-
-// testPathFailover runs the failover once, and once more if the gap missed the target: on a
-// machine stalled by other work (two cores shared under -race) the restart's few round trips
-// can take several times their usual 20-50 ms.
-func testPathFailover(t *testing.T, oneWay bool) {
-	if gap := failoverOnce(t, oneWay); gap > failoverGapTarget {
-		t.Logf("gap %v over the %v target (a stalled machine?): calling again", gap, failoverGapTarget)
-		if gap := failoverOnce(t, oneWay); gap > failoverGapTarget {
-			t.Errorf("bob played audio again %v after the cut, want ≤ %v", gap, failoverGapTarget)
+// TestPathHandover cuts the active path of a call again and again, both ways, while the other
+// kind of path stays up — the direct path, then the relay the call moved to, and so on, each
+// cut path restored before the next cut — as network changes would. Every time the call must
+// move to the standby without an ICE restart, without ending, and bob must lose little of
+// alice's voice. Before the first two cuts the standby dies for a while instead: the call must
+// stay on its live path. PARLEY_HANDOVER_CUTS sets the number of cuts (default 4; the issue's
+// figure is over 20 or more, where the 95th percentile is checked against handoverTarget).
+func TestPathHandover(t *testing.T) {
+	cuts := 4
+	if v := os.Getenv("PARLEY_HANDOVER_CUTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PARLEY_HANDOVER_CUTS=%q: want a positive number", v)
 		}
+		cuts = n
 	}
-}
-
-// failoverOnce runs one call, cuts its direct path and returns the gap bob hears: from the cut
-// to the first frame played from a packet sent over the new path.
-func failoverOnce(t *testing.T, oneWay bool) time.Duration {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	alice, _ := l.Peer("alice")
-	hole := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP, InboundOnly: oneWay})
-	cb.Net = hole
+	// Bob's side of every direct pair goes through alice's address, of every relayed pair
+	// through the TURN server's.
+	direct := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP})
+	relay := netem.NewCut(direct, netem.CutConfig{Peer: net.ParseIP(natlab.ServerIP)})
+	cb.Net = relay
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3} // bob is silent (DTX), as in the demo
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if os.Getenv("PARLEY_TEST_LOG") != "" {
+		cb.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("who", "bob")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(30+8*cuts)*time.Second)
 	defer cancel()
 	a, b := connect(t, ctx, ca, cb)
-	bl := recordEvents(b)
-	bl.wait(t, ctx, time.Time{}, isState(StateConnected))
+	waitState(t, ctx, b, StateConnected)
 	waitAudio(t, b, b, 25)
-	if p := b.Stats().Path; p.Relayed() {
-		t.Fatalf("path before the cut is %v, want direct", p)
+	if p := a.Stats().Path; p.Relayed() {
+		t.Fatalf("path before the first cut is %v, want direct", p)
 	}
+	alive := func() {
+		t.Helper()
+		if a.State() == StateEnded || b.State() == StateEnded {
+			t.Fatalf("the call ended (alice %v, bob %v)", a.State(), b.State())
+		}
+		if ctx.Err() != nil {
+			t.Fatal("deadline")
+		}
+	}
+	// lost is what bob did not hear of alice's voice since s0: concealed plus comfort noise.
+	lost := func(s0 Stats) time.Duration {
+		r0, r := s0.Receive, b.Stats().Receive
+		n := r.ConcealedSamples - r0.ConcealedSamples + r.DTXSamples - r0.DTXSamples
+		return time.Duration(n) * time.Second / 48000
+	}
+	var losses []time.Duration
+	for i := range cuts {
+		active := a.Stats().Path
+		hole, other := direct, relay
+		if active.Relayed() {
+			hole, other = relay, direct
+		}
+		other.Restore()
+		// Both sides must see a live standby of the other kind, and audio flow, before the cut.
+		for {
+			alive()
+			sa, sb := a.Stats(), b.Stats()
+			if sa.Standby.Local != "" && sa.Standby.Relayed() != active.Relayed() &&
+				sb.Standby.Local != "" && sb.Standby.Relayed() != active.Relayed() {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if i < 2 {
+			// The standby dies while the active path works: nothing may change.
+			s0, sw0 := b.Stats(), a.Stats().Switches+b.Stats().Switches
+			other.Cut()
+			time.Sleep(2500 * time.Millisecond)
+			alive()
+			sa := a.Stats()
+			if sa.Path.Relayed() != active.Relayed() || sa.Switches+b.Stats().Switches != sw0 || sa.ICERestarts != 0 {
+				t.Errorf("standby died: alice's path %v (was %v), %d switches, %d restarts; want no change",
+					sa.Path, active, sa.Switches+b.Stats().Switches-sw0, sa.ICERestarts)
+			}
+			if sa.Standby.Local != "" && sa.Standby.Relayed() != active.Relayed() {
+				t.Errorf("alice still shows the dead standby %v (%v ago)", sa.Standby, sa.StandbyAge)
+			}
+			t.Logf("standby (%s) died for 2.5 s on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], active, lost(s0))
+			other.Restore()
+			i := 0
+			for sa := a.Stats(); sa.Standby.Local == "" || sa.Standby.Relayed() == active.Relayed(); sa = a.Stats() {
+				alive()
+				if i++; i > 500 {
+					t.Fatalf("the standby did not come back: %v", sa.Standby)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		frames := b.Stats().Receive.FramesDecoded
+		for b.Stats().Receive.FramesDecoded < frames+25 {
+			alive()
+			time.Sleep(20 * time.Millisecond)
+		}
 
-	cut := time.Now()
-	hole.Cut()
-	lost := bl.wait(t, ctx, cut, isState(StateReconnecting))
-	// Nothing sent after the cut can have arrived before bob noticed the loss (a restart is
-	// needed first): from here, the first frame decoded from a newly arrived packet ends the gap.
-	frames, bytes := b.Stats().Receive.FramesDecoded, b.recv.bytesRecv.Load()
-	var arrived, played time.Duration
-	for played == 0 {
-		if arrived == 0 && b.recv.bytesRecv.Load() != bytes {
-			arrived = time.Since(cut)
+		s0 := b.Stats()
+		cut := time.Now()
+		hole.Cut()
+		for a.Stats().Path.Relayed() == active.Relayed() || b.Stats().Path.Relayed() == active.Relayed() {
+			alive()
+			if time.Since(cut) > 10*time.Second {
+				t.Fatalf("cut %d: still on %v (alice) / %v (bob) 10 s after the cut", i, a.Stats().Path, b.Stats().Path)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if arrived != 0 && b.Stats().Receive.FramesDecoded > frames {
-			played = time.Since(cut)
+		switched := time.Since(cut)
+		// Let the buffer play past the gap.
+		time.Sleep(time.Second)
+		alive()
+		loss := lost(s0)
+		losses = append(losses, loss)
+		sa := a.Stats()
+		var cause string
+		if n := len(sa.SwitchLog); n > 0 {
+			cause = "alice: " + sa.SwitchLog[n-1].Cause
 		}
-		if ctx.Err() != nil || a.State() == StateEnded || b.State() == StateEnded {
-			t.Fatalf("audio did not come back (alice %v, bob %v)", a.State(), b.State())
+		if sb := b.Stats(); len(sb.SwitchLog) > 0 {
+			cause += "; bob: " + sb.SwitchLog[len(sb.SwitchLog)-1].Cause
 		}
-		time.Sleep(2 * time.Millisecond)
+		t.Logf("cut %d of %v: both on %v %v after the cut; bob lost %v of audio; %s",
+			i+1, active, sa.Path, switched.Round(time.Millisecond), loss, cause)
 	}
-	back := bl.wait(t, ctx, lost.At, isRestored)
-	if n := a.Stats().ICERestarts; n == 0 {
-		t.Error("no ICE restart")
+	sa, sb := a.Stats(), b.Stats()
+	if sa.ICERestarts != 0 {
+		t.Errorf("%d ICE restarts, want none: a standby was always alive", sa.ICERestarts)
 	}
-	// pion nominates the relay pair after Config.RelayWait; media flowed on it before.
-	for deadline := time.Now().Add(5 * time.Second); !a.Stats().Path.Relayed() && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
+	sorted := slices.Clone(losses)
+	slices.Sort(sorted)
+	p95 := sorted[(len(sorted)*95+99)/100-1]
+	t.Logf("%d handovers: audio lost per handover median %v, p95 %v, max %v (target p95 ≤ %v); switches alice %d, bob %d; ICE restarts %d",
+		len(losses), sorted[len(sorted)/2], p95, sorted[len(sorted)-1], handoverTarget, sa.Switches, sb.Switches, sa.ICERestarts)
+	if len(losses) >= 20 && p95 > handoverTarget {
+		t.Errorf("p95 audio lost per handover %v, want ≤ %v", p95, handoverTarget)
 	}
-	if p := a.Stats().Path; !p.Relayed() {
-		t.Errorf("path after recovery %v (%s → %s), want a relay", p, p.LocalAddr, p.RemoteAddr)
-	}
-	t.Logf("cut → bob lost the path %v, first packet %v, first frame played %v after the cut; bob's restored event: outage %v, path %v (%d datagrams dropped)",
-		lost.At.Sub(cut).Round(time.Millisecond), arrived.Round(time.Millisecond), played.Round(time.Millisecond),
-		back.Outage.Round(time.Millisecond), a.Stats().Path, hole.Dropped())
-	if back.Outage <= 0 || back.Outage > played+100*time.Millisecond {
-		t.Errorf("restored event outage %v, want > 0 and about the %v measured", back.Outage, played)
+	// With few cuts, under -race on a loaded machine (pion several times slower), only a
+	// handover far from prompt fails: the old restart-based failover lost 350–400 ms without
+	// -race.
+	if sorted[len(sorted)-1] > 4*handoverTarget {
+		t.Errorf("a handover lost %v of audio, want ≤ %v", sorted[len(sorted)-1], 4*handoverTarget)
 	}
 	hangup(t, a)
 	<-b.Done()
 	_ = l.Close()
 	waitGoroutines(t, base, 10*time.Second)
-	return played
+}
+
+// TestPathFailoverOneWay cuts only alice → bob on the direct path: alice still hears bob, so
+// it is bob, who hears nothing, who probes the standby and switches; alice follows.
+func TestPathFailoverOneWay(t *testing.T) {
+	base := runtime.NumGoroutine()
+	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
+	alice, _ := l.Peer("alice")
+	hole := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP, InboundOnly: true})
+	cb.Net = hole
+	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b := connect(t, ctx, ca, cb)
+	waitState(t, ctx, b, StateConnected)
+	waitAudio(t, b, b, 25)
+	for sb := b.Stats(); sb.Standby.Local == "" || !sb.Standby.Relayed(); sb = b.Stats() {
+		if ctx.Err() != nil {
+			t.Fatalf("no relay standby: %v", sb.Standby)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s0 := b.Stats()
+	cut := time.Now()
+	hole.Cut()
+	for !a.Stats().Path.Relayed() {
+		if ctx.Err() != nil || a.State() == StateEnded {
+			t.Fatalf("alice did not switch: %v, %v", a.Stats().Path, a.State())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	switched := time.Since(cut)
+	time.Sleep(time.Second)
+	r0, r := s0.Receive, b.Stats().Receive
+	loss := time.Duration(r.ConcealedSamples-r0.ConcealedSamples+r.DTXSamples-r0.DTXSamples) * time.Second / 48000
+	sa, sb := a.Stats(), b.Stats()
+	t.Logf("alice on %v %v after the cut; bob lost %v of audio; bob's switches %v", sa.Path, switched.Round(time.Millisecond), loss, sb.SwitchLog)
+	if sa.ICERestarts != 0 || sb.Switches == 0 {
+		t.Errorf("%d ICE restarts, bob switched %d times; want no restart, bob switching", sa.ICERestarts, sb.Switches)
+	}
+	if loss > 4*handoverTarget {
+		t.Errorf("bob lost %v of audio, want ≤ %v", loss, 4*handoverTarget)
+	}
+	hangup(t, a)
+	<-b.Done()
+	_ = l.Close()
+	waitGoroutines(t, base, 10*time.Second)
 }
 
 // TestRelayOutage runs a call through the TURN relay (both sides PolicyRelay) and takes
@@ -182,7 +301,7 @@ func testRelayOutage(t *testing.T, signaling bool) {
 	t.Logf("outage %v–%v after the link's start; bob lost the path at %v, played alice again %v after the outage's end (restored event: outage %v); alice restarted ICE %d times; path %v",
 		outageAt, outageAt+outageFor, lost.At.Sub(start).Round(time.Millisecond), played.Sub(end).Round(time.Millisecond),
 		back.Outage.Round(time.Millisecond), a.Stats().ICERestarts, a.Stats().Path)
-	if lost.At.After(begin.Add(time.Second)) {
+	if lost.At.After(begin.Add(lostAfter + 500*time.Millisecond)) {
 		t.Errorf("bob lost the path %v after the outage began", lost.At.Sub(begin))
 	}
 	if back.Outage < outageFor-500*time.Millisecond {

@@ -15,7 +15,7 @@ const reportInterval = 250 * time.Millisecond
 // callee adds its track when the offer arrives), the negotiated receiver-report data channel,
 // and the callbacks that drive the call's state.
 func (c *Call) newPeerConnection() (*webrtc.PeerConnection, error) {
-	api, err := newAPI(c.s)
+	api, err := newAPI(c.s, c.paths.onBindingRequest)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMedia, err)
 	}
@@ -84,6 +84,7 @@ func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
 		}
 		if p, err := c.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil && p != nil {
 			c.path = pathOf(p)
+			c.paths.selected(c.path)
 		}
 		if !c.sending {
 			c.sending = true
@@ -114,6 +115,7 @@ func (c *Call) onPath(p *webrtc.ICECandidatePair) {
 	defer c.mu.Unlock()
 	old := c.path
 	c.path = pathOf(p)
+	c.paths.selected(c.path)
 	c.log.Info("path", "path", c.path)
 	if c.path.Relayed() && !old.Relayed() && c.state == StateConnected {
 		c.setStateLocked(StateConnected, true)

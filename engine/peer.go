@@ -10,6 +10,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -35,7 +36,7 @@ var (
 
 // newAPI builds the pion API for one call: Opus and RED only, our own interceptor registry
 // (RTCP reports only: pion's defaults would add NACK, TWCC and other video machinery), and settings for the path policy.
-func newAPI(s *settings) (*webrtc.API, error) {
+func newAPI(s *settings, onCheck func(*stun.Message, ice.Candidate, ice.Candidate, *ice.CandidatePair) bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: ptOpus}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
@@ -70,6 +71,12 @@ func newAPI(s *settings) (*webrtc.API, error) {
 	// longer than the restart backoff.
 	se.SetICETimeouts(iceDisconnected, iceFailed, iceKeepalive)
 	se.SetICEMaxBindingRequests(iceMaxBindingRequests)
+	// Warm standby (path.go): every pair stays checked, pion never switches by itself, and
+	// our handler sees every check that arrives and picks the pair to send on.
+	if err := se.SetICERenomination(webrtc.WithRenominationInterval(renominationOff)); err != nil {
+		return nil, err
+	}
+	se.SetICEBindingRequestHandler(onCheck)
 	se.SetSCTPRTOMax(sctpRTOMax)
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -29,6 +30,10 @@ func (c *Call) run(commit *e2ee.Commit) {
 	} else {
 		err = c.setupCallee(commit)
 	}
+	if errors.Is(err, ErrKeyChanged) {
+		c.refuseKey(err)
+		return
+	}
 	if err != nil {
 		if c.ctx.Err() == nil {
 			c.fail(err)
@@ -46,6 +51,19 @@ func (c *Call) run(commit *e2ee.Commit) {
 			}
 			return
 		}
+		if m.Kind == KindHangup {
+			// After the agreement only a sealed hang-up ends the call. An unsealed one (a
+			// server hangup, cancelled or error frame) cannot prove the peer hung up: anyone
+			// who can inject into the signaling path could send it. Treat it like lost
+			// signaling: the call continues on its media path and ends by the peer's sealed
+			// hang-up, by ours, or as peer_lost when media stops.
+			r, _ := remoteReason(m)
+			c.signalingDown()
+			if c.ctx.Err() == nil { // not the clean-up hang-up behind a sealed one
+				c.log.Warn("unsealed hang-up from the signaling service ignored; the call continues on its media path", "reason", r)
+			}
+			return
+		}
 		c.fo.heardPeer(c.s.Now())
 		if err := c.handle(m); err != nil {
 			c.fail(err)
@@ -53,6 +71,12 @@ func (c *Call) run(commit *e2ee.Commit) {
 		}
 	}
 }
+
+// maxRemoteCandidates bounds the ICE candidates a peer may send per session description
+// (offer or answer, so ICE restarts get a fresh allowance); more are dropped. A real endpoint
+// sends a handful; each one makes pion probe an address, so the cap also bounds how many
+// connectivity checks a peer can direct at third parties through us.
+const maxRemoteCandidates = 32
 
 // agreementConfig is the e2ee configuration of this call.
 func (c *Call) agreementConfig() e2ee.Config {
@@ -187,12 +211,30 @@ func (c *Call) keyed(sess *e2ee.Session) error {
 			c.log.Warn("key store", "err", err)
 		}
 		if st == e2ee.StatusChanged {
+			if rec, lerr := c.s.Store.Lookup(c.s.PeerName); lerr == nil && rec.Verified {
+				// Fail closed: the user verified the old key, so a new one is either a new
+				// device of the peer or a man in the middle, and only the user can tell.
+				c.sess = sess // the SAS stays readable
+				return fmt.Errorf("%w: %w", ErrKeyChanged, err)
+			}
 			c.log.Warn("peer identity key changed: compare the SAS", "peer", c.s.PeerName)
 		}
 	}
 	c.log.Info("keys agreed", "sas", sess.SAS().String())
 	c.setStateLocked(StateConnecting, false)
 	return nil
+}
+
+// refuseKey ends a call whose peer presented a key other than the one the user verified:
+// the peer and the signaling service are told (sealed and unsealed hang-up) and the call ends
+// with ReasonKeyChanged before any media flows.
+func (c *Call) refuseKey(err error) {
+	c.log.Warn("peer identity key differs from the verified one: call refused", "peer", c.s.PeerName, "err", err)
+	sctx, cancel := context.WithTimeout(c.ctx, time.Second)
+	_ = c.sendSealed(sctx, envHangup, []byte(ReasonRemoteHangup))
+	_ = c.sendMsg(sctx, Message{Kind: KindHangup, Reason: string(ReasonHangup)})
+	cancel()
+	c.end(ReasonKeyChanged, err)
 }
 
 // handle processes one signaling message after the agreement.
@@ -211,10 +253,14 @@ func (c *Call) handle(m Message) error {
 	c.mu.Unlock()
 	pt, err := sess.Open(nil, m.Data)
 	if err != nil {
-		return fmt.Errorf("%w: envelope: %w", ErrProtocol, err)
+		// A replayed, reordered or forged envelope leaves the session as it was (e2ee): drop
+		// it instead of ending a call someone on the signaling path wants ended.
+		c.log.Warn("sealed message dropped", "err", err)
+		return nil
 	}
 	if len(pt) == 0 {
-		return fmt.Errorf("%w: empty envelope", ErrProtocol)
+		c.log.Warn("empty sealed message dropped")
+		return nil
 	}
 	body := pt[1:]
 	switch pt[0] {
@@ -230,6 +276,9 @@ func (c *Call) handle(m Message) error {
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(body)}); err != nil {
 			return fmt.Errorf("%w: offer: %w", ErrMedia, err)
 		}
+		c.mu.Lock()
+		c.candsThisDesc = 0
+		c.mu.Unlock()
 		if !renegotiation {
 			tr, err := pc.AddTrack(c.send.track)
 			if err != nil {
@@ -238,6 +287,7 @@ func (c *Call) handle(m Message) error {
 			c.spawn(func() { drainRTCP(tr) })
 		} else {
 			c.log.Info("ICE restart by the peer")
+			c.paths.reset()
 		}
 		answer, err := pc.CreateAnswer(nil)
 		if err != nil {
@@ -258,6 +308,9 @@ func (c *Call) handle(m Message) error {
 		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
 			return fmt.Errorf("%w: answer: %w", ErrMedia, err)
 		}
+		c.mu.Lock()
+		c.candsThisDesc = 0
+		c.mu.Unlock()
 		c.answered()
 	case envCandidate:
 		var init webrtc.ICECandidateInit
@@ -265,8 +318,16 @@ func (c *Call) handle(m Message) error {
 			return fmt.Errorf("%w: candidate: %w", ErrProtocol, err)
 		}
 		c.mu.Lock()
-		c.remoteCands = append(c.remoteCands, candidateKind(init.Candidate))
+		c.candsThisDesc++
+		over := c.candsThisDesc > maxRemoteCandidates
+		if !over {
+			c.remoteCands = append(c.remoteCands, candidateKind(init.Candidate))
+		}
 		c.mu.Unlock()
+		if over {
+			c.log.Warn("remote candidate dropped: too many", "max", maxRemoteCandidates)
+			return nil
+		}
 		if err := pc.AddICECandidate(init); err != nil {
 			c.log.Warn("remote candidate rejected", "err", err)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/parley-voice/parley/adapt/emodel"
 	"github.com/parley-voice/parley/e2ee"
+	"github.com/parley-voice/parley/engine/audio/apm"
 	"github.com/parley-voice/parley/engine/jitter"
 	"github.com/parley-voice/parley/engine/media"
 )
@@ -15,12 +16,21 @@ type Stats struct {
 	Policy Policy
 	// Path is the selected ICE candidate pair (empty before connected).
 	Path Path
+	// Standby is the best other candidate pair the peer reached this side on within the last
+	// 1.5 s (ICE keeps it checked; the call switches to it when the path fails, without an ICE
+	// restart) and StandbyAge how long ago; empty when there is none.
+	Standby    Path
+	StandbyAge time.Duration
+	// Switches counts the path switches made without an ICE restart (either side may start
+	// one; the other follows); SwitchLog holds the latest 64 with their causes, oldest first.
+	Switches  uint64
+	SwitchLog []PathSwitch
 	// ICERestarts counts the ICE restarts this side started to recover a silent path (only the
 	// caller restarts).
 	ICERestarts uint64
 	// Connected is how long the call has been connected (zero before).
 	Connected time.Duration
-	// RTT is the round-trip time of the selected path, from ICE's consent checks (four a
+	// RTT is the round-trip time of the selected path, from ICE's consent checks (one a
 	// second); zero when unknown.
 	RTT time.Duration
 
@@ -37,6 +47,10 @@ type Stats struct {
 	MOS float64
 	// Adapt is the network adaptation's state (see Config.NoAdapt).
 	Adapt AdaptStats
+	// Processing is the microphone processing's state (Config.EchoCancel, NoiseSuppress,
+	// GainControl): which stages are on, frames processed, webrtc's echo metrics. Zero when
+	// the call processes nothing.
+	Processing apm.Stats
 
 	// LocalCandidates are the types of the candidates this side gathered and sent ("host udp",
 	// "srflx udp", "relay udp", ...); RemoteCandidates those received from the peer.
@@ -110,6 +124,12 @@ func (c *Call) Stats() Stats {
 	pc := c.pc
 	c.mu.Unlock()
 	st.ICERestarts = c.restarts.Load()
+	st.SwitchLog, st.Switches = c.paths.history()
+	if st.State == StateConnected || st.State == StateReconnecting {
+		if p, age, ok := c.paths.standby(); ok {
+			st.Standby, st.StandbyAge = p, age
+		}
+	}
 
 	snd := c.send
 	st.Send = SendStats{
@@ -127,6 +147,9 @@ func (c *Call) Stats() Stats {
 		st.Send.REDLowRateBps = 0
 	}
 	st.Adapt = c.adaptStats()
+	if c.proc != nil {
+		st.Processing = c.proc.Stats()
+	}
 	st.Receive = c.recv.stats()
 	var at time.Time
 	st.Remote, at = c.recv.remoteReport()

@@ -9,7 +9,7 @@ import (
 // fine delay per utterance, utterance boundaries, and utterance splitting.
 func (a *analysis) locateUtterances() error {
 	nr, nd := a.refN/a.down, a.degN/a.down
-	if lag, ok := xcorrLag(a.plans, a.refLogVAD[:nr], a.degLogVAD[:nd]); ok && nr > 1 && nd > 1 {
+	if lag, ok := a.xcorrLag(a.refLogVAD[:nr], a.degLogVAD[:nd]); ok && nr > 1 && nd > 1 {
 		a.crudeDelay = lag * a.down
 	}
 	a.searchWindows()
@@ -82,7 +82,7 @@ func (a *analysis) crudeDelaySegment(startr, endr, delayEst int) int {
 	if nr <= 1 || nd <= 1 || startr < 0 {
 		return delayEst
 	}
-	lag, ok := xcorrLag(a.plans, a.refLogVAD[startr:startr+nr], a.degLogVAD[startd:startd+nd])
+	lag, ok := a.xcorrLag(a.refLogVAD[startr:startr+nr], a.degLogVAD[startd:startd+nd])
 	if !ok {
 		return delayEst
 	}
@@ -100,12 +100,22 @@ type delayHist struct {
 	sum    float64
 }
 
+// newDelayHist returns an empty histogram, reusing one that releaseHist gave back.
 func (a *analysis) newDelayHist(spread bool) *delayHist {
-	return &delayHist{
-		a: a, h: make([]float64, a.nfft), spread: spread,
-		fr: make([]float64, a.nfft),
+	var d *delayHist
+	if n := len(a.freeHists); n > 0 {
+		d, a.freeHists = a.freeHists[n-1], a.freeHists[:n-1]
+	} else {
+		d = &delayHist{a: a}
 	}
+	d.h = grow(&d.h, a.nfft)
+	d.fr = grow(&d.fr, a.nfft)
+	d.spread, d.sum = spread, 0
+	return d
 }
+
+// releaseHist gives d back for reuse; d must not be used afterwards.
+func (a *analysis) releaseHist(d *delayHist) { a.freeHists = append(a.freeHists, d) }
 
 // add accumulates the frame pair starting at ref[startr] and deg[startd].
 func (d *delayHist) add(startr, startd int) {
@@ -159,7 +169,7 @@ func (d *delayHist) peak() (lag int, conf float64) {
 		for _, v := range d.h {
 			sum += v
 		}
-		h = make([]float64, n)
+		h = grow(&d.a.peakBuf, n)
 		for i, v := range d.h {
 			if v == 0 {
 				continue
@@ -199,16 +209,27 @@ func (a *analysis) frameSpectrum(cache map[int][]complex128, x []float64, start 
 	for i := 0; i < n; i++ {
 		a.fbuf[i] = x[start+i] * a.alignWin[i]
 	}
-	c := a.plans.get(n).Coefficients(nil, a.fbuf)
+	var dst []complex128
+	if k := len(a.freeSpec); k > 0 {
+		dst, a.freeSpec = a.freeSpec[k-1], a.freeSpec[:k-1]
+		if len(dst) != n/2+1 { // kept from a comparison at the other rate
+			dst = nil
+		}
+	}
+	c := a.plans.get(n).Coefficients(dst, a.fbuf)
 	cache[start] = c
 	return c
 }
 
 // dropSpectra empties the frame-spectrum caches, bounding their memory to what one stage of
-// one utterance needs.
+// one utterance needs; the spectra's memory is kept for reuse.
 func (a *analysis) dropSpectra() {
-	clear(a.refSpec)
-	clear(a.degSpec)
+	for _, m := range []map[int][]complex128{a.refSpec, a.degSpec} {
+		for _, c := range m {
+			a.freeSpec = append(a.freeSpec, c)
+		}
+		clear(m)
+	}
 }
 
 func absInt(x int) int {
@@ -232,6 +253,7 @@ func (a *analysis) fineDelay(startr, endr, delayEst int) (delay int, conf float6
 		startd += a.nfft / 4
 	}
 	lag, conf := h.peak()
+	a.releaseHist(h)
 	return delayEst + lag, conf
 }
 

@@ -31,8 +31,11 @@ type utterance struct {
 	conf                   float64
 }
 
-// analysis holds the state of one comparison. It is built by score and not shared.
+// analysis holds the state of one comparison. A Scorer keeps one and resets it for each
+// comparison, so that its buffers are reused; it is never shared between goroutines.
 type analysis struct {
+	scratch
+
 	opts     Options
 	fs       int
 	down     int // samples per block (Downsample)
@@ -42,7 +45,6 @@ type analysis struct {
 	degN     int
 	maxN     int
 	bands    *barkBands
-	plans    ffts
 	alignWin []float64
 
 	// Model-path signals (after level alignment and input filter), padded to maxN+pad.
@@ -53,17 +55,25 @@ type analysis struct {
 	refVAD, refLogVAD []float64
 	degVAD, degLogVAD []float64
 
-	// Spectra of alignment frames by start sample, and scratch buffers, for stages 7–8.
+	// Spectra of alignment frames by start sample, the spectra free for reuse, and scratch
+	// buffers, for stages 7–8.
 	refSpec, degSpec map[int][]complex128
+	freeSpec         [][]complex128
 	fbuf             []float64
 	xbuf             []complex128
+	freeHists        []*delayHist
+	peakBuf          []float64
+	cands            []splitCandidate
 
 	crudeDelay int
 	utts       []utterance
+	m          model
 }
 
-func newAnalysis(fs int, opts Options, refLen, degLen int) *analysis {
-	a := &analysis{opts: opts, fs: fs, plans: ffts{}}
+// reset prepares a for a comparison of refLen and degLen samples at fs, keeping its buffers.
+func (a *analysis) reset(fs int, opts Options, refLen, degLen int) {
+	a.scratch.init()
+	a.opts, a.fs = opts, fs
 	if fs == 16000 {
 		a.down, a.nfft, a.bands = 64, 1024, &bands16k
 	} else {
@@ -73,34 +83,36 @@ func newAnalysis(fs int, opts Options, refLen, degLen int) *analysis {
 	a.refN = refLen + 2*searchBuffer*a.down
 	a.degN = degLen + 2*searchBuffer*a.down
 	a.maxN = max(a.refN, a.degN)
-	a.alignWin = hann(a.nfft)
-	a.refSpec = map[int][]complex128{}
-	a.degSpec = map[int][]complex128{}
-	return a
+	a.alignWin = a.hann(a.nfft)
+	if a.refSpec == nil {
+		a.refSpec = map[int][]complex128{}
+		a.degSpec = map[int][]complex128{}
+	}
+	a.dropSpectra()
+	a.crudeDelay = 0
+	a.utts = a.utts[:0]
 }
 
 // prepare runs stages 0–4: padding, level alignment, input filter, alignment-path filter, VAD.
 func (a *analysis) prepare(ref, deg []float64) error {
 	off := searchBuffer * a.down
 	total := a.maxN + a.pad
-	a.refModel = make([]float64, total)
-	a.degModel = make([]float64, total)
+	grow(&a.refModel, total)
+	grow(&a.degModel, total)
 	copy(a.refModel[off:], ref)
 	copy(a.degModel[off:], deg)
 
-	for _, s := range []struct {
-		name string
-		x    []float64
-		n    int
-	}{{"reference", a.refModel, a.refN}, {"degraded", a.degModel, a.degN}} {
-		if err := a.fixPowerLevel(s.x, s.n); err != nil {
-			return fmt.Errorf("%w: %s signal is silent in the speech band", ErrNoSpeech, s.name)
-		}
-		a.inputFilter(s.x, s.n)
+	if err := a.fixPowerLevel(a.refModel, a.refN); err != nil {
+		return fmt.Errorf("%w: reference signal is silent in the speech band", ErrNoSpeech)
 	}
+	a.inputFilter(a.refModel, a.refN)
+	if err := a.fixPowerLevel(a.degModel, a.degN); err != nil {
+		return fmt.Errorf("%w: degraded signal is silent in the speech band", ErrNoSpeech)
+	}
+	a.inputFilter(a.degModel, a.degN)
 
-	a.refAlign = append([]float64(nil), a.refModel[:a.refN]...)
-	a.degAlign = append([]float64(nil), a.degModel[:a.degN]...)
+	copy(grow(&a.refAlign, a.refN), a.refModel)
+	copy(grow(&a.degAlign, a.degN), a.degModel)
 	for _, x := range [][]float64{a.refAlign, a.degAlign} {
 		a.dcBlock(x)
 		if a.fs == 16000 {
@@ -109,8 +121,8 @@ func (a *analysis) prepare(ref, deg []float64) error {
 			filterIIR(x, alignIIR8k)
 		}
 	}
-	a.refVAD, a.refLogVAD = vad(a.refAlign, a.down)
-	a.degVAD, a.degLogVAD = vad(a.degAlign, a.down)
+	a.refVAD, a.refLogVAD = vad(a.refAlign, a.down, a.refVAD, a.refLogVAD)
+	a.degVAD, a.degLogVAD = vad(a.degAlign, a.down, a.degVAD, a.degLogVAD)
 	return nil
 }
 
@@ -119,7 +131,7 @@ func (a *analysis) prepare(ref, deg []float64) error {
 func (a *analysis) fixPowerLevel(x []float64, n int) error {
 	off := searchBuffer * a.down
 	span := n - 2*off + a.pad
-	p := curvePower(a.plans, x[off:off+span], a.fs, alignFilterCurve[:]) /
+	p := a.curvePower(x[off:off+span], a.fs, alignFilterCurve[:]) /
 		float64(a.maxN-2*off+a.pad)
 	if !(p > 0) || math.IsInf(p, 0) {
 		return ErrNoSpeech
@@ -140,7 +152,7 @@ func (a *analysis) fixPowerLevel(x []float64, n int) error {
 func (a *analysis) inputFilter(x []float64, n int) {
 	if a.opts.Mode == Narrowband {
 		off := searchBuffer * a.down
-		applyCurve(a.plans, x[off:off+n-2*off+a.pad], a.fs, irsReceiveCurve[:])
+		a.applyCurve(x[off:off+n-2*off+a.pad], a.fs, irsReceiveCurve[:])
 		return
 	}
 	f := wbInput16k

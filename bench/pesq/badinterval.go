@@ -9,6 +9,14 @@ type badInterval struct {
 	delay         int
 }
 
+// badScratch holds the buffers of stage 16 between comparisons.
+type badScratch struct {
+	bad, smeared    []bool
+	intervals       []badInterval
+	tweaked, doubly []float64
+	ref, deg        []float64
+}
+
 // realignBadIntervals runs stage 16: runs of at least minBadFrames smeared bad frames are
 // re-aligned by a cross-correlation of sample magnitudes around them, and each of their frames
 // keeps the smaller of its old and new disturbances.
@@ -19,11 +27,12 @@ func (m *model) realignBadIntervals() {
 	n := m.stopF + 1
 	total := a.maxN + a.pad
 
-	bad := make([]bool, n)
+	sc := &m.bad
+	bad := grow(&sc.bad, n)
 	for f := 1; f < n; f++ {
 		bad[f] = m.dist[f] > badFrameThreshold
 	}
-	smeared := make([]bool, n)
+	smeared := grow(&sc.smeared, n)
 	for f := badFrameSmear; f < m.stopF-badFrameSmear; f++ {
 		left, right := bad[f], bad[f]
 		for i := -badFrameSmear; i <= 0; i++ {
@@ -35,7 +44,8 @@ func (m *model) realignBadIntervals() {
 		smeared[f] = left && right
 	}
 
-	var intervals []badInterval
+	intervals := sc.intervals[:0]
+	defer func() { sc.intervals = intervals[:0] }()
 	for f := 0; f <= m.stopF; {
 		for f <= m.stopF && !smeared[f] {
 			f++
@@ -56,7 +66,7 @@ func (m *model) realignBadIntervals() {
 	}
 
 	// The degraded signal re-timed by the utterance delays.
-	tweaked := make([]float64, total)
+	tweaked := grow(&sc.tweaked, total)
 	for i := off; i < total-off; i++ {
 		j := i + a.delayAt(i)
 		j = min(max(j, off), total-1)
@@ -71,8 +81,8 @@ func (m *model) realignBadIntervals() {
 		iv.stopS = iv.stopF*half + m.nf - 1 + off
 		iv.stopF = min(iv.stopF, m.stopF)
 		cnt := iv.stopS - iv.startS + 1
-		ref := make([]float64, 2*search+cnt)
-		deg := make([]float64, 2*search+cnt)
+		ref := grow(&sc.ref, 2*search+cnt)
+		deg := grow(&sc.deg, 2*search+cnt)
 		for i := 0; i < cnt && iv.startS+i < total; i++ {
 			ref[search+i] = a.refModel[iv.startS+i]
 		}
@@ -81,14 +91,15 @@ func (m *model) realignBadIntervals() {
 			j = min(max(j, off), limit-1)
 			deg[i] = tweaked[j]
 		}
-		delay, corr := magnitudeDelay(a.plans, ref, deg, search)
+		delay, corr := a.magnitudeDelay(ref, deg, search)
 		if corr < 0.5 {
 			delay = 0
 		}
 		iv.delay = delay
 	}
 
-	doubly := append([]float64(nil), tweaked...)
+	doubly := grow(&sc.doubly, len(tweaked))
+	copy(doubly, tweaked)
 	for _, iv := range intervals {
 		for i := iv.startS; i < iv.stopS && i < total; i++ {
 			j := min(max(i+iv.delay, 0), a.maxN-1)
@@ -98,7 +109,7 @@ func (m *model) realignBadIntervals() {
 
 	for _, iv := range intervals {
 		for f := iv.startF; f < iv.stopF; f++ {
-			m.degBark[f] = m.barkSpectrum(doubly, off+f*half)
+			m.barkSpectrum(m.degBark[f], doubly, off+f*half)
 		}
 		old := 1.0
 		for f := iv.startF; f < iv.stopF; f++ {
@@ -112,7 +123,7 @@ func (m *model) realignBadIntervals() {
 
 // magnitudeDelay returns the lag within ±search (samples) maximising the normalised
 // cross-correlation of |x| and |y|, and that correlation (0 … 1).
-func magnitudeDelay(plans ffts, x, y []float64, search int) (int, float64) {
+func (s *scratch) magnitudeDelay(x, y []float64, search int) (int, float64) {
 	n := len(x)
 	px, py := sumSquares(x), sumSquares(y)
 	p2 := nextPow2(2 * n)
@@ -120,15 +131,15 @@ func magnitudeDelay(plans ffts, x, y []float64, search int) (int, float64) {
 		return 0, 0
 	}
 	norm := math.Sqrt(px * py)
-	bx := make([]float64, p2)
-	by := make([]float64, p2)
+	bx := grow(&s.r1, p2)
+	by := grow(&s.r2, p2)
 	for i := 0; i < n; i++ {
 		bx[i] = math.Abs(x[i])
 		by[i] = math.Abs(y[i])
 	}
-	plan := plans.get(p2)
-	cx := plan.Coefficients(nil, bx)
-	cy := plan.Coefficients(nil, by)
+	plan := s.plans.get(p2)
+	cx := plan.Coefficients(grow(&s.c1, p2/2+1), bx)
+	cy := plan.Coefficients(grow(&s.c2, p2/2+1), by)
 	for i := range cx {
 		r, g := real(cx[i]), imag(cx[i])
 		cx[i] = complex(r, -g) * cy[i]

@@ -32,9 +32,10 @@ func ScoreBatch(pairs []Pair, workers int) []BatchResult {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var s Scorer
 			for i := range next {
 				p := pairs[i]
-				r, err := Score(p.Ref, p.Deg, p.SampleRateHz, p.Opts)
+				r, err := s.Score(p.Ref, p.Deg, p.SampleRateHz, p.Opts)
 				out[i] = BatchResult{Result: r, Err: err}
 			}
 		}()

@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/gonum/dsp/fourier"
 )
 
-// ffts caches real FFT plans by length for one analysis. Not safe for concurrent use.
+// ffts caches real FFT plans by length. Not safe for concurrent use.
 type ffts map[int]*fourier.FFT
 
 func (f ffts) get(n int) *fourier.FFT {
@@ -16,6 +16,63 @@ func (f ffts) get(n int) *fourier.FFT {
 		f[n] = p
 	}
 	return p
+}
+
+// scratch is the memory a Scorer reuses from one comparison to the next: FFT plans, filter
+// gains and work buffers. Not safe for concurrent use.
+type scratch struct {
+	plans  ffts
+	gains  map[gainKey][]float64
+	wins   map[int][]float64 // Hann windows by length
+	r1, r2 []float64
+	c1, c2 []complex128
+}
+
+// gainKey identifies a curve's gains at one FFT size and rate; curves are package-level arrays,
+// so the address of the first point names one.
+type gainKey struct {
+	curve *freqPoint
+	fs, n int
+}
+
+func (s *scratch) init() {
+	if s.plans == nil {
+		s.plans = ffts{}
+		s.gains = map[gainKey][]float64{}
+		s.wins = map[int][]float64{}
+	}
+}
+
+// hann returns the cached periodic Hann window of length n (read only).
+func (s *scratch) hann(n int) []float64 {
+	w, ok := s.wins[n]
+	if !ok {
+		w = hann(n)
+		s.wins[n] = w
+	}
+	return w
+}
+
+// curveGains returns the cached gains of curve at fs for an n-point FFT (read only).
+func (s *scratch) curveGains(curve []freqPoint, fs, n int) []float64 {
+	k := gainKey{&curve[0], fs, n}
+	g, ok := s.gains[k]
+	if !ok {
+		g = curveGains(curve, fs, n)
+		s.gains[k] = g
+	}
+	return g
+}
+
+// grow returns (*buf)[:n] zeroed, reallocating only when the capacity is short.
+func grow[T any](buf *[]T, n int) []T {
+	if cap(*buf) < n {
+		*buf = make([]T, n)
+		return *buf
+	}
+	*buf = (*buf)[:n]
+	clear(*buf)
+	return *buf
 }
 
 // nextPow2 returns the smallest power of two ≥ n (1 for n ≤ 1).
@@ -73,13 +130,13 @@ func curveGains(curve []freqPoint, fs, n int) []float64 {
 
 // applyCurve filters x in place in the frequency domain with the magnitude response of curve,
 // normalised to 0 dB at 1 kHz, using one zero-padded FFT over the whole of x.
-func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
+func (s *scratch) applyCurve(x []float64, fs int, curve []freqPoint) {
 	n := nextPow2(len(x))
-	buf := make([]float64, n)
+	buf := grow(&s.r1, n)
 	copy(buf, x)
-	plan := plans.get(n)
-	c := plan.Coefficients(nil, buf)
-	for i, g := range curveGains(curve, fs, n) {
+	plan := s.plans.get(n)
+	c := plan.Coefficients(grow(&s.c1, n/2+1), buf)
+	for i, g := range s.curveGains(curve, fs, n) {
 		c[i] *= complex(g, 0)
 	}
 	plan.Sequence(buf, c)
@@ -91,13 +148,13 @@ func applyCurve(plans ffts, x []float64, fs int, curve []freqPoint) {
 
 // curvePower returns the energy Σ y² of x filtered by curve (as applyCurve would, over the
 // whole zero-padded FFT length), computed in the frequency domain by Parseval's theorem.
-func curvePower(plans ffts, x []float64, fs int, curve []freqPoint) float64 {
+func (s *scratch) curvePower(x []float64, fs int, curve []freqPoint) float64 {
 	n := nextPow2(len(x))
-	buf := make([]float64, n)
+	buf := grow(&s.r1, n)
 	copy(buf, x)
-	c := plans.get(n).Coefficients(nil, buf)
+	c := s.plans.get(n).Coefficients(grow(&s.c1, n/2+1), buf)
 	var e float64
-	for i, g := range curveGains(curve, fs, n) {
+	for i, g := range s.curveGains(curve, fs, n) {
 		p := (real(c[i])*real(c[i]) + imag(c[i])*imag(c[i])) * g * g
 		if i != 0 && i != n/2 {
 			p *= 2
@@ -141,19 +198,19 @@ func sumSquares(x []float64) float64 {
 // xcorrLag returns the lag k maximising y[k] = Σ_m a[m]·b[m+k] over all overlaps, and whether
 // any correlation value was positive (the lag is 0 otherwise). Lags run from −(len(a)−1) to
 // len(b)−1.
-func xcorrLag(plans ffts, a, b []float64) (lag int, ok bool) {
+func (s *scratch) xcorrLag(a, b []float64) (lag int, ok bool) {
 	na, nb := len(a), len(b)
 	n := nextPow2(na + nb - 1)
-	plan := plans.get(n)
-	ba := make([]float64, n)
-	bb := make([]float64, n)
+	plan := s.plans.get(n)
+	ba := grow(&s.r1, n)
+	bb := grow(&s.r2, n)
 	// Reverse a so that a convolution gives the correlation.
 	for i, v := range a {
 		ba[na-1-i] = v
 	}
 	copy(bb, b)
-	ca := plan.Coefficients(nil, ba)
-	cb := plan.Coefficients(nil, bb)
+	ca := plan.Coefficients(grow(&s.c1, n/2+1), ba)
+	cb := plan.Coefficients(grow(&s.c2, n/2+1), bb)
 	for i := range ca {
 		ca[i] *= cb[i]
 	}

@@ -39,14 +39,20 @@ type model struct {
 	spec     []float64    // scratch: power spectrum of one frame
 	frame    []float64    // scratch: windowed frame
 	coef     []complex128 // scratch: its FFT
+	bark     []float64    // backing store of refBark and degBark
+	tw       []float64    // time weights of stage 17
+	bad      badScratch   // buffers of stage 16
 }
 
 // perceptualModel runs stages 9–19 on the model-path signals and returns the raw score.
 func (a *analysis) perceptualModel() float64 {
-	m := &model{a: a, nf: 8 * a.down, nb: len(a.bands.hzBinsPerBand)}
-	m.win = hann(m.nf)
+	m := &a.m
+	m.a, m.nf, m.nb = a, 8*a.down, len(a.bands.hzBinsPerBand)
+	m.win = a.hann(m.nf)
 	m.initLoudness()
-	m.spec = make([]float64, m.nf/2)
+	m.spec = grow(&m.spec, m.nf/2)
+	m.frame = grow(&m.frame, m.nf)
+	m.coef = grow(&m.coef, m.nf/2+1)
 	off := searchBuffer * a.down
 	half := m.nf / 2
 
@@ -66,21 +72,24 @@ func (a *analysis) perceptualModel() float64 {
 	if nFrames < 1 {
 		return 4.5
 	}
-	m.refBark = make([][]float64, nFrames)
-	m.degBark = make([][]float64, nFrames)
-	m.silent = make([]bool, nFrames)
-	m.refPower = make([]float64, nFrames)
-	m.dist = make([]float64, nFrames)
-	m.asym = make([]float64, nFrames)
+	bark := grow(&m.bark, 2*nFrames*m.nb)
+	m.refBark = grow(&m.refBark, nFrames)
+	m.degBark = grow(&m.degBark, nFrames)
+	for f := range nFrames {
+		m.refBark[f] = bark[(2*f)*m.nb : (2*f+1)*m.nb : (2*f+1)*m.nb]
+		m.degBark[f] = bark[(2*f+1)*m.nb : (2*f+2)*m.nb : (2*f+2)*m.nb]
+	}
+	m.silent = grow(&m.silent, nFrames)
+	m.refPower = grow(&m.refPower, nFrames)
+	m.dist = grow(&m.dist, nFrames)
+	m.asym = grow(&m.asym, nFrames)
 
 	for f := 0; f < nFrames; f++ {
 		sr := off + f*half
-		m.refBark[f] = m.barkSpectrum(a.refModel, sr)
+		m.barkSpectrum(m.refBark[f], a.refModel, sr)
 		sd := sr + a.delayAt(sr)
 		if sd > 0 && sd+m.nf < a.maxN+a.pad {
-			m.degBark[f] = m.barkSpectrum(a.degModel, sd)
-		} else {
-			m.degBark[f] = make([]float64, m.nb)
+			m.barkSpectrum(m.degBark[f], a.degModel, sd)
 		}
 		m.silent[f] = m.audible(m.refBark[f], 100) < silentFramePower
 	}
@@ -131,12 +140,9 @@ func (a *analysis) delayAt(s int) int {
 	return a.utts[0].delay
 }
 
-// barkSpectrum returns the Bark-band power densities of the Hann-windowed frame at x[start:].
-func (m *model) barkSpectrum(x []float64, start int) []float64 {
-	if m.frame == nil {
-		m.frame = make([]float64, m.nf)
-		m.coef = make([]complex128, m.nf/2+1)
-	}
+// barkSpectrum writes to out (nb values) the Bark-band power densities of the Hann-windowed
+// frame at x[start:].
+func (m *model) barkSpectrum(out, x []float64, start int) {
 	for i := range m.frame {
 		m.frame[i] = x[start+i] * m.win[i]
 	}
@@ -145,7 +151,6 @@ func (m *model) barkSpectrum(x []float64, start int) []float64 {
 		m.spec[k] = real(c[k])*real(c[k]) + imag(c[k])*imag(c[k])
 	}
 	m.spec[0] = 0
-	out := make([]float64, m.nb)
 	bands := m.a.bands
 	k := 0
 	for b, nbins := range bands.hzBinsPerBand {
@@ -156,7 +161,6 @@ func (m *model) barkSpectrum(x []float64, start int) []float64 {
 		}
 		out[b] = s * bands.powDensCorr[b] * bands.sp
 	}
-	return out
 }
 
 // audible sums the band powers above factor times the hearing threshold, band 0 excluded.
@@ -261,8 +265,8 @@ func (m *model) loudness(p float64, b int) float64 {
 // the factor Sl·(threshold/0.5)^exponent.
 func (m *model) initLoudness() {
 	bands := m.a.bands
-	m.lExp = make([]float64, m.nb)
-	m.lScale = make([]float64, m.nb)
+	m.lExp = grow(&m.lExp, m.nb)
+	m.lScale = grow(&m.lScale, m.nb)
 	for b := range m.lExp {
 		h := 1.0
 		if bark := bands.centreBark[b]; bark < 4 {
@@ -298,7 +302,7 @@ func (m *model) skipDelayJumps() {
 func (m *model) aggregate() float64 {
 	a := m.a
 	n := m.stopF + 1
-	tw := make([]float64, n)
+	tw := grow(&m.tw, n)
 	for f := range tw {
 		tw[f] = 1
 	}

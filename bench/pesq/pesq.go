@@ -3,6 +3,7 @@ package pesq
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Mode selects the Recommendation a score follows.
@@ -81,30 +82,57 @@ type Utterance struct {
 
 // Score compares the degraded signal deg with the reference ref, both mono at sampleRateHz and
 // in full scale [-1, 1]. The signals may differ in length and deg may be delayed (also by
-// varying amounts). It never panics; errors wrap the sentinels of errors.go.
+// varying amounts). It never panics; errors wrap the sentinels of errors.go. It is safe for
+// concurrent use: each call borrows a Scorer from a pool, so repeated calls reuse memory.
 func Score(ref, deg []float32, sampleRateHz int, opts Options) (Result, error) {
-	r := make([]float64, len(ref))
-	d := make([]float64, len(deg))
+	s := scorers.Get().(*Scorer)
+	defer scorers.Put(s)
+	return s.Score(ref, deg, sampleRateHz, opts)
+}
+
+// ScoreInt16 is Score for 16-bit PCM samples.
+func ScoreInt16(ref, deg []int16, sampleRateHz int, opts Options) (Result, error) {
+	s := scorers.Get().(*Scorer)
+	defer scorers.Put(s)
+	return s.ScoreInt16(ref, deg, sampleRateHz, opts)
+}
+
+// scorers lends Scorers to Score and ScoreInt16.
+var scorers = sync.Pool{New: func() any { return new(Scorer) }}
+
+// Scorer scores pairs like Score, keeping its working memory (signals, spectra, FFT plans;
+// about 2 MB per second of audio) from one call to the next, so that scoring many pairs
+// allocates little. The zero value is ready to use. A Scorer is not safe for concurrent use;
+// give each goroutine its own.
+type Scorer struct {
+	a        analysis
+	ref, deg []float64
+}
+
+// Score is the package-level Score on s's memory.
+func (s *Scorer) Score(ref, deg []float32, sampleRateHz int, opts Options) (Result, error) {
+	r := grow(&s.ref, len(ref))
+	d := grow(&s.deg, len(deg))
 	for i, v := range ref {
 		r[i] = float64(v) * 32768
 	}
 	for i, v := range deg {
 		d[i] = float64(v) * 32768
 	}
-	return score(r, d, sampleRateHz, opts)
+	return s.score(r, d, sampleRateHz, opts)
 }
 
-// ScoreInt16 is Score for 16-bit PCM samples.
-func ScoreInt16(ref, deg []int16, sampleRateHz int, opts Options) (Result, error) {
-	r := make([]float64, len(ref))
-	d := make([]float64, len(deg))
+// ScoreInt16 is the package-level ScoreInt16 on s's memory.
+func (s *Scorer) ScoreInt16(ref, deg []int16, sampleRateHz int, opts Options) (Result, error) {
+	r := grow(&s.ref, len(ref))
+	d := grow(&s.deg, len(deg))
 	for i, v := range ref {
 		r[i] = float64(v)
 	}
 	for i, v := range deg {
 		d[i] = float64(v)
 	}
-	return score(r, d, sampleRateHz, opts)
+	return s.score(r, d, sampleRateHz, opts)
 }
 
 // MapNarrowband maps a P.862 raw score to MOS-LQO (P.862.1).
@@ -151,11 +179,12 @@ func validate(ref, deg []float64, fs int, opts Options) error {
 	return nil
 }
 
-func score(ref, deg []float64, fs int, opts Options) (Result, error) {
+func (s *Scorer) score(ref, deg []float64, fs int, opts Options) (Result, error) {
 	if err := validate(ref, deg, fs, opts); err != nil {
 		return Result{}, err
 	}
-	a := newAnalysis(fs, opts, len(ref), len(deg))
+	a := &s.a
+	a.reset(fs, opts, len(ref), len(deg))
 	if err := a.prepare(ref, deg); err != nil {
 		return Result{}, err
 	}

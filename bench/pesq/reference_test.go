@@ -111,3 +111,41 @@ func checkExpected(t *testing.T, name string) {
 		t.Logf("worst deviation %-16s %.5f", k, worst[k])
 	}
 }
+
+// TestDelayedCutMatchesITU scores the codec2 speech against copies of itself delayed and cut to
+// the same length (so the degraded signal ends mid-signal, where the wideband filter once rang
+// into the padding) and against a jitter-buffer-like splice (+30 ms of silence at 3 s, 20 ms
+// dropped at 6 s, +60 ms of silence at 8 s). The expected values were printed by the ITU-T
+// reference program (P.862 2005 amendments, built locally; its wideband filter with the
+// Corrigendum 2 gain for cor2) on the same samples written as 16-bit WAV files.
+func TestDelayedCutMatchesITU(t *testing.T) {
+	clip := codec2Speech(t)
+	delayCut := func(n int) []float32 {
+		return append(make([]float32, n), clip[:len(clip)-n]...)
+	}
+	splice := slices.Concat(clip[:48000], make([]float32, 480), clip[48000:96000],
+		clip[96320:128000], make([]float32, 960), clip[128000:])
+	cases := []struct {
+		name             string
+		deg              []float32
+		cor2, wb2005, nb float64
+	}{
+		{"delay 400 cut", delayCut(400), 4.644, 4.584, 4.549},
+		{"splice", splice, 4.045, 3.747, 3.854},
+	}
+	for _, c := range cases {
+		for _, o := range []struct {
+			opts Options
+			want float64
+		}{
+			{Options{Mode: Wideband}, c.cor2},
+			{Options{Mode: Wideband, Variant: P862_2005}, c.wb2005},
+			{Options{Mode: Narrowband, Variant: P862_2005}, c.nb},
+		} {
+			r := mustScore(t, clip, c.deg, 16000, o.opts)
+			if math.Abs(r.MOSLQO-o.want) > 0.002 {
+				t.Errorf("%s %v/%v: MOS-LQO %.4f, ITU reference %.3f", c.name, o.opts.Mode, o.opts.Variant, r.MOSLQO, o.want)
+			}
+		}
+	}
+}

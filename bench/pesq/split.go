@@ -77,10 +77,11 @@ func (a *analysis) bestSplit(u utterance, speechStart, speechEnd int) (splitCand
 	if step <= 0 {
 		return splitCandidate{}, false
 	}
-	var cands []splitCandidate
+	cands := a.cands[:0]
 	for bp := speechStart + pad; bp <= speechEnd-pad && len(cands) < maxBreakpoints; bp += step {
 		cands = append(cands, splitCandidate{bp: bp})
 	}
+	a.cands = cands
 	if len(cands) == 0 {
 		return splitCandidate{}, false
 	}
@@ -118,6 +119,9 @@ func (a *analysis) bestSplit(u utterance, speechStart, speechEnd int) (splitCand
 		lag, conf := f.h.peak()
 		c.d1, c.conf1 = c.est1+lag, conf
 	}
+	for _, f := range running {
+		a.releaseHist(f.h)
+	}
 
 	// Second halves: frames from the utterance end back to each breakpoint, only where the
 	// first half beat the whole utterance's confidence.
@@ -145,6 +149,9 @@ func (a *analysis) bestSplit(u utterance, speechStart, speechEnd int) (splitCand
 		}
 		lag, conf := f.h.peak()
 		c.d2, c.conf2, c.done2 = c.est2+lag, conf, true
+	}
+	for _, f := range running {
+		a.releaseHist(f.h)
 	}
 
 	var best splitCandidate

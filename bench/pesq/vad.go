@@ -4,11 +4,12 @@ import "math"
 
 // vad is the energy-based voice activity detector of stage 4. It returns, per block of down
 // samples, the VAD envelope (block power where speech was found, 0 elsewhere, with soft ramps at
-// the edges of speech) and its log relative to the detection threshold (0 outside speech).
-func vad(x []float64, down int) (env, logEnv []float64) {
+// the edges of speech) and its log relative to the detection threshold (0 outside speech),
+// reusing the memory of env and logEnv.
+func vad(x []float64, down int, env, logEnv []float64) ([]float64, []float64) {
 	nw := len(x) / down
-	env = make([]float64, nw)
-	logEnv = make([]float64, nw)
+	env = grow(&env, nw)
+	logEnv = grow(&logEnv, nw)
 	if nw < 2 {
 		return env, logEnv
 	}

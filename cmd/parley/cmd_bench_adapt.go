@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley-voice/parley/adapt"
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/schollz/progressbar/v3"
@@ -81,6 +82,7 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 	plots := fs.String("plots", "", "write PNG plots into this directory")
 	timeline := fs.String("timeline", "steps", "link whose per-strategy timeline is plotted")
 	quiet := fs.Bool("quiet", false, "no per-run table and no progress bar")
+	decision := fs.String("adapt-decision", "default", "adapt's decision for adapt and adapt+neteq: default, steady (trendline rate, hysteresis), learned (steady + the value model from counterfactual rollouts) or legacy (before issue 13)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,6 +113,18 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 		if !slices.Contains(bench.StrategyNames(), s) {
 			return usagef("--strategies: unknown strategy %q (have %s)", s, strings.Join(bench.StrategyNames(), ", "))
 		}
+	}
+	var policyCfg adapt.PolicyConfig
+	switch *decision {
+	case "default":
+	case "steady":
+		policyCfg.Legacy = false
+	case "learned":
+		policyCfg.Learned = true
+	case "legacy":
+		policyCfg.Legacy = true
+	default:
+		return usagef("--adapt-decision %q: want default, steady, learned or legacy", *decision)
 	}
 	gridPts, err := bench.OracleGrid(*grid)
 	if err != nil {
@@ -160,6 +174,14 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 			for s := range *seeds {
 				for _, st := range sts {
 					j := bench.Job{Link: l, Clip: c, Seed: uint64(s + 1), Repeat: *repeat, Strategy: st}
+					if st == bench.StrategyAdapt || st == bench.StrategyAdaptNetEq {
+						// Each run consumes its controller.
+						ctl, err := adapt.NewController(nil, policyCfg)
+						if err != nil {
+							return err
+						}
+						j.Adapt.Controller = ctl
+					}
 					if st != bench.StrategyOracle {
 						jobs = append(jobs, j)
 						continue

@@ -9,13 +9,15 @@ import (
 	"time"
 
 	"github.com/parley-voice/parley/bench"
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/internal/netem"
 )
 
 func cmdBenchCodec(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "bench codec", "", `Sweep Opus settings under simulated loss and score the decoded speech with PESQ.
 
-Every configuration (bitrate, frame size, FEC, RED depth, low-rate RED copies) is run over every
+Every configuration (bitrate, frame size, FEC, RED depth, low-rate RED copies, and with libopus
+1.5 Deep PLC, OSCE and DRED) is run over every
 network condition (0 %, random and bursty loss of 5/10/20/30 %, plus any --trace) on real speech
 (Debian's codec2-examples) for several loss seeds, in virtual time through the userspace link
 emulator, with real libopus encoding and decoding. Prints a table of PESQ-WB (P.862.2 with
@@ -26,6 +28,8 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	workers := fs.Int("workers", 0, "parallel runs (0: one per core)")
 	quick := fs.Bool("quick", false, "a small matrix (3 configs × 3 conditions × 1 clip × 2 seeds) to try the bench quickly")
 	configs := fs.String("configs", "", "comma-separated config names to keep (default: all; see -list)")
+	conditions := fs.String("conditions", "", "comma-separated condition names to keep, e.g. \"bursty 10%,bursty 20%\" (default: all; see -list)")
+	rate := fs.Int("rate", 48000, "Opus sample rate to encode and decode at: 48000 (the engine's) or 16000 (most published sweeps)")
 	list := fs.Bool("list", false, "list the default configs and conditions and exit")
 	var traces, wavs multiFlag
 	fs.Var(&traces, "trace", "add a capacity-trace condition: FORMAT:PATH with FORMAT mahimahi|opennetlab|norway (repeatable)")
@@ -40,11 +44,19 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	if *seeds < 1 || *seeds > 1000 {
 		return usagef("-seeds %d: want 1 to 1000", *seeds)
 	}
+	if *rate != 48000 && *rate != 16000 {
+		return usagef("-rate %d: want 48000 or 16000", *rate)
+	}
 
-	sweep := bench.CodecSweep{Configs: bench.DefaultCodecConfigs(), Conditions: bench.DefaultConditions(), Seeds: *seeds, Workers: *workers}
+	sweep := bench.CodecSweep{Configs: bench.DefaultCodecConfigs(), Conditions: bench.DefaultConditions(), Seeds: *seeds, Workers: *workers, SampleRateHz: *rate}
 	if *list {
 		for _, c := range sweep.Configs {
-			fmt.Fprintf(env.Stdout, "config    %-16s %3d kb/s %2d ms fec=%-5v red=%d low=%d\n", c.Name, c.BitrateBps/1000, max(20, int(c.Frame/time.Millisecond)), c.FEC, c.REDDepth, c.REDLowRateBps)
+			note := ""
+			if err := c.Check(); err != nil {
+				note = " (unavailable: " + codec.Features().String() + ")"
+			}
+			fmt.Fprintf(env.Stdout, "config    %-22s %3d kb/s %2d ms fec=%-5v red=%d low=%d dec=%d dred=%v%s\n", c.Name, c.BitrateBps/1000,
+				max(20, int(c.Frame/time.Millisecond)), c.FEC, c.REDDepth, c.REDLowRateBps, c.DecoderComplexity, c.DRED, note)
 		}
 		for _, c := range sweep.Conditions {
 			fmt.Fprintf(env.Stdout, "condition %s\n", c.Name)
@@ -67,6 +79,39 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 			return usagef("-configs: unknown config %q (see -list)", n)
 		}
 		sweep.Configs = sel
+	} else {
+		// The neural configs need libopus 1.5 (make links it); against another libopus the default
+		// matrix runs without them and says so. Named with -configs, they fail with the reason.
+		var avail []bench.CodecConfig
+		dropped := 0
+		for _, c := range sweep.Configs {
+			if c.Check() == nil {
+				avail = append(avail, c)
+			} else {
+				dropped++
+			}
+		}
+		if dropped > 0 {
+			fmt.Fprintf(env.Stderr, "bench codec: skipping %d Deep PLC/OSCE/DRED configs: linked %s (build with make for libopus 1.5.2)\n", dropped, codec.Features())
+		}
+		sweep.Configs = avail
+	}
+	if *conditions != "" {
+		keep := map[string]bool{}
+		for _, n := range strings.Split(*conditions, ",") {
+			keep[strings.TrimSpace(n)] = true
+		}
+		var sel []bench.Condition
+		for _, c := range sweep.Conditions {
+			if keep[c.Name] {
+				sel = append(sel, c)
+				delete(keep, c.Name)
+			}
+		}
+		for n := range keep {
+			return usagef("-conditions: unknown condition %q (see -list)", n)
+		}
+		sweep.Conditions = sel
 	}
 	for _, t := range traces {
 		format, path, ok := strings.Cut(t, ":")
@@ -106,8 +151,8 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	}
 
 	total := sweep.Runs()
-	fmt.Fprintf(env.Stderr, "bench codec: %d configs × %d conditions × %d clips × up to %d seeds = %d runs\n",
-		len(sweep.Configs), len(sweep.Conditions), len(sweep.Clips), sweep.Seeds, total)
+	fmt.Fprintf(env.Stderr, "bench codec: %d configs × %d conditions × %d clips × up to %d seeds = %d runs at %d Hz; %s\n",
+		len(sweep.Configs), len(sweep.Conditions), len(sweep.Clips), sweep.Seeds, total, *rate, codec.Features())
 	if !*noProgress {
 		bar := newProgressBar(env.Stderr, total, "runs")
 		sweep.Progress = func(done, _ int) { bar.Set(done) }
@@ -133,7 +178,22 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 		return err
 	}
 	fmt.Fprintf(env.Stderr, "bench codec: %d runs in %s; wrote %s\n", total, time.Since(start).Round(time.Second), strings.Join(append(files, plots...), ", "))
+	fmt.Fprintf(env.Stdout, "\nreproduce: parley bench codec%s\n", shellArgs(args))
 	return nil
+}
+
+// shellArgs renders args for a shell command line, quoting those with spaces or specials.
+func shellArgs(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteByte(' ')
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`!*?[]{}()<>|&;#~%") {
+			b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+			continue
+		}
+		b.WriteString(a)
+	}
+	return b.String()
 }
 
 func pick(cs []bench.CodecConfig, names ...string) []bench.CodecConfig {

@@ -5,15 +5,13 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,44 +28,51 @@ import (
 
 // callFlags are the flags call and listen share.
 type callFlags struct {
-	as, server, dir, in, out, link string
-	relay, direct, verbose         bool
-	noAdapt, adaptJitter           bool
-	kbps                           int
-	frame                          time.Duration
-	red                            int
+	as, server, dir, in, out, link, stats string
+	relay, direct, verbose, verify        bool
+	noAdapt, adaptJitter                  bool
+	kbps                                  int
+	frame                                 time.Duration
+	red                                   int
+	proc                                  processingFlags
 }
 
-func addCallFlags(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	IntVar(*int, string, int, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-}, f *callFlags, as string) {
-	fs.StringVar(&f.as, "as", as, "your user `name` on the server")
-	fs.StringVar(&f.server, "server", "ws://127.0.0.1:7000/v1/ws", "signaling server WebSocket `URL`")
-	fs.StringVar(&f.dir, "dir", "", "config `directory` holding identity.key (default $XDG_CONFIG_HOME/parley);\n"+
+func addCallFlags(fs *flag.FlagSet, f *callFlags) {
+	fs.StringVar(&f.as, "as", os.Getenv(envUser), "your user `name` on the server (environment: $"+envUser+")")
+	fs.StringVar(&f.server, "server", envOr(envServer, defaultServer), "signaling server WebSocket `URL` (environment: $"+envServer+")")
+	fs.StringVar(&f.dir, "dir", "", "config `directory` holding identity.key (default $"+envDir+", else $XDG_CONFIG_HOME/parley);\n"+
 		"without an identity a one-time key is used")
-	fs.StringVar(&f.in, "in", "", "WAV `file` to send (any rate, mixed to mono); without it silence is sent")
-	fs.StringVar(&f.out, "out", "", "WAV `file` to record what you hear (48 kHz mono 16-bit), written at hang-up")
+	fs.StringVar(&f.in, "in", "", "WAV `file` to send (any rate, mixed to mono; - reads standard input to its end);\n"+
+		"without it the microphone, or silence")
+	fs.StringVar(&f.out, "out", "", "WAV `file` recording what you hear (48 kHz mono 16-bit), written as the call goes;\n"+
+		"listen records call n to FILE-n.wav from the second call on, or to the %d of a name like bob-%d.wav;\n"+
+		"- writes the WAV to standard output (messages then go to standard error)")
 	fs.StringVar(&f.link, "link", "", "emulate a network `profile` on your side ("+strings.Join(netem.ProfileNames(), ", ")+")")
+	fs.StringVar(&f.stats, "stats", "text", "per-second statistics `mode`: text (one line), json (one object per line on standard output;\n"+
+		"messages then go to standard error) or off")
 	fs.BoolVar(&f.relay, "relay", false, "use only TURN relays: the peer never learns your addresses")
 	fs.BoolVar(&f.direct, "direct", false, "never use a TURN relay")
-	fs.BoolVar(&f.verbose, "v", false, "log engine events")
-	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s to start with (held for the call with -no-adapt)")
-	fs.DurationVar(&f.frame, "frame", 20*time.Millisecond, "Opus frame duration to start with: 10ms, 20ms, 40ms or 60ms")
+	fs.BoolVar(&f.verbose, "v", false, "log engine events, and pion's own logs")
+	fs.BoolVar(&f.verify, "verify", false, "mark the peer's key verified when the keys are agreed, without asking (on a terminal you are\n"+
+		"asked whether the SAS matched; otherwise use 'parley contacts verify NAME' after comparing it)")
+	fs.IntVar(&f.kbps, "kbps", 32, "Opus bitrate in kb/s to start with, 6 to 510 (held for the call with -no-adapt)")
+	f.frame = 20 * time.Millisecond
+	fs.Func("frame", "Opus frame `duration` to start with: 10ms, 20ms, 40ms or 60ms (default 20ms)", frameFlag(&f.frame))
 	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
 	fs.BoolVar(&f.noAdapt, "no-adapt", false, "turn the network adaptation off: -kbps, -frame and -red hold for the whole call")
 	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own NetEq-like policy)")
+	addProcessingFlags(fs, &f.proc, "on for the microphone, off for -in")
 }
 
 func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "call", "USER", "Place an end-to-end encrypted call to USER through a signaling server.\n\n"+
 		"The key agreement and every session description travel sealed; compare the SAS printed at\n"+
 		"connect with your peer. The call ends when the -in file has been sent (plus a second), after\n"+
-		"-for, when the peer hangs up, or on Ctrl-C. One line of statistics is printed per second.")
+		"-for, when the peer hangs up, or on Ctrl-C. One line of statistics is printed per second.\n"+
+		"A call that does not connect says why (offline, busy, no answer, declined) and exits non-zero.\n"+
+		exitStatusHelp+"\n"+envHelp)
 	var f callFlags
-	addCallFlags(fs, &f, "")
+	addCallFlags(fs, &f)
 	dur := fs.Duration("for", 0, "hang up after this long (0: when -in ends, or never without -in)")
 	var positional []string
 	rest := args
@@ -86,10 +91,19 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	to := positional[0]
 	if f.as == "" {
-		return usagef("call: say who you are with -as NAME")
+		return usagef("call: say who you are with -as NAME (or set $%s)", envUser)
 	}
 	if !signaling.ValidName(to) || !signaling.ValidName(f.as) {
 		return usagef("call: user names are 1-32 of a-z 0-9 . _ -")
+	}
+	if to == f.as {
+		return usagef("call: %s cannot call themselves", to)
+	}
+	if *dur < 0 {
+		return usagef("-for %v: give a positive duration (e.g. -for 30s)", *dur)
+	}
+	if err := checkCallFlags(&f); err != nil {
+		return err
 	}
 	p, err := openPhone(ctx, env, &f)
 	if err != nil {
@@ -101,23 +115,29 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	defer sig.Close()
-	fmt.Fprintf(env.Stdout, "calling %s as %s ...\n", to, f.as)
+	fmt.Fprintf(p.say, "calling %s as %s ...\n", to, f.as)
 	cfg := p.cfg
 	cfg.PeerName = to
+	cfg.Source = p.source()
+	var rec *audio.WAVWriter
+	cfg.Sink, rec = p.sink(1)
 	call, err := engine.Dial(ctx, cfg, sig)
 	if err != nil {
 		return err
 	}
-	return p.run(ctx, call, *dur, true)
+	return p.run(ctx, call, to, true, rec, *dur)
 }
 
 func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "listen", "", "Wait for incoming calls and answer them (end-to-end encrypted).\n\n"+
-		"Each call is answered at once; compare the SAS printed at connect with your peer. With -out the\n"+
-		"received audio is recorded (one file; later calls overwrite it).")
+		"Each call is answered at once; compare the SAS printed at connect with your peer. With -out\n"+
+		"every call is recorded, each to its own file. A call answered first on another of your\n"+
+		"devices says so and records nothing.\n"+exitStatusHelp+"\n"+envHelp)
 	var f callFlags
-	addCallFlags(fs, &f, "")
-	count := fs.Int("calls", 1, "answer this many calls, then exit (0: forever)")
+	addCallFlags(fs, &f)
+	count := fs.Int("calls", 1, "handle this many incoming calls, then exit (0: forever)")
+	decline := fs.Bool("decline", false, "decline every incoming call (do not disturb; the caller hears \"declined\")")
+	after := fs.Duration("answer-after", 0, "let a call ring this long before answering (the caller may give up first)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -125,128 +145,205 @@ func cmdListen(ctx context.Context, env *cmdEnv, args []string) error {
 		return usagef("listen takes no arguments, got %q", fs.Args())
 	}
 	if f.as == "" || !signaling.ValidName(f.as) {
-		return usagef("listen: say who you are with -as NAME (1-32 of a-z 0-9 . _ -)")
+		return usagef("listen: say who you are with -as NAME (1-32 of a-z 0-9 . _ -, or set $%s)", envUser)
 	}
 	if *count < 0 {
-		return usagef("-calls must be ≥ 0")
+		return usagef("-calls %d: give 0 (forever) or more", *count)
+	}
+	if *after < 0 {
+		return usagef("-answer-after %v: give a positive duration (e.g. -answer-after 5s)", *after)
+	}
+	if f.out == "-" && *count != 1 {
+		return usagef("-out - records one call: use -calls 1, or a file name")
+	}
+	if err := checkCallFlags(&f); err != nil {
+		return err
 	}
 	p, err := openPhone(ctx, env, &f)
 	if err != nil {
 		return err
 	}
 	defer p.close()
-	fmt.Fprintf(env.Stdout, "listening as %s on %s\n", f.as, f.server)
-	for n := 0; *count == 0 || n < *count; n++ {
+	fmt.Fprintf(p.say, "listening as %s on %s\n", f.as, f.server)
+	var last error
+	for n := 1; *count == 0 || n <= *count; n++ {
 		var in *line.Incoming
 		select {
 		case <-ctx.Done():
-			return nil
+			return last
 		case in = <-p.line.Incoming():
 			if in == nil {
 				return fmt.Errorf("signaling connection lost: %v", p.client.Err())
 			}
 		}
-		fmt.Fprintf(env.Stdout, "incoming call from %s (key %s), answering\n", in.From, in.Key.Fingerprint())
+		if *decline {
+			fmt.Fprintf(p.say, "incoming call from %s (key %s), declining\n", in.From, in.Key.Fingerprint())
+			err := in.Signal.Decline()
+			in.Signal.Close()
+			if err != nil {
+				return err
+			}
+			last = nil
+			continue
+		}
+		if *after > 0 {
+			fmt.Fprintf(p.say, "incoming call from %s (key %s), ringing for %v\n", in.From, in.Key.Fingerprint(), *after)
+			if r, ended := ringFor(ctx, in, *after); ended {
+				in.Signal.Close()
+				if ctx.Err() != nil {
+					return last
+				}
+				msg, code := describe(r, nil, in.From, false)
+				fmt.Fprintf(p.say, "call ended: %s\n", msg)
+				if p.json != nil {
+					writeJSON(p.json, callEvent{Type: "ended", Reason: string(r), Message: msg, Exit: &code, Peer: in.From})
+				}
+				last = nil
+				if code != 0 {
+					last = &outcomeError{msg: msg, code: code}
+				}
+				continue
+			}
+		}
+		fmt.Fprintf(p.say, "incoming call from %s (key %s), answering\n", in.From, in.Key.Fingerprint())
 		cfg := p.cfg
 		cfg.PeerIdentity = in.Key
 		cfg.PeerName = in.From
-		if f.in != "" { // every call hears the file from its start
-			if cfg.Source, err = audio.OpenWAV(f.in, false); err != nil {
-				return err
-			}
-		}
+		cfg.Source = p.source() // every call hears the file from its start
+		var rec *audio.WAVWriter
+		cfg.Sink, rec = p.sink(n)
 		call, err := engine.Answer(ctx, cfg, in.Signal, in.Invite)
 		if err != nil {
-			in.Signal.Close()
-			return err
+			// A malformed invite is the caller's problem, not a reason to stop listening.
+			_ = in.Signal.Decline()
+			fmt.Fprintf(env.Stderr, "declined the call from %s: bad invite: %v\n", in.From, err)
+			n--
+			continue
 		}
-		err = p.run(ctx, call, 0, false)
+		last = p.run(ctx, call, in.From, false, rec, 0)
 		in.Signal.Close()
-		if err != nil {
-			return err
+		var oe *outcomeError
+		if last != nil && !errors.As(last, &oe) {
+			return last
 		}
 	}
-	return nil
+	return last
+}
+
+// ringFor lets an incoming call ring for d. It reports the Reason the call ended with if the
+// caller gave up (or the server ended it) first, and ended false when it is time to answer.
+func ringFor(ctx context.Context, in *line.Incoming, d time.Duration) (engine.Reason, bool) {
+	rctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		m, err := in.Signal.Recv(rctx)
+		switch {
+		case ctx.Err() != nil:
+			return engine.ReasonHangup, true
+		case rctx.Err() != nil:
+			return "", false
+		case err != nil:
+			return engine.ReasonError, true
+		case m.Kind == engine.KindHangup:
+			return engine.Reason(m.Reason), true // engine/line gives the engine.Reason
+		}
+	}
 }
 
 // phone is a logged-in signaling client with its line and the engine configuration.
 type phone struct {
 	env     *cmdEnv
+	f       *callFlags
+	say     io.Writer // messages: standard output, or standard error when it carries data
+	json    io.Writer // -stats json: standard output; nil otherwise
 	client  *signaling.Client
 	line    *line.Line
-	cfg     engine.Config
-	sink    *audio.WAVWriter
+	cfg     engine.Config // without Source and Sink: source and sink give one per call
 	src     *audio.Samples
+	mic     audio.Source
+	speaker audio.Sink
 	emu     *netem.Net
-	out     string
 	devices []io.Closer // PortAudio streams
+	sas     *sasConfirm
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
-	if f.relay && f.direct {
-		return nil, usagef("-relay and -direct exclude each other")
+	log := newCallLogger(env, f.verbose)
+	p := &phone{env: env, f: f, say: env.Stdout, sas: newSASConfirm(f.verify)}
+	if f.stats == "json" || f.out == "-" {
+		p.say = env.Stderr
 	}
-	if f.kbps < 6 || f.kbps > 510 || f.red < 0 || f.red > 3 {
-		return nil, usagef("-kbps wants 6..510 and -red 0..3")
+	if f.stats == "json" {
+		p.json = env.Stdout
 	}
-	level := slog.LevelWarn
-	if f.verbose {
-		level = slog.LevelInfo
+	aec, ns, agc, err := f.proc.switches()
+	if err != nil {
+		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	p := &phone{env: env, out: f.out}
 	p.cfg = engine.Config{Logger: log, BitrateBps: f.kbps * 1000, Frame: f.frame, REDDepth: f.red,
-		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter}
+		NoAdapt: f.noAdapt, AdaptJitter: f.adaptJitter, EchoCancel: aec, NoiseSuppress: ns, GainControl: agc}
 	switch {
 	case f.relay:
 		p.cfg.Policy = engine.PolicyRelay
 	case f.direct:
 		p.cfg.Policy = engine.PolicyDirect
 	}
-	if f.in != "" {
-		src, err := audio.OpenWAV(f.in, false)
+	switch f.in {
+	case "":
+		if mic, err := portaudio.OpenMicrophone(); err != nil {
+			fmt.Fprintf(env.Stderr, "note: no microphone (%v): sending silence; pass -in FILE.wav to send a recording\n", err)
+		} else {
+			p.devices = append(p.devices, mic)
+			p.mic = mic
+		}
+	default:
+		var src audio.Source
+		var err error
+		if f.in == "-" {
+			src, err = audio.ReadWAV(env.stdin(), false)
+		} else {
+			src, err = audio.OpenWAV(f.in, false)
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cannot open -in %s: %w", f.in, err)
 		}
 		p.src = src.(*audio.Samples)
-		p.cfg.Source = p.src
-	} else if mic, err := portaudio.OpenMicrophone(); err != nil {
-		fmt.Fprintf(env.Stderr, "note: no microphone (%v): sending silence; pass -in FILE.wav to send a recording\n", err)
-	} else {
-		p.devices = append(p.devices, mic)
-		p.cfg.Source = mic
 	}
-	if f.out != "" {
-		p.sink = audio.NewWAVWriter(f.out, 0)
-		p.cfg.Sink = p.sink
-	} else if spk, err := portaudio.OpenSpeaker(); err != nil {
-		fmt.Fprintf(env.Stderr, "note: no speaker (%v): received audio is discarded; pass -out FILE.wav to record it\n", err)
-	} else {
-		p.devices = append(p.devices, spk)
-		p.cfg.Sink = spk
+	if f.out == "" {
+		if spk, err := portaudio.OpenSpeaker(); err != nil {
+			fmt.Fprintf(env.Stderr, "note: no speaker (%v): received audio is discarded; pass -out FILE.wav to record it\n", err)
+		} else {
+			p.devices = append(p.devices, spk)
+			p.speaker = spk
+		}
 	}
 	id, dir, err := loadCallIdentity(env, f.dir)
 	if err != nil {
+		p.close()
 		return nil, err
 	}
 	p.cfg.Identity = id
 	if dir != "" {
 		// One key-continuity store per local user, so that two users on one machine (two
 		// processes) never share a file.
-		if p.cfg.Store, err = e2ee.OpenStore(filepath.Join(dir, "peers-"+f.as+".json")); err != nil {
+		if p.cfg.Store, err = e2ee.OpenStore(contactStorePath(dir, f.as)); err != nil {
+			p.close()
 			return nil, err
 		}
 	}
 	if f.link != "" {
 		prof, err := netem.Profile(f.link)
 		if err != nil {
+			p.close()
 			return nil, usagef("-link: %v", err)
 		}
 		base, err := stdnet.NewNet()
 		if err != nil {
+			p.close()
 			return nil, err
 		}
 		if p.emu, err = netem.NewNet(base, netem.NetConfig{Egress: prof, Seed: uint64(time.Now().UnixNano())}); err != nil {
+			p.close()
 			return nil, err
 		}
 		p.cfg.Net = p.emu
@@ -260,19 +357,52 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	defer cancel()
 	p.client, err = signaling.Dial(dctx, signaling.ClientConfig{URL: f.server, User: f.as, Identity: id, Logger: log})
 	if errors.Is(err, signaling.ErrAuth) {
+		p.close()
 		return nil, fmt.Errorf("the server has %q bound to another identity key: use the identity you registered with (-dir) or another name: %w", f.as, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the signaling server %s: %w (is 'parley serve' running?)", f.server, err)
+		p.close()
+		return nil, fmt.Errorf("cannot reach the signaling server %s: %w (is 'parley serve' running? -server or $%s sets where)", f.server, err, envServer)
 	}
 	p.line = line.New(p.client)
 	p.cfg.ICEServers = p.line.ICEServers()
 	return p, nil
 }
 
+// source returns the audio the next call sends: the -in file from its start, the microphone,
+// or nil (silence).
+func (p *phone) source() audio.Source {
+	switch {
+	case p.src != nil:
+		return &audio.Samples{Audio: p.src.Audio}
+	case p.mic != nil:
+		return p.mic
+	}
+	return nil
+}
+
+// sink returns where the n-th call (from 1) plays: a recording (also returned) or the speaker.
+func (p *phone) sink(n int) (audio.Sink, *audio.WAVWriter) {
+	switch {
+	case p.f.out == "-":
+		w := audio.NewWAVStream(p.env.Stdout, 0)
+		return w, w
+	case p.f.out != "":
+		w := audio.NewWAVWriter(recordingPath(p.f.out, n), 0)
+		return w, w
+	case p.speaker != nil:
+		return p.speaker, nil
+	}
+	return nil, nil
+}
+
 func (p *phone) close() {
-	_ = p.line.Close()
-	_ = p.client.Close()
+	if p.line != nil {
+		_ = p.line.Close()
+	}
+	if p.client != nil {
+		_ = p.client.Close()
+	}
 	if p.emu != nil {
 		_ = p.emu.Close()
 	}
@@ -281,65 +411,54 @@ func (p *phone) close() {
 	}
 }
 
-// loadCallIdentity reads DIR/identity.key as cmdID writes it, or makes a one-time key (and
-// returns no directory: a one-time key has no contacts to remember).
-func loadCallIdentity(env *cmdEnv, dir string) (*e2ee.IdentityKey, string, error) {
-	if dir == "" {
-		base, err := os.UserConfigDir()
-		if err == nil {
-			dir = filepath.Join(base, "parley")
-		}
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "identity.key"))
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "note: no identity in %s (run 'parley id new'); using a one-time key\n", dir)
-		k, err := e2ee.GenerateIdentityKey(nil)
-		return k, "", err
-	}
-	seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	clear(b)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: not a hex seed", filepath.Join(dir, "identity.key"))
-	}
-	defer clear(seed)
-	k, err := e2ee.NewIdentityKey(seed)
-	return k, dir, err
-}
-
-// run follows one call to its end: SAS at connect, a line of statistics per second, a summary
-// at hang-up. limit > 0 hangs up after that long connected; with hangOnEOF and a file source the
-// call hangs up a second after the file ends.
-func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration, hangOnEOF bool) error {
-	out := p.env.Stdout
+// run follows one call with peer to its end: SAS at connect, the statistics every second, a
+// summary at hang-up. limit > 0 hangs up after that long connected; a caller sending a file
+// hangs up a second after it ends. rec, if not nil, is the call's recording. The error is an
+// *outcomeError for a call that did not end with a hang-up.
+func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller bool, rec *audio.WAVWriter, limit time.Duration) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	var connectedAt, srcEnded time.Time
-	var lastBytes uint64
+	var meter statsMeter
 	interrupted := ctx.Done()
+	var sasAnswer <-chan string // the SAS prompt's answer, while asking
 	hung := false
 	hang := func(why string) {
 		if hung {
 			return
 		}
 		hung = true
-		fmt.Fprintf(out, "hanging up (%s)\n", why)
+		fmt.Fprintf(p.say, "hanging up (%s)\n", why)
 		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = call.Hangup(hctx)
+	}
+	event := func(ev callEvent) {
+		if p.json != nil {
+			ev.Type = "state"
+			writeJSON(p.json, ev)
+		}
 	}
 	for {
 		select {
 		case <-interrupted:
 			interrupted = nil
 			hang("interrupted")
+		case a := <-sasAnswer:
+			sasAnswer = nil
+			if !p.sas.answered(p.say, call, peer, a) {
+				hang("SAS mismatch")
+			}
 		case ev, ok := <-call.Events():
 			if !ok {
-				return p.summary(call)
+				return p.summary(call, peer, caller, rec, !connectedAt.IsZero())
 			}
 			switch ev.State {
 			case engine.StateConnecting:
 				if sas, err := call.SAS(); err == nil {
-					fmt.Fprintf(out, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
+					fmt.Fprintf(p.say, "keys agreed. SAS: %s  <- compare with your peer\n", sas)
+					event(callEvent{State: ev.State.String(), SAS: sas.String()})
+					sasAnswer = p.sas.keysAgreed(p.say, call, peer)
 				}
 			case engine.StateConnected:
 				if connectedAt.IsZero() {
@@ -348,18 +467,27 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 					// pion's ICE transport, which races with pion starting it during setup.
 					switch call.Stats().Trust {
 					case e2ee.StatusFirstContact:
-						fmt.Fprintln(out, "  new contact: their key is now remembered")
+						fmt.Fprintln(p.say, "  new contact: their key is now remembered")
 					case e2ee.StatusKnown, e2ee.StatusVerified:
-						fmt.Fprintln(out, "  same key as last time")
+						fmt.Fprintln(p.say, "  same key as last time")
 					case e2ee.StatusChanged:
-						fmt.Fprintln(out, "  WARNING: this contact's identity key CHANGED since your last call; compare the SAS before trusting it")
+						fmt.Fprintln(p.say, "  WARNING: this contact's identity key CHANGED since your last call; compare the SAS before trusting it")
+					}
+					if pr := call.Stats().Processing; pr.EchoCancel || pr.NoiseSuppress || pr.GainControl {
+						fmt.Fprintf(p.say, "  microphone processing: echo cancellation %s, noise suppression %s, gain control %s\n",
+							onOff(pr.EchoCancel), onOff(pr.NoiseSuppress), onOff(pr.GainControl))
 					}
 				}
-				fmt.Fprintf(out, "%s\n", ev)
+				fmt.Fprintf(p.say, "%s\n", ev)
+				event(callEvent{State: ev.State.String(), Path: ev.Path.String(), OutageMs: ms(ev.Outage)})
+			case engine.StateReconnecting:
+				fmt.Fprintln(p.say, "reconnecting: nothing arrives from the peer, looking for another path")
+				event(callEvent{State: ev.State.String()})
 			case engine.StateEnded:
-				fmt.Fprintf(out, "%s\n", ev)
+				// summary says it
 			default:
-				fmt.Fprintf(out, "%s\n", ev.State)
+				fmt.Fprintf(p.say, "%s\n", ev.State)
+				event(callEvent{State: ev.State.String()})
 			}
 		case <-tick.C:
 			if connectedAt.IsZero() {
@@ -371,19 +499,17 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 			if st.State != engine.StateConnected && st.State != engine.StateReconnecting {
 				continue
 			}
-			kbps := float64(st.Send.BytesSent-lastBytes) * 8 / 1000
-			lastBytes = st.Send.BytesSent
-			loss := 0.0
-			if exp := float64(st.Receive.PacketsReceived) + float64(st.Receive.PacketsLost); exp > 0 {
-				loss = float64(st.Receive.PacketsLost) / exp
+			s := meter.sample(st, time.Now())
+			switch {
+			case p.json != nil:
+				writeJSON(p.json, s)
+			case p.f.stats == "text":
+				fmt.Fprintln(p.say, s.text())
 			}
-			fmt.Fprintf(out, "%5.0fs %-8s path %-22s send %5.1f kb/s (opus %s)  rx loss %4.1f%%  jb %3.0f ms (target %3.0f)  concealed %4.1f%%  rtt %3.0f ms  MOS %.2f\n",
-				st.Connected.Seconds(), st.State, st.Path, kbps, sendSettings(st.Send), 100*loss, ms(st.Receive.MeanDelay()), ms(st.Receive.TargetDelay),
-				100*frac(st.Receive.ConcealedSamples, st.Receive.TotalSamplesReceived), ms(st.RTT), st.MOS)
-			if limit > 0 && !connectedAt.IsZero() && time.Since(connectedAt) >= limit {
+			if limit > 0 && time.Since(connectedAt) >= limit {
 				hang("time limit")
 			}
-			if hangOnEOF && p.src != nil && st.Send.SourceEnded && limit == 0 {
+			if caller && p.src != nil && st.Send.SourceEnded && limit == 0 {
 				if srcEnded.IsZero() {
 					srcEnded = time.Now()
 				} else if time.Since(srcEnded) >= time.Second {
@@ -394,41 +520,48 @@ func (p *phone) run(ctx context.Context, call *engine.Call, limit time.Duration,
 	}
 }
 
-// summary prints the call's closing figures and writes the recording.
-func (p *phone) summary(call *engine.Call) error {
+// summary prints how the call ended (and, if it connected, its closing figures), closes the
+// recording and returns the call's outcome.
+func (p *phone) summary(call *engine.Call, peer string, caller bool, rec *audio.WAVWriter, connected bool) error {
 	st := call.Stats()
 	r := st.Receive
 	reason, cerr := call.Reason()
-	fmt.Fprintf(p.env.Stdout, "call ended: %s\n  path %s, connected %.1f s\n  sent %d packets (%d frames, %d silent under DTX)\n"+
-		"  received %d packets, lost %d, late/discarded %d; decoded %d frames, recovered FEC %d RED %d; concealed %.1f%%\n"+
-		"  jitter buffer mean delay %.0f ms\n",
-		reason, st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
-		r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
-		100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
-	if p.sink != nil {
-		if err := p.sink.Close(); err != nil {
-			return err
+	msg, code := describe(reason, cerr, peer, caller)
+	fmt.Fprintf(p.say, "call ended: %s\n", msg)
+	if connected {
+		fmt.Fprintf(p.say, "  path %s, connected %.1f s\n  sent %d packets (%d frames, %d silent under DTX)\n"+
+			"  received %d packets, lost %d, late/discarded %d; decoded %d frames, recovered FEC %d RED %d; concealed %.1f%%\n"+
+			"  jitter buffer mean delay %.0f ms\n",
+			st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
+			r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
+			100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
+		if pr := st.Processing; pr.EchoCancel {
+			fmt.Fprintf(p.say, "  echo canceller (webrtc's own metrics): ERLE %d dB, ERL %d dB, echo delay %v\n", pr.ERLEdB, pr.ERLdB, pr.EchoDelay)
 		}
-		fmt.Fprintf(p.env.Stdout, "  recorded %s\n", p.out)
 	}
-	if reason == engine.ReasonError || reason == engine.ReasonFailed || reason == engine.ReasonTimeout {
-		return fmt.Errorf("call failed: %s: %v", reason, cerr)
+	var recErr error
+	if rec != nil {
+		started, n := rec.Started(), rec.Samples()
+		recErr = rec.Close()
+		switch {
+		case recErr != nil:
+			fmt.Fprintf(p.say, "  recording failed: %v\n", recErr)
+		case started && rec.Path() != "":
+			fmt.Fprintf(p.say, "  recorded %s (%.1f s)\n", rec.Path(), float64(n)/audio.SampleRateHz)
+		case connected && rec.Path() != "":
+			fmt.Fprintf(p.say, "  nothing was played, so %s was not written\n", rec.Path())
+		}
+	}
+	if p.json != nil {
+		writeJSON(p.json, callEvent{Type: "ended", Reason: string(reason), Message: msg, Exit: &code, Peer: peer})
+	}
+	if code != 0 {
+		return &outcomeError{msg: msg, code: code}
+	}
+	if recErr != nil {
+		return recErr
 	}
 	return nil
-}
-
-// sendSettings names the send settings in force, e.g. "24k/20ms FEC+RED2".
-func sendSettings(s engine.SendStats) string {
-	prot := ""
-	switch {
-	case s.FEC && s.RED && s.REDDepth > 0:
-		prot = fmt.Sprintf(" FEC+RED%d", s.REDDepth)
-	case s.FEC:
-		prot = " FEC"
-	case s.RED && s.REDDepth > 0:
-		prot = fmt.Sprintf(" RED%d", s.REDDepth)
-	}
-	return fmt.Sprintf("%dk/%dms%s", s.BitrateBps/1000, s.Frame.Milliseconds(), prot)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -108,12 +108,13 @@ This is the offline half only: 'parley demo' without -offline places the live en
 		if err != nil {
 			return err
 		}
-		q, err := bench.Score(res.Sent, res.Received)
-		if err != nil {
-			return err
-		}
 		path := filepath.Join(*out, v.file)
 		if err := codec.WriteWAVFile(path, codec.Audio{SampleRateHz: bench.SampleRateHz, Samples: res.Received}, codec.WAVPCM16); err != nil {
+			return err
+		}
+		// Scored from the files as written, so `parley bench pesq alice.wav bob.wav` agrees.
+		q, err := scoreWAVFiles(filepath.Join(*out, "alice.wav"), path)
+		if err != nil {
 			return err
 		}
 		st := res.Receive
@@ -125,5 +126,6 @@ This is the offline half only: 'parley demo' without -offline places the live en
 		fmt.Fprintf(env.Stdout, "  PESQ-WB %.2f   PESQ-NB %.2f   -> %s\n\n", q.WB, q.NB, path)
 	}
 	fmt.Fprintf(env.Stdout, "Listen: %s (sent) vs %s (received).\n", filepath.Join(*out, "alice.wav"), filepath.Join(*out, "bob.wav"))
+	fmt.Fprintf(env.Stdout, "Check a score: parley bench pesq %s %s\n", filepath.Join(*out, "alice.wav"), filepath.Join(*out, "bob.wav"))
 	return nil
 }

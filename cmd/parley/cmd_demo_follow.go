@@ -91,6 +91,8 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 			d.event("bob", since(), ev)
 		case <-tick.C:
 			sa, sb := a.Stats(), b.Stats()
+			d.pathChanges("alice", start, prevA, sa)
+			d.pathChanges("bob", start, prevB, sb)
 			s := sample(since(), prevA, sa, prevB, sb)
 			prevA, prevB = sa, sb
 			if s.Path == "relay" {
@@ -145,7 +147,7 @@ func adaptNote(s demoSample) string {
 func (d *liveDemo) event(who string, t float64, ev engine.Event) {
 	switch {
 	case ev.State == engine.StateReconnecting:
-		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: path silent, reconnecting (ICE restart)\n", t, who)
+		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: path lost, reconnecting\n", t, who)
 	case ev.State == engine.StateConnected && ev.Relayed:
 		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: connected via relay: %v\n", t, who, ev.Path)
 		d.switched(t, ev.Path)
@@ -153,6 +155,36 @@ func (d *liveDemo) event(who string, t float64, ev engine.Event) {
 		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: connected again\n", t, who)
 	case ev.State == engine.StateEnded:
 		fmt.Fprintf(d.env.Stdout, "%4.1fs  %s: call ended: %v\n", t, who, ev)
+	}
+}
+
+// demoPathChange is one path switch (without ICE restart) or ICE restart of one side.
+type demoPathChange struct {
+	T       float64 `json:"t_s"`
+	Who     string  `json:"who"`
+	Restart bool    `json:"ice_restart,omitempty"`
+	To      string  `json:"to,omitempty"`
+	Cause   string  `json:"cause,omitempty"`
+}
+
+// pathChanges prints and records the path switches and ICE restarts of one side since its
+// previous snapshot.
+func (d *liveDemo) pathChanges(who string, start time.Time, prev, cur engine.Stats) {
+	out := d.env.Stdout
+	if n := int(cur.Switches - prev.Switches); n > 0 {
+		log := cur.SwitchLog
+		for _, sw := range log[max(0, len(log)-n):] {
+			c := demoPathChange{T: sw.At.Sub(start).Seconds(), Who: who, To: sw.To.String(), Cause: sw.Cause}
+			d.changes = append(d.changes, c)
+			fmt.Fprintf(out, "%4.1fs  %s: path switch, no ICE restart: %v (%s)\n", c.T, who, sw.To, sw.Cause)
+		}
+	}
+	if n := cur.ICERestarts - prev.ICERestarts; n > 0 {
+		t := time.Since(start).Seconds()
+		for range n {
+			d.changes = append(d.changes, demoPathChange{T: t, Who: who, Restart: true})
+		}
+		fmt.Fprintf(out, "%4.1fs  %s: ICE restart (%d so far): no standby path worked\n", t, who, cur.ICERestarts)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/parley-voice/parley/bench"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
+	"github.com/parley-voice/parley/engine/audio"
+	"github.com/parley-voice/parley/engine/audio/apm"
 	"github.com/parley-voice/parley/engine/audio/portaudio"
 	"github.com/parley-voice/parley/engine/line"
 	"github.com/parley-voice/parley/internal/netem"
@@ -36,8 +38,10 @@ func cmdDemoLive(ctx context.Context, env *cmdEnv, args []string) error {
 An embedded signaling server with its TURN server, two clients with fresh identities, and a
 call through pion over real UDP sockets on loopback, alice's uplink impaired by netem (-link).
 Alice speaks codec2-examples speech (looped); bob records. With -mic alice speaks into the
-microphone, with -speaker bob's audio plays on the speaker (both at once on one machine feed
-back: use headphones).
+microphone, cleaned by echo cancellation, noise suppression and gain control (-aec, -ns, -agc);
+with -speaker bob's audio plays on the speaker. With both on one machine the speaker plays into
+the microphone: the echo canceller takes the speaker's audio as its reference (with -aec off
+use headphones).
 Both SAS are printed, then one line per second. Halfway the direct path breaks and the call moves
 to the relay. At the end: PESQ-WB of bob's recording, and alice.wav, bob.wav, stats.json and
 call-report.png in -out. Ctrl-C ends the call early and still writes the report.
@@ -51,7 +55,13 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	mic := fs.Bool("mic", false, "alice speaks into this machine's microphone (PortAudio default input) instead of the speech file")
 	speaker := fs.Bool("speaker", false, "bob plays what he hears on this machine's speaker (PortAudio default output); he still records it")
 	noAdapt := fs.Bool("no-adapt", false, "turn the network adaptation off: both sides send fixed 32 kb/s 20 ms Opus with FEC and RED depth 1")
+	var pf processingFlags
+	addProcessingFlags(fs, &pf, "on with -mic")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	aec, ns, agc, err := pf.switches()
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -67,7 +77,8 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay, noAdapt: *noAdapt,
 		voice: "alice speaks codec2-examples speech (looped)", ear: "bob records what he hears"}
 	// The devices first: a missing one fails before anything starts.
-	devs, err := d.openDevices(*mic, *speaker)
+	devs, err := d.openDevices(*mic, *speaker, apm.Config{
+		EchoCancel: resolve(aec, *mic), NoiseSuppress: resolve(ns, *mic), GainControl: resolve(agc, *mic)})
 	defer func() {
 		for _, c := range devs {
 			_ = c.Close()
@@ -89,13 +100,30 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 	return d.run(ctx)
 }
 
-// openDevices opens the microphone as alice's voice and the speaker as bob's ear, as asked, and
-// warns about feedback when both are on.
-func (d *liveDemo) openDevices(mic, speaker bool) ([]io.Closer, error) {
+// openDevices opens the microphone as alice's voice and the speaker as bob's ear, as asked.
+// The microphone goes through the audio processing proc asks for (engine/audio/apm, as a call
+// on a microphone runs it); with the speaker too, the speaker's audio is the echo canceller's
+// reference — in this demo the loop is bob's speaker into alice's microphone, two calls in one
+// process, so the demo wires the processor itself rather than each call's engine. Without echo
+// cancellation it warns about feedback.
+func (d *liveDemo) openDevices(mic, speaker bool, proc apm.Config) ([]io.Closer, error) {
 	var devs []io.Closer
-	if mic && speaker {
-		fmt.Fprintln(d.env.Stdout, "WARNING: -mic and -speaker on one machine: bob's speaker plays into alice's microphone,\n"+
-			"which echoes and can howl (there is no echo canceller). Use headphones.")
+	var p *apm.Processor
+	if mic && (proc.EchoCancel || proc.NoiseSuppress || proc.GainControl) {
+		var err error
+		if p, err = apm.New(proc); err != nil {
+			return devs, fmt.Errorf("demo: audio processing: %w", err)
+		}
+		devs = append(devs, p)
+	}
+	switch {
+	case mic && speaker && p != nil && proc.EchoCancel:
+		fmt.Fprintln(d.env.Stdout, "note: -mic and -speaker on one machine: bob's speaker plays into alice's microphone; the echo\n"+
+			"canceller takes the speaker's audio as its reference. It has never been tried on real hardware:\n"+
+			"if it echoes or howls, use headphones.")
+	case mic && speaker:
+		fmt.Fprintln(d.env.Stdout, "WARNING: -mic and -speaker on one machine with -aec off: bob's speaker plays into alice's\n"+
+			"microphone, which echoes and can howl. Use headphones.")
 	}
 	if mic {
 		m, err := portaudio.OpenMicrophone()
@@ -103,7 +131,15 @@ func (d *liveDemo) openDevices(mic, speaker bool) ([]io.Closer, error) {
 			return devs, fmt.Errorf("demo -mic: cannot open the microphone (the default PortAudio input device): %w", err)
 		}
 		devs = append(devs, m)
-		d.speech, d.voice = &tapSource{src: m}, "alice speaks into the microphone"
+		var src audio.Source = m
+		if p != nil {
+			src = &apm.Capture{Source: m, P: p}
+		}
+		d.speech, d.voice = &tapSource{src: src}, "alice speaks into the microphone"
+		if p != nil {
+			d.voice += fmt.Sprintf(" (echo cancellation %s, noise suppression %s, gain control %s)",
+				onOff(proc.EchoCancel), onOff(proc.NoiseSuppress), onOff(proc.GainControl))
+		}
 	}
 	if speaker {
 		s, err := portaudio.OpenSpeaker()
@@ -112,6 +148,9 @@ func (d *liveDemo) openDevices(mic, speaker bool) ([]io.Closer, error) {
 		}
 		devs = append(devs, s)
 		d.rec.next, d.ear = s, "bob plays what he hears on the speaker and records it"
+		if p != nil && proc.EchoCancel {
+			d.rec.next = &apm.Reverse{Sink: s, P: p}
+		}
 	}
 	return devs, nil
 }
@@ -137,7 +176,8 @@ type liveDemo struct {
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 
 	samples  []demoSample
-	switchAt float64 // seconds into the call when the relay path was first seen; -1 if never
+	switchAt float64          // seconds into the call when the relay path was first seen; -1 if never
+	changes  []demoPathChange // path switches and ICE restarts of both sides, in order
 	cutAt    float64
 	sas      string
 }

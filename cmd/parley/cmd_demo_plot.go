@@ -254,6 +254,29 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 		lab.TextStyle[0].XAlign = m.align
 		p.Add(l, lab)
 	}
+	// Every path switch (thin, the switch's colour) and ICE restart (thin, the cut's colour),
+	// labelled at the bottom.
+	for _, ch := range d.changes {
+		c, name := colSwitch, " switch"
+		if ch.Restart {
+			c, name = colCut, " restart"
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: ch.T, Y: ymin}, {X: ch.T, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color = c
+		l.Width = vg.Points(0.75)
+		l.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: ch.T, Y: ymin}}, Labels: []string{name}})
+		if err != nil {
+			return nil, err
+		}
+		lab.TextStyle[0].Color = c
+		lab.TextStyle[0].Font.Size = vg.Points(7)
+		lab.TextStyle[0].YAlign = draw.YBottom
+		p.Add(l, lab)
+	}
 	return p, nil
 }
 

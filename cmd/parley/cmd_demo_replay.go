@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/parley-voice/parley/bench"
@@ -19,18 +20,25 @@ type demoRow struct {
 	NetLossPct   float64 `json:"network_loss_pct"` // packets the network lost, before FEC/RED
 	ConcealedPct float64 `json:"concealed_pct"`    // share of the playout synthesized by PLC
 	DelayMs      float64 `json:"delay_ms"`         // mouth to ear, devices excluded
-	Note         string  `json:"note,omitempty"`
+	// RefWAV and DegWAV are the files in the demo's folder the PESQ-WB was scored from:
+	// `parley bench pesq REF DEG` prints the same figure.
+	RefWAV string `json:"ref_wav"`
+	DegWAV string `json:"deg_wav"`
+	Note   string `json:"note,omitempty"`
 }
 
 // replayBufferDelay is the fixed jitter-buffer delay of the virtual-time replays.
 const replayBufferDelay = 80 * time.Millisecond
 
-// liveRows are the live call's rows: the whole call, and (when there was a cut) the part
-// before it, which is what the replays (no path cut) compare with most fairly.
-func (d *liveDemo) liveRows(ref, deg []float32, wb float64, lag time.Duration) ([]demoRow, error) {
+// liveRows are the live call's rows: the whole call (wb, scored from alice.wav and bob.wav),
+// and (when there was a cut) the part before it, which is what the replays (no path cut)
+// compare with most fairly. ref and deg are alice's speech and bob's recording aligned by the
+// measured delay; the part before the cut is written from them as alice-before-cut.wav and
+// bob-before-cut.wav and scored from those files.
+func (d *liveDemo) liveRows(ref, deg []float32, wb, scoredSecs float64, lag time.Duration) ([]demoRow, error) {
 	a, b := d.aliceEnd, d.bobEnd
-	live := demoRow{Name: "live Parley call, whole call", PESQWB: wb, ScoredSecs: secs(len(ref)),
-		DelayMs: ms(lag), Note: "real time: pion, SRTP, real UDP sockets"}
+	live := demoRow{Name: "live Parley call, whole call", PESQWB: wb, ScoredSecs: scoredSecs,
+		DelayMs: ms(lag), RefWAV: "alice.wav", DegWAV: "bob.wav", Note: "real time: pion, SRTP, real UDP sockets"}
 	switch {
 	case d.relay:
 		live.Note += ", TURN relay throughout"
@@ -56,12 +64,13 @@ func (d *liveDemo) liveRows(ref, deg []float32, wb float64, lag time.Duration) (
 	if n < 3*bench.SampleRateHz {
 		return rows, nil
 	}
-	q, err := bench.Score(ref[:n], deg[:n])
+	q, err := d.writeAndScore("alice-before-cut.wav", ref[:n], "bob-before-cut.wav", deg[:n])
 	if err != nil {
 		return nil, fmt.Errorf("demo: PESQ before the cut: %w", err)
 	}
 	before := demoRow{Name: fmt.Sprintf("live, first %.0f s (before the cut)", d.cutAt), PESQWB: q.WB,
 		ScoredSecs: secs(n), DelayMs: ms(lag), PayloadKbps: -1, NetLossPct: -1, ConcealedPct: -1,
+		RefWAV: "alice-before-cut.wav", DegWAV: "bob-before-cut.wav",
 		Note: "payload, loss and concealment: mean of the per-second samples before the cut"}
 	var k float64
 	var kbps, loss, conc float64
@@ -79,7 +88,9 @@ func (d *liveDemo) liveRows(ref, deg []float32, wb float64, lag time.Duration) (
 
 // replayRows runs alice's speech, as she sent it in the live call, through bench.Run in virtual
 // time — real libopus, 20 ms frames at a fixed 32 kb/s, a fixed 80 ms jitter buffer — across a
-// netem link with the live uplink's profile and seed, with and without in-band FEC.
+// netem link with the live uplink's profile and seed, with and without in-band FEC. What each
+// replay sent and played is written (replay-sent.wav, replay-fec.wav, replay-plain.wav) and
+// scored from those files.
 func (d *liveDemo) replayRows(speech []float32) ([]demoRow, error) {
 	speech = speech[:min(len(speech), maxPESQ)]
 	if len(speech) < bench.SampleRateHz {
@@ -90,11 +101,11 @@ func (d *liveDemo) replayRows(speech []float32) ([]demoRow, error) {
 	plain := fec
 	plain.FEC, plain.LossHint = false, 0
 	variants := []struct {
-		name string
-		s    codec.Settings
+		name, file string
+		s          codec.Settings
 	}{
-		{"fixed 32 kb/s + FEC, 80 ms buffer", fec},
-		{"fixed 32 kb/s, no FEC, 80 ms buffer", plain},
+		{"fixed 32 kb/s + FEC, 80 ms buffer", "replay-fec.wav", fec},
+		{"fixed 32 kb/s, no FEC, 80 ms buffer", "replay-plain.wav", plain},
 	}
 	var rows []demoRow
 	for _, v := range variants {
@@ -107,12 +118,14 @@ func (d *liveDemo) replayRows(speech []float32) ([]demoRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("demo: replay %s: %w", v.name, err)
 		}
-		q, err := bench.Score(res.Sent, res.Received)
+		// Both replays send the same frames of the same speech, so one reference file serves both.
+		q, err := d.writeAndScore("replay-sent.wav", res.Sent, v.file, res.Received)
 		if err != nil {
 			return nil, fmt.Errorf("demo: PESQ of replay %s: %w", v.name, err)
 		}
 		row := demoRow{Name: v.name, Simulated: true, PESQWB: q.WB, ScoredSecs: secs(len(res.Sent)),
 			PayloadKbps: res.PayloadKbps(), NetLossPct: 100 * res.NetworkLoss, DelayMs: ms(res.Delay),
+			RefWAV: "replay-sent.wav", DegWAV: v.file,
 			Note: fmt.Sprintf("virtual time, netem %q seed %d, no path cut", d.link, d.seed)}
 		if f := res.Receive.Frames; f > 0 {
 			row.ConcealedPct = 100 * float64(res.Receive.Concealed) / float64(f)
@@ -120,6 +133,19 @@ func (d *liveDemo) replayRows(speech []float32) ([]demoRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// writeAndScore writes ref and deg (48 kHz) as refName and degName in the demo's folder and
+// scores the files as `parley bench pesq` does.
+func (d *liveDemo) writeAndScore(refName string, ref []float32, degName string, deg []float32) (bench.Quality, error) {
+	refPath, degPath := filepath.Join(d.out, refName), filepath.Join(d.out, degName)
+	if err := writeWAV(refPath, ref); err != nil {
+		return bench.Quality{}, err
+	}
+	if err := writeWAV(degPath, deg); err != nil {
+		return bench.Quality{}, err
+	}
+	return scoreWAVFiles(refPath, degPath)
 }
 
 // printComparison prints the rows as a table; -1 marks a figure not measured for that row.
@@ -137,6 +163,16 @@ func (d *liveDemo) printComparison(rows []demoRow) {
 			orDash(r.PayloadKbps, "%.1f kb/s"), orDash(r.NetLossPct, "%.1f %%"), orDash(r.ConcealedPct, "%.1f %%"), orDash(r.DelayMs, "%.0f ms"))
 	}
 	fmt.Fprintln(out, "  (delay: mouth to ear without audio devices; live: measured by aligning bob's recording with alice's speech)")
+	fmt.Fprintf(out, "\nEach PESQ-WB above is scored from two files the demo wrote; to check one:\n")
+	cmds := make([]string, len(rows))
+	width := 0
+	for i, r := range rows {
+		cmds[i] = fmt.Sprintf("parley bench pesq %s %s", filepath.Join(d.out, r.RefWAV), filepath.Join(d.out, r.DegWAV))
+		width = max(width, len(cmds[i]))
+	}
+	for i, r := range rows {
+		fmt.Fprintf(out, "  %-*s  # %s\n", width, cmds[i], r.Name)
+	}
 }
 
 func orDash(v float64, format string) string {

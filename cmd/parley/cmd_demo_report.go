@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/parley-voice/parley/bench"
@@ -14,7 +16,9 @@ import (
 // maxPESQ bounds the audio scored (PESQ's cost grows with length).
 const maxPESQ = 30 * bench.SampleRateHz
 
-// report scores bob's recording and writes the files.
+// report writes the files and scores bob's recording. Every PESQ figure it prints is scored
+// from WAV files it wrote, read back exactly as `parley bench pesq REF DEG` reads them, and
+// stats.json names the pair behind each row.
 func (d *liveDemo) report() error {
 	out := d.env.Stdout
 	sent, sentAt := d.speech.audio()
@@ -25,17 +29,20 @@ func (d *liveDemo) report() error {
 	if err := writeWAV(filepath.Join(d.out, "bob.wav"), got); err != nil {
 		return err
 	}
-	ref, deg, lag := alignForPESQ(sent, got)
+	// The whole recording against the whole speech, as written: PESQ finds the delay (and its
+	// changes) itself. The envelope alignment below serves the delay column and the part
+	// before the cut.
 	wb := 0.0
-	if len(ref) >= bench.SampleRateHz {
-		q, err := bench.Score(ref, deg)
+	if len(sent) >= bench.SampleRateHz && len(got) >= bench.SampleRateHz {
+		q, err := scoreWAVFiles(filepath.Join(d.out, "alice.wav"), filepath.Join(d.out, "bob.wav"))
 		if err != nil {
-			return fmt.Errorf("demo: PESQ: %w", err)
+			return fmt.Errorf("demo: %w", err)
 		}
 		wb = q.WB
 	}
+	ref, deg, lag := alignForPESQ(sent, got)
 	// sent[i] left alice's source at sentAt + i/fs; bob played it at gotAt + i/fs + lag.
-	rows, err := d.liveRows(ref, deg, wb, gotAt.Sub(sentAt)+lag)
+	rows, err := d.liveRows(ref, deg, wb, secs(len(sent)), gotAt.Sub(sentAt)+lag)
 	if err != nil {
 		return err
 	}
@@ -45,16 +52,18 @@ func (d *liveDemo) report() error {
 	}
 	rows = append(rows, sim...)
 	summary := struct {
-		SAS        string       `json:"sas"`
-		Link       string       `json:"link"`
-		Seed       uint64       `json:"seed"`
-		CutAt      float64      `json:"cut_at_s"`
-		SwitchAt   float64      `json:"switch_at_s"`
-		PESQWB     float64      `json:"pesq_wb"`
-		ScoredSecs float64      `json:"pesq_scored_s"`
-		Comparison []demoRow    `json:"comparison"`
-		Samples    []demoSample `json:"samples"`
-	}{d.sas, d.link, d.seed, d.cutAt, d.switchAt, wb, secs(len(ref)), rows, d.samples}
+		SAS        string           `json:"sas"`
+		Link       string           `json:"link"`
+		Seed       uint64           `json:"seed"`
+		CutAt      float64          `json:"cut_at_s"`
+		SwitchAt   float64          `json:"switch_at_s"`
+		Restarts   uint64           `json:"ice_restarts"`
+		Changes    []demoPathChange `json:"path_changes"`
+		PESQWB     float64          `json:"pesq_wb"`
+		ScoredSecs float64          `json:"pesq_scored_s"`
+		Comparison []demoRow        `json:"comparison"`
+		Samples    []demoSample     `json:"samples"`
+	}{d.sas, d.link, d.seed, d.cutAt, d.switchAt, d.aliceEnd.ICERestarts + d.bobEnd.ICERestarts, d.changes, wb, secs(len(sent)), rows, d.samples}
 	b, err := json.MarshalIndent(summary, "", "  ")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -65,7 +74,7 @@ func (d *liveDemo) report() error {
 	if err := d.plot(filepath.Join(d.out, "call-report.png"), wb); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nPESQ-WB of bob's recording against alice's speech: %.2f (%.1f s scored)\n", wb, summary.ScoredSecs)
+	fmt.Fprintf(out, "\nPESQ-WB of bob's recording against alice's speech: %.2f (%.1f s scored: bob.wav against alice.wav)\n", wb, summary.ScoredSecs)
 	if d.relay {
 		fmt.Fprintf(out, "relay-only call (-relay): TURN from the start, no direct path to cut; path at the end: %v\n", d.aliceEnd.Path)
 	} else if d.switchAt >= 0 {
@@ -73,8 +82,18 @@ func (d *liveDemo) report() error {
 	} else {
 		fmt.Fprintln(out, "no path switch observed")
 	}
+	fmt.Fprintf(out, "ICE restarts: %d; path switches without restart: alice %d, bob %d\n",
+		d.aliceEnd.ICERestarts+d.bobEnd.ICERestarts, d.aliceEnd.Switches, d.bobEnd.Switches)
 	d.printComparison(rows)
-	fmt.Fprintf(out, "\nwrote %s: alice.wav bob.wav stats.json call-report.png\n", d.out)
+	files := []string{"alice.wav", "bob.wav"}
+	for _, r := range rows {
+		for _, f := range []string{r.RefWAV, r.DegWAV} {
+			if f != "" && !slices.Contains(files, f) {
+				files = append(files, f)
+			}
+		}
+	}
+	fmt.Fprintf(out, "\nwrote %s: %s stats.json call-report.png\n", d.out, strings.Join(files, " "))
 	return nil
 }
 
@@ -86,8 +105,8 @@ func writeWAV(path string, x []float32) error {
 }
 
 // alignForPESQ finds bob's delay against alice's speech (cross-correlating 1 ms energy
-// envelopes over up to 2 s of lag) and returns equal-length, aligned reference and recording,
-// and the delay found (1 ms resolution).
+// envelopes over up to 2 s of lag) and returns equal-length, aligned reference and recording
+// (at most maxPESQ samples), and the delay found (1 ms resolution).
 func alignForPESQ(sent, got []float32) (ref, deg []float32, lag time.Duration) {
 	const hop = bench.SampleRateHz / 1000
 	env := func(x []float32) []float64 {

@@ -21,8 +21,17 @@ type runFunc func(ctx context.Context, env *cmdEnv, args []string) error
 
 // cmdEnv is what a subcommand may touch of the outside world; tests substitute buffers.
 type cmdEnv struct {
+	Stdin  io.Reader // nil: os.Stdin
 	Stdout io.Writer
 	Stderr io.Writer
+}
+
+// stdin returns the command's standard input.
+func (e *cmdEnv) stdin() io.Reader {
+	if e.Stdin == nil {
+		return os.Stdin
+	}
+	return e.Stdin
 }
 
 type command struct {
@@ -40,6 +49,7 @@ func init() {
 		{"id", "create or show your identity key", cmdID},
 		{"call", "call a user", cmdCall},
 		{"listen", "wait for and answer calls", cmdListen},
+		{"contacts", "list, verify or forget your contacts' identity keys", cmdContacts},
 		{"demo", "run a complete encrypted call between two local users", cmdDemo},
 		{"bench", "benchmark codecs, adaptation, signaling and speech quality", cmdBench},
 		{"netem", "run a userspace link emulator as a loopback UDP proxy", cmdNetem},
@@ -48,12 +58,9 @@ func init() {
 	}
 }
 
-// version is set at link time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &cmdEnv{Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
+	code := run(ctx, &cmdEnv{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -69,6 +76,9 @@ func run(ctx context.Context, env *cmdEnv, args []string) int {
 		usage(env.Stdout)
 		return 0
 	}
+	if name == "--version" || name == "-version" {
+		name, args = "version", append([]string{"version"}, args[1:]...)
+	}
 	for _, c := range commands {
 		if c.name == name {
 			return exitCode(env, c.run(ctx, env, args[1:]))
@@ -81,9 +91,12 @@ func run(ctx context.Context, env *cmdEnv, args []string) int {
 
 func exitCode(env *cmdEnv, err error) int {
 	var ue *usageError
+	var oe *outcomeError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &oe):
+		return oe.code // the command printed the message
 	case errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &ue):
@@ -111,25 +124,11 @@ func cmdHelp(ctx context.Context, env *cmdEnv, args []string) error {
 		usage(env.Stdout)
 		return nil
 	}
-	if len(args) > 1 {
-		return usagef("help takes one command name, got %d arguments", len(args))
-	}
 	for _, c := range commands {
 		if c.name == args[0] && c.name != "help" {
-			return c.run(ctx, env, []string{"-h"})
+			// 'help bench pesq' is 'bench pesq -h'.
+			return c.run(ctx, env, append(append([]string(nil), args[1:]...), "-h"))
 		}
 	}
 	return usagef("help: unknown command %q", args[0])
-}
-
-func cmdVersion(_ context.Context, env *cmdEnv, args []string) error {
-	fs := newFlagSet(env, "version", "", "Print the version of this build.")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usagef("version takes no arguments")
-	}
-	fmt.Fprintf(env.Stdout, "parley %s\n", version)
-	return nil
 }

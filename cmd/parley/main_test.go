@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,8 +29,10 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"help"}, 0, "Commands:"},
 		{[]string{"--help"}, 0, "Commands:"},
 		{[]string{"nosuch"}, 2, `unknown command "nosuch"`},
-		{[]string{"version"}, 0, "parley dev"},
-		{[]string{"version", "-bogus"}, 2, "flag provided but not defined"},
+		{[]string{"version"}, 0, "parley "},
+		{[]string{"--version"}, 0, "commit"},
+		{[]string{"help", "bench", "pesq"}, 0, "Usage: parley bench pesq"},
+		{[]string{"version", "-bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"demo", "-h"}, 0, "Usage: parley demo"},
 		{[]string{"help", "demo"}, 0, "Usage: parley demo"},
 		{[]string{"demo", "-link", "moon"}, 2, "moon"},
@@ -72,6 +75,16 @@ func TestDemoWritesRecordings(t *testing.T) {
 		a, err := codec.ReadWAVFile(filepath.Join(dir, f))
 		if err != nil || a.Duration().Seconds() < 5 {
 			t.Fatalf("%s: %v (%v)", f, err, a.Duration())
+		}
+	}
+	// Each printed score is that of the files as written.
+	for _, f := range []string{"bob.wav", "bob-plc-only.wav"} {
+		q, err := scoreWAVFiles(filepath.Join(dir, "alice.wav"), filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line := fmt.Sprintf("PESQ-WB %.2f   PESQ-NB %.2f   -> %s", q.WB, q.NB, filepath.Join(dir, f)); !strings.Contains(o, line) {
+			t.Errorf("%s scores PESQ-WB %.4f, NB %.4f; the demo printed otherwise:\n%s", f, q.WB, q.NB, o)
 		}
 	}
 }

@@ -108,3 +108,16 @@ func (r *Recorder) Audio() []float32 {
 	defer r.mu.Unlock()
 	return append([]float32(nil), r.buf...)
 }
+
+// Live is implemented by sources that capture from a device in real time (a microphone). The
+// engine processes a live source by default (echo cancellation, noise suppression, gain
+// control: engine/audio/apm) and leaves other sources (files, tones) as they are.
+type Live interface {
+	Live() bool
+}
+
+// IsLive reports whether src is a live device (it implements Live and says so).
+func IsLive(src Source) bool {
+	l, ok := src.(Live)
+	return ok && l.Live()
+}

@@ -59,4 +59,3 @@ func (l *looping) Read(p []float32) (int, error) {
 	}
 	return len(p), nil
 }
-

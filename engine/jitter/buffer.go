@@ -28,8 +28,9 @@ type Packet struct {
 // passed in must not decrease.
 type Buffer struct {
 	// Immutable after New.
-	cfg Config
-	dec *codec.Decoder
+	cfg  Config
+	dec  *codec.Decoder
+	dred *codec.DRED // nil unless cfg.DRED
 
 	policy  TargetPolicy
 	est     *estimator
@@ -66,6 +67,8 @@ type Buffer struct {
 	credit     float64 // stretch budget in samples
 	speechPow  float64 // recent speech power, for the low-energy test
 	offTarget  int64   // samples played since the margin was last within the dead band
+	dredTS     int64   // extended timestamp of the packet whose DRED dred holds
+	dredOK     bool    // dred holds the parse of the packet at dredTS
 
 	stats Stats
 }
@@ -81,9 +84,21 @@ func New(cfg Config) (*Buffer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jitter: %w", err)
 	}
+	if cfg.DecoderComplexity != 0 {
+		if err := dec.SetComplexity(cfg.DecoderComplexity); err != nil {
+			return nil, fmt.Errorf("jitter: %w", err)
+		}
+	}
+	var dred *codec.DRED
+	if cfg.DRED {
+		if dred, err = codec.NewDRED(rtpClockHz); err != nil {
+			return nil, fmt.Errorf("jitter: %w", err)
+		}
+	}
 	return &Buffer{
 		cfg:       cfg,
 		dec:       dec,
+		dred:      dred,
 		policy:    DefaultPolicy,
 		est:       newEstimator(cfg.ForgetFactor),
 		pkts:      newStore(cfg.Capacity),

@@ -26,6 +26,17 @@ type Config struct {
 	// decoded from the next packet's FEC data when RED has no copy of it. Without it the buffer
 	// goes from RED straight to PLC.
 	FEC bool
+	// DRED rebuilds a lost frame that neither RED nor FEC covers from the Deep REDundancy
+	// (libopus 1.5) of the first packet after the gap already in the buffer, so any packet that
+	// arrives within the buffer's delay can rebuild the frames before it. Needs
+	// codec.Features().DRED (New fails with codec.ErrUnavailable otherwise); harmless when the
+	// sender sends none (the frames are then concealed).
+	DRED bool
+	// DecoderComplexity is the Opus decoder complexity: 0 classic concealment,
+	// codec.DecoderDeepPLC (5) Deep PLC, codec.DecoderLACE / DecoderNoLACE (6, 7) Deep PLC and
+	// OSCE speech enhancement. Levels above 4 need libopus 1.5 with the feature (New fails with
+	// codec.ErrUnavailable otherwise).
+	DecoderComplexity int
 
 	// MinTarget and MaxTarget bound the target delay whatever the policy asks for. MinTarget
 	// is also the floor that absorbs small reordering and clock noise. Zero means

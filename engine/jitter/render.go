@@ -4,7 +4,8 @@ import "time"
 
 // Rendering: each call to render appends audio to the sync buffer, choosing, for the frame at
 // the playout position pos, in this order: the primary packet, a RED copy, the next packet's
-// in-band FEC (when negotiated), then concealment. A gap before the next packet whose sequence
+// in-band FEC (when negotiated), the DRED of the first buffered packet after the gap (when
+// Config.DRED), then concealment (Deep PLC at DecoderComplexity ≥ 5). A gap before the next packet whose sequence
 // number follows the last one played is the sender's DTX silence, not a loss.
 //
 // When nothing at all is buffered the position is held: the buffer conceals in 10 ms steps
@@ -183,11 +184,43 @@ func (b *Buffer) lossGap(e *entry, gap, missing int64) {
 		b.pos += gap
 		return
 	}
+	if n := int(min(room, int64(b.lastFrame))); b.dredFrom(e, gap, n) {
+		b.pos += int64(n)
+		b.concealing = false
+		b.stats.FramesRecoveredDRED++
+		b.recovered++
+		b.stretch()
+		return
+	}
 	var quiet int
 	n := b.conceal(int(min(room, int64(b.lastFrame))), &quiet)
 	b.pos += int64(n)
 	b.gapLoss += n
 	b.commitConceal(n, quiet)
+}
+
+// dredFrom rebuilds the n samples at the position from the DRED of e, which starts gap samples
+// later, committing them to the sync buffer; false when DRED is off, e is a RED copy, or e's
+// DRED does not reach back that far (or n is not a whole number of 2.5 ms steps). A packet is
+// parsed once for the whole gap before it. Allocates nothing.
+func (b *Buffer) dredFrom(e *entry, gap int64, n int) bool {
+	if b.dred == nil || e.red || n%plcQuantum != 0 || n <= 0 || gap > int64(rtpClockHz) {
+		return false
+	}
+	if !b.dredOK || b.dredTS != e.ts {
+		b.dredOK = false
+		if _, err := b.dred.Parse(e.payload(), int(gap)); err != nil {
+			return false
+		}
+		b.dredTS, b.dredOK = e.ts, true
+	}
+	b.commitStall()
+	pcm, _ := b.sync.tail(maxFrameSamples + maxLag)
+	if b.dec.DecodeDRED(b.dred, int(gap), pcm[:n]) != nil {
+		return false
+	}
+	b.sync.commit(n, e.arrival)
+	return true
 }
 
 // conceal appends n samples of Opus concealment (comfort noise after DTX) and returns n; it

@@ -29,6 +29,9 @@ type Stats struct {
 	// packet's in-band FEC or from a RED copy; FramesDecoded counts frames played from their
 	// own packet. Parley's.
 	FramesDecoded, FramesRecoveredFEC, FramesRecoveredRED uint64
+	// FramesRecoveredDRED counts lost frames that RED and FEC could not rebuild, rebuilt from
+	// the Deep REDundancy (libopus 1.5) of a later buffered packet (Config.DRED). Parley's.
+	FramesRecoveredDRED uint64
 
 	// JitterBufferDelay is the sum, over emitted samples that came from a packet, of the
 	// seconds between the packet's arrival and the sample's playout.

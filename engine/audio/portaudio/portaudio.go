@@ -1,6 +1,6 @@
 // Package portaudio is the engine's device audio: the default microphone as an audio.Source
 // and the default speaker as an audio.Sink, through the PortAudio library (cgo; Debian's
-// portaudio19-dev). It is the only cgo package of the engine.
+// portaudio19-dev). With engine/audio/apm it is one of the engine's two cgo packages.
 //
 // Streams are 48 kHz mono float32, opened with PortAudio's blocking API: Microphone.Read
 // blocks until the device has captured the samples asked for, Speaker.Write until the device
@@ -34,6 +34,7 @@ import "C"
 import (
 	"fmt"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/parley-voice/parley/engine/audio"
@@ -79,6 +80,24 @@ func open(input bool) (*stream, error) {
 		return nil, paErr("start", e)
 	}
 	return st, nil
+}
+
+// latency is the stream's input or output latency as PortAudio reports it.
+func (st *stream) latency(input bool) time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.s == nil {
+		return 0
+	}
+	info := C.Pa_GetStreamInfo(st.s)
+	if info == nil {
+		return 0
+	}
+	sec := float64(info.outputLatency)
+	if input {
+		sec = float64(info.inputLatency)
+	}
+	return time.Duration(sec * float64(time.Second))
 }
 
 func (st *stream) close() error {
@@ -130,6 +149,13 @@ func (m *Microphone) Read(p []float32) (int, error) {
 // Close stops the device. Idempotent.
 func (m *Microphone) Close() error { return m.st.close() }
 
+// Live reports true: a call processes the microphone by default (echo cancellation, noise
+// suppression, gain control).
+func (m *Microphone) Live() bool { return true }
+
+// Latency is the input latency PortAudio reports for the stream (zero once closed).
+func (m *Microphone) Latency() time.Duration { return m.st.latency(true) }
+
 // Speaker is the default output device as an audio.Sink. Safe for concurrent use.
 type Speaker struct{ st *stream }
 
@@ -162,6 +188,10 @@ func (s *Speaker) Write(p []float32) error {
 
 // Close stops the device. Idempotent.
 func (s *Speaker) Close() error { return s.st.close() }
+
+// Latency is the output latency PortAudio reports for the stream (zero once closed): part of
+// the delay from playing a sample to hearing its echo, a hint for the echo canceller.
+func (s *Speaker) Latency() time.Duration { return s.st.latency(false) }
 
 var (
 	_ audio.Source = (*Microphone)(nil)

@@ -1,0 +1,195 @@
+package adapt
+
+import (
+	"testing"
+	"time"
+)
+
+func newSteady(t testing.TB, cfg PolicyConfig) *Policy {
+	t.Helper()
+	p, err := NewPolicy(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestSteadyStationary: on a stationary link with wobbling measurements the settings change at
+// most once per DefaultHold (after the start), whether the predictor is trusted or not.
+func TestSteadyStationary(t *testing.T) {
+	for _, untrusted := range []bool{false, true} {
+		p := newSteady(t, PolicyConfig{})
+		var last time.Duration = -time.Hour
+		changes := 0
+		for i := range 240 {
+			w := float64(i%2)*2 - 1
+			pr := pred(300e3, 0.015+0.005*w, 1.2, time.Duration(60+5*w)*ms)
+			// Half the time out of range: the mode must not flap with it.
+			pr.OutOfRange = untrusted && i%3 == 0
+			now := time.Duration(i) * 500 * ms
+			f := snap(now, pr.Loss, 1.2, pr.DelayP95)
+			f.SendRateBps = 60e3
+			d := p.Decide(now, f, pr)
+			if d.Changed && i > 4 {
+				changes++
+				if now-last < DefaultHold {
+					t.Errorf("untrusted %v: changes %v and %v less than %v apart (%+v)", untrusted, last, now, DefaultHold, d.Settings)
+				}
+				last = now
+			}
+		}
+		if changes > 6 {
+			t.Errorf("untrusted %v: %d changes over 2 minutes of a stationary link", untrusted, changes)
+		}
+	}
+}
+
+// TestSteadyCapacityDrop: a queue building behind a 16 kb/s bottleneck is acted on at the
+// next decision, whatever the hold.
+func TestSteadyCapacityDrop(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	f := snap(0, 0, 1, 10*ms)
+	hi := p.Decide(0, f, pred(500e3, 0, 1, 10*ms))
+	if hi.WireBps < 40e3 {
+		t.Fatalf("clean start at %.0f b/s", hi.WireBps)
+	}
+	lo := p.Decide(500*ms, queued(hi.WireBps, 16e3), pred(500e3, 0, 1, 10*ms))
+	if lo.WireBps > 16e3 || !lo.Changed {
+		t.Errorf("queue building at 16 kb/s: decided %.0f b/s (%+v)", lo.WireBps, lo.Settings)
+	}
+}
+
+// TestSteadyRecovers: after the drop, a clean path brings the quality back (within RMargin of
+// the setting before the drop) within 4 s (the 2 s is not met: the estimate grows
+// slowly near the rate of the last over-use, for stability).
+func TestSteadyRecovers(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	f := snap(0, 0, 1, 5*ms)
+	hi := p.Decide(0, f, pred(500e3, 0, 1, 5*ms))
+	p.Decide(500*ms, queued(hi.WireBps, 16e3), pred(500e3, 0, 1, 5*ms))
+	for now := time.Second; now <= 6*time.Second; now += 500 * ms {
+		f := snap(now, 0, 1, 5*ms)
+		f.SendRateBps = p.Current().WireBps(DefaultOverheadBytes)
+		d := p.Decide(now, f, pred(500e3, 0, 1, 5*ms))
+		t.Logf("%v: budget %.0f wire %.0f %+v", now, d.LimitBps, d.WireBps, d.Settings)
+		if d.Score.R >= hi.Score.R-DefaultRMargin {
+			t.Logf("recovered %v after the rise", now-time.Second)
+			if now-time.Second > 4*time.Second {
+				t.Errorf("recovered %v after the rise", now-time.Second)
+			}
+			return
+		}
+	}
+	t.Errorf("not back within 4 s: %+v", p.Current())
+}
+
+// TestSteadyKeepsPrimary: with loss that RED answers, a setting whose primary bitrate is
+// below the best plain setting's is chosen only when the same redundancy at that bitrate does
+// not fit: the primary is not cut to pay for copies while there is room for both.
+func TestSteadyKeepsPrimary(t *testing.T) {
+	for _, budget := range []float64{90e3, 140e3, 200e3} {
+		cfg := PolicyConfig{MaxPayloadBps: MaxBitrateBps * 4}
+		p, plain := newSteady(t, cfg), newSteady(t, cfg)
+		p.rate.started, p.rate.est = true, budget
+		plain.rate.started, plain.rate.est = true, budget
+		f := snap(0, 0.08, 1.5, 10*ms)
+		f.SendRateBps = budget
+		d := p.Decide(0, f, pred(500e3, 0.08, 1.5, 10*ms))
+		c := snap(0, 0, 1, 10*ms)
+		c.SendRateBps = budget
+		d0 := plain.Decide(0, c, pred(500e3, 0, 1, 10*ms))
+		t.Logf("budget %.0f: lossy %+v; clean %+v", budget, d.Settings, d0.Settings)
+		if d.REDDepth == 0 && !d.FEC {
+			t.Errorf("8 %% loss: no redundancy (%+v)", d.Settings)
+		}
+		if d.REDDepth > 0 && d.BitrateBps < d0.BitrateBps && d.Frame == d0.Frame {
+			s := d.Settings
+			s.BitrateBps = d0.BitrateBps
+			if s.WireBps(DefaultOverheadBytes) <= budget {
+				t.Errorf("primary cut to %d b/s for RED %d with room for it at %d b/s", d.BitrateBps, d.REDDepth, d0.BitrateBps)
+			}
+		}
+	}
+}
+
+// TestSteadyJitterTargetKnowsRedundancy: the target leaves time for the copies the setting
+// carries when they are worth it, and stays short on a clean path.
+func TestSteadyJitterTargetKnowsRedundancy(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	d := p.Decide(0, snap(0, 0, 1, 5*ms), pred(500e3, 0, 1, 5*ms))
+	if d.JitterTarget > 40*ms {
+		t.Errorf("clean path: target %v (%+v)", d.JitterTarget, d.Settings)
+	}
+	q := newSteady(t, PolicyConfig{})
+	d = q.Decide(0, snap(0, 0.2, 2.5, 20*ms), pred(300e3, 0.2, 2.5, 20*ms))
+	t.Logf("bursty: %+v", d.Settings)
+	if d.REDDepth == 0 || d.JitterTarget < d.Frame+20*ms {
+		t.Errorf("20 %% bursty loss: %+v", d.Settings)
+	}
+}
+
+func TestSteadyDecideZeroAllocs(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	f := snap(0, 0.05, 2, 40*ms)
+	pr := pred(200e3, 0.05, 2, 40*ms)
+	if a := testing.AllocsPerRun(50, func() { p.Decide(0, f, pr) }); a != 0 {
+		t.Errorf("Decide: %v allocs", a)
+	}
+}
+
+// BenchmarkSteadyDecide is the cost of one decision of the default policy (target ≤ 50 µs,
+// 0 allocs).
+func BenchmarkSteadyDecide(b *testing.B) {
+	p := newSteady(b, PolicyConfig{})
+	f := snap(0, 0.05, 2, 40*ms)
+	f.SendRateBps = 100e3
+	pr := pred(200e3, 0.05, 2, 40*ms)
+	b.ReportAllocs()
+	now := time.Duration(0)
+	for b.Loop() {
+		now += 500 * ms
+		f.At = now
+		p.Decide(now, f, pr)
+	}
+}
+
+// TestLearnedValueModel: the embedded value model decodes, is trained, and with Learned set the
+// policy still decides within the budget without allocating.
+func TestLearnedValueModel(t *testing.T) {
+	m, err := DefaultValueModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Samples == 0 {
+		t.Fatal("embedded value model is untrained")
+	}
+	b, _ := m.MarshalBinary()
+	if m2, err := DecodeValueModel(b); err != nil || *m2 != *m {
+		t.Fatalf("value model does not round-trip: %v", err)
+	}
+	if _, err := DecodeValueModel(b[:len(b)-1]); err == nil {
+		t.Error("truncated value model decoded")
+	}
+	p := newSteady(t, PolicyConfig{Learned: true})
+	f := snap(0, 0.05, 2, 40*ms)
+	f.SendRateBps = 80e3
+	d := p.Decide(0, f, pred(200e3, 0.05, 2, 40*ms))
+	if d.WireBps > d.LimitBps {
+		t.Errorf("learned decision over budget: %+v", d)
+	}
+	if a := testing.AllocsPerRun(20, func() { p.Decide(0, f, pred(200e3, 0.05, 2, 40*ms)) }); a != 0 {
+		t.Errorf("learned Decide: %v allocs", a)
+	}
+}
+
+func FuzzDecodeValueModel(f *testing.F) {
+	b, _ := (&ValueModel{Samples: 3}).MarshalBinary()
+	f.Add(b)
+	f.Add([]byte("PRLYVAL"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeValueModel(data)
+		if err == nil && m == nil {
+			t.Fatal("nil model without error")
+		}
+	})
+}
