@@ -98,15 +98,19 @@ func (a *Adapter) OnRTT(rtt time.Duration) {
 	}
 }
 
-// Tick runs the policy at time now if a decision is due: at the first tick after the first
-// packet was sent (the media's start, so that the live call and the bench decide in the same
-// phase of the media), then every Policy.Period within half of tick (the driver's tick). ok
-// says the settings returned are to be applied from the next frame.
+// Tick runs the policy at time now if a decision is due: at every tick (tick is the driver's)
+// after the first packet was sent until the policy makes its first decision, then every
+// Policy.Period (within half a tick) after that decision. So the decisions fall in the same
+// phase of the media in a live call and in the bench, anchored on the first one the policy
+// could make (usually once the first feedback is in). ok says the settings returned are to be
+// applied from the next frame.
 func (a *Adapter) Tick(now, tick time.Duration) (d Decision, ok bool) {
 	if !a.sending || a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
 		return Decision{}, false
 	}
-	a.decided, a.lastDecide = true, now
 	a.pol.OnRTT(now, a.rtt)
-	return a.pol.Decide(now)
+	if d, ok = a.pol.Decide(now); ok || a.decided {
+		a.decided, a.lastDecide = true, now
+	}
+	return d, ok
 }
