@@ -67,6 +67,11 @@ type PolicyConfig struct {
 	// alone (see the issue 13 closing note).
 	Learned bool
 	Value   *ValueModel
+	// TargetFloor makes the default decision's JitterTarget a floor for a receiver that keeps
+	// its own delay estimate (the NetEq-like buffer) and plays at the larger of the two: the
+	// least target at which the setting's FEC or RED copies arrive in time, when waiting for
+	// them pays, else 0.
+	TargetFloor bool
 }
 
 func (c *PolicyConfig) defaults() error {
@@ -184,6 +189,8 @@ type Policy struct {
 	value                    *valueState   // nil without a value model
 	lastCond                 Conditions    // the last decision's conditions and budget
 	lastBudget               float64
+	floor                    time.Duration // TargetFloor: the floor in force, and since when
+	floorAt                  time.Duration
 	// tcache[fi] is the plain jitter target of Frames[fi] in this decision (tcacheOK marks it
 	// set).
 	tcache   [len(Frames)]time.Duration

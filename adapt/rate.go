@@ -43,7 +43,7 @@ const (
 	lossQueue      = 120 * time.Millisecond
 	// limitedShare is the medium window's delivery rate, as a share of the send rate, below
 	// which the path is taken as rate-limited.
-	limitedShare = 0.9
+	limitedShare = 0.93
 )
 
 // RateEstimator follows the wire rate the path sustains without building a queue: it cuts the

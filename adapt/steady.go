@@ -111,6 +111,9 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 		}
 		best.JitterTarget = min(max(want, p.cfg.MinTarget), p.cfg.MaxTarget)
 	}
+	if p.cfg.TargetFloor {
+		best.JitterTarget = p.floorFor(&best.Settings, &c, now)
+	}
 	best.Score = p.cfg.Quality.Score(&best.Settings, &c)
 	best.WireBps = best.Settings.WireBps(p.cfg.OverheadBytes)
 	best.Fallback = p.fallback
@@ -198,6 +201,10 @@ const scanPerVariant = 2
 // without it a 60 ms frame (fewer headers) would look free. 40 ms more delay costs 1.2 R.
 const delayCost = 0.03
 
+// steadyRateCost is the R a setting loses per bit/s of wire rate (1 R per 10 kb/s): above
+// about 16 kb/s wideband Opus gains little, while every bit/s more is queue on a capacity dip.
+const steadyRateCost = 1e-4
+
 // evaluate sets s's jitter target (targetFor) and scores it: R from the quality model, less
 // rateCost per bit/s of wire rate and delayCost per ms of frame and target, plus the learned
 // correction when useValue.
@@ -206,7 +213,7 @@ func (p *Policy) evaluate(s *Settings, c *Conditions, useValue bool) candidate {
 	t.JitterTarget = p.targetFor(&t, c)
 	sc := p.cfg.Quality.score(&t, c, p.late(c, t.JitterTarget), false)
 	w := t.WireBps(p.cfg.OverheadBytes)
-	adj := sc.R - rateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
+	adj := sc.R - steadyRateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
 	if useValue {
 		adj += p.value.correction(&t)
 	}
@@ -316,3 +323,28 @@ func (p *Policy) Forecast(s *Settings) float64 {
 
 // Fits reports whether s fits the last decision's rate budget and the payload cap.
 func (p *Policy) Fits(s *Settings) bool { return p.fits(s, p.lastBudget) }
+
+// floorFor is the TargetFloor form of s's jitter target: targetFor's recovery point when it
+// chose one above the plain target, else 0; it rises at once and falls by steadyTargetDrop at
+// most per Hold/2, like the target.
+func (p *Policy) floorFor(s *Settings, c *Conditions, now time.Duration) time.Duration {
+	t := Settings{BitrateBps: s.BitrateBps, Frame: s.Frame}
+	plain := p.targetFor(&t, c)
+	want := time.Duration(0)
+	if ft := p.targetFor(s, c); ft > plain {
+		want = ft
+	}
+	old := p.floor
+	switch {
+	case want >= old:
+	case now-p.floorAt >= p.cfg.Hold/2:
+		want = max(want, old-max(steadyTargetDrop, (old-want)/2))
+	default:
+		want = old
+	}
+	if want != old {
+		p.floorAt = now
+	}
+	p.floor = want
+	return want
+}

@@ -193,3 +193,33 @@ func FuzzDecodeValueModel(f *testing.F) {
 		}
 	})
 }
+
+// TestSteadyTargetFloor: as a floor for a receiver's own estimate, the target is 0 on a clean
+// path and covers the copies under bursty loss.
+func TestSteadyTargetFloor(t *testing.T) {
+	p := newSteady(t, PolicyConfig{TargetFloor: true})
+	if d := p.Decide(0, snap(0, 0, 1, 5*ms), pred(500e3, 0, 1, 5*ms)); d.JitterTarget != 0 {
+		t.Errorf("clean path: floor %v (%+v)", d.JitterTarget, d.Settings)
+	}
+	q := newSteady(t, PolicyConfig{TargetFloor: true})
+	d := q.Decide(0, snap(0, 0.2, 2.5, 20*ms), pred(300e3, 0.2, 2.5, 20*ms))
+	if (d.REDDepth > 0 || d.FEC) && d.JitterTarget < d.Frame {
+		t.Errorf("20 %% bursty loss: floor %v for %+v", d.JitterTarget, d.Settings)
+	}
+	t.Logf("bursty: %+v", d.Settings)
+}
+
+// BenchmarkSteadyDecideLearned is BenchmarkSteadyDecide with the value model's correction.
+func BenchmarkSteadyDecideLearned(b *testing.B) {
+	p := newSteady(b, PolicyConfig{Learned: true})
+	f := snap(0, 0.05, 2, 40*ms)
+	f.SendRateBps = 100e3
+	pr := pred(200e3, 0.05, 2, 40*ms)
+	b.ReportAllocs()
+	now := time.Duration(0)
+	for b.Loop() {
+		now += 500 * ms
+		f.At = now
+		p.Decide(now, f, pr)
+	}
+}

@@ -112,13 +112,16 @@ func TestAdaptiveReceiverFrameSizes(t *testing.T) {
 			wb[i], st[i] = q.WB, res.Receive
 		}
 		t.Logf("%v frames: fixed PESQ-WB %.2f %+v | adaptive PESQ-WB %.2f %+v", frame, wb[0], st[0], wb[1], st[1])
-		// With seed 5 the link loses two packets in a row; at 60 ms frames RED depth 1 recovers
-		// one and a 60 ms frame is concealed (by both receivers). The adaptive receiver conceals
-		// one more: the ITU reference program scores that 60 ms pair 3.733 (fixed) and 3.190
-		// (adaptive), 0.54 apart, which is what bench/pesq prints since its wideband filter
-		// matches the reference on delayed signals.
-		if wb[1] < wb[0]-0.6 || st[1].ResidualLoss() > 0.04 {
-			t.Errorf("%v frames: adaptive PESQ-WB %.2f (fixed %.2f), residual loss %.3f", frame, wb[1], wb[0], st[1].ResidualLoss())
+		// With seed 5 the link loses two packets in a row; at 40 and 60 ms frames RED depth 1
+		// recovers one and a frame is concealed (by both receivers). The adaptive receiver, whose
+		// target is smaller, conceals at most one frame more. What one 40-60 ms concealment costs
+		// in PESQ-WB on a 4 s clip depends on the libopus build's concealment: the ITU reference
+		// program scores the 60 ms pair 3.733 (fixed) and 3.190 (adaptive) with libopus 1.3, and
+		// with libopus 1.5's classic PLC the 40 ms pair scores 4.09 and 3.24. So the test bounds
+		// the concealment itself and keeps a PESQ floor rather than a PESQ gap.
+		if st[1].Concealed > st[0].Concealed+1 || st[1].ResidualLoss() > 0.04 || wb[1] < 3.0 {
+			t.Errorf("%v frames: adaptive PESQ-WB %.2f (fixed %.2f), concealed %d (fixed %d), residual loss %.3f",
+				frame, wb[1], wb[0], st[1].Concealed, st[0].Concealed, st[1].ResidualLoss())
 		}
 	}
 }

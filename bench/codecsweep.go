@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -42,6 +43,11 @@ type Condition struct {
 	// SeedInvariant marks a condition with no random process (a clean link): it runs with one
 	// seed only, since more would repeat the same result.
 	SeedInvariant bool
+	// SeedSlot, when > 0, seeds the condition's loss draws as if it were condition number
+	// SeedSlot−1 of the sweep, wherever it stands: DefaultConditions numbers its conditions, so
+	// each draws the same losses whichever of them a sweep selects (`-conditions`). Zero seeds
+	// by position.
+	SeedSlot int
 }
 
 // CodecSweep is a benchmark matrix: every config × condition × clip × seed.
@@ -164,7 +170,9 @@ type sweepOut struct {
 }
 
 // Run executes the sweep on Workers goroutines and aggregates one row per config × condition,
-// in config-major order. It stops early with ctx's error when ctx is cancelled. A run that fails
+// in config-major order. When ctx is cancelled it stops starting runs, waits for those under way
+// and returns the rows of the cells whose every run finished, with an error wrapping
+// ErrInterrupted and ctx's error. A run that fails
 // (for example PESQ finding no speech in a fully lost clip) fails the sweep with its cell named.
 func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 	if len(s.Configs) == 0 || len(s.Conditions) == 0 || len(s.Clips) == 0 || s.Seeds < 1 {
@@ -190,8 +198,10 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 		mu   sync.Mutex
 		done int
 	)
+	finished := make([]bool, len(jobs))
 	err := ForEach(ctx, len(jobs), workers, func(_ context.Context, i int) error {
 		results[i] = s.runJob(jobs[i])
+		finished[i] = results[i].err == nil
 		if s.Progress != nil {
 			mu.Lock()
 			done++
@@ -201,9 +211,36 @@ func (s CodecSweep) Run(ctx context.Context) ([]CodecRow, error) {
 		return results[i].err
 	})
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			j, r := completeCells(jobs, results, finished)
+			if len(j) == len(jobs) {
+				return s.aggregate(jobs, results), nil // cancelled after the last run began
+			}
+			return s.aggregate(j, r), fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
 		return nil, err
 	}
 	return s.aggregate(jobs, results), nil
+}
+
+// completeCells keeps the jobs (and results) of the config × condition cells whose every run
+// finished.
+func completeCells(jobs []sweepJob, results []sweepOut, finished []bool) ([]sweepJob, []sweepOut) {
+	type key struct{ cfg, cond int }
+	open := map[key]bool{}
+	for i, j := range jobs {
+		if !finished[i] {
+			open[key{j.cfg, j.cond}] = true
+		}
+	}
+	var kj []sweepJob
+	var kr []sweepOut
+	for i, j := range jobs {
+		if !open[key{j.cfg, j.cond}] {
+			kj, kr = append(kj, j), append(kr, results[i])
+		}
+	}
+	return kj, kr
 }
 
 func (s CodecSweep) runJob(j sweepJob) sweepOut {
@@ -211,7 +248,11 @@ func (s CodecSweep) runJob(j sweepJob) sweepOut {
 	where := fmt.Sprintf("config %q, condition %q, clip %q, seed %d", cfg.Name, cond.Name, clip.Name, j.seed)
 	// The same loss seed for every config: configurations are compared on identical loss draws
 	// (as far as their packet counts agree), which narrows the differences' confidence intervals.
-	seed := uint64(j.seed+1)*7919 + uint64(j.cond)*104729 + uint64(j.clip)*15485863
+	slot := j.cond
+	if cond.SeedSlot > 0 {
+		slot = cond.SeedSlot - 1
+	}
+	seed := uint64(j.seed+1)*7919 + uint64(slot)*104729 + uint64(j.clip)*15485863
 	link, err := netem.NewLink(cond.Link, seed)
 	if err != nil {
 		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}
@@ -255,6 +296,9 @@ func (s CodecSweep) aggregate(jobs []sweepJob, results []sweepOut) []CodecRow {
 	for i, c := range s.Configs {
 		for j, cond := range s.Conditions {
 			idx := cells[key{i, j}]
+			if len(idx) == 0 {
+				continue // not run (an interrupted sweep)
+			}
 			// Confidence intervals are over loss seeds: each seed's score is first averaged over
 			// the clips, so differences between clips do not widen the interval.
 			wbSeed, nbSeed, nSeed := map[int]float64{}, map[int]float64{}, map[int]int{}

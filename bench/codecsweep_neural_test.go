@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/internal/netem"
 )
 
 // TestSweepNeuralConfigsAndRate runs a small sweep at 16 kHz: the plain PLC row, Deep PLC and
@@ -64,4 +66,73 @@ func pick(cs []CodecConfig, names ...string) []CodecConfig {
 		}
 	}
 	return out
+}
+
+// TestDREDInDTXGapsIsSilence: a DTX pause the receiver fills from a later packet's DRED is the
+// sender's silence, not a recovered loss, once the next packet's sequence number shows nothing
+// was lost.
+func TestDREDInDTXGapsIsSilence(t *testing.T) {
+	if !codec.Features().DRED {
+		t.Skipf("linked %s", codec.Features())
+	}
+	clips, err := DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, dred ReceiveStats
+	for i, on := range []bool{false, true} {
+		cfg := CodecConfig{BitrateBps: 32000, DecoderComplexity: codec.DecoderDeepPLC}
+		if on {
+			cfg.DRED = time.Second
+		}
+		link, err := netem.NewLink(netem.LinkConfig{Delay: netem.DelayConfig{Base: sweepBaseDelay}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rx := &FixedReceiver{Delay: cfg.jitterBuffer(), Complexity: cfg.DecoderComplexity, DRED: on}
+		res, err := Run(clips[1].Samples, cfg.sendConfig(Condition{}), link, rx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			plain = res.Receive
+		} else {
+			dred = res.Receive
+		}
+	}
+	t.Logf("clean link, DTX on: without DRED %+v; with DRED %+v", plain, dred)
+	if plain.Silent == 0 {
+		t.Fatal("clip 1 has no DTX pause: the test needs one")
+	}
+	if dred.RecoveredDRED != 0 || dred.Concealed != 0 || dred.Silent != plain.Silent {
+		t.Errorf("with DRED: %d frames counted as rebuilt, %d concealed, %d silent (want 0, 0, %d)",
+			dred.RecoveredDRED, dred.Concealed, dred.Silent, plain.Silent)
+	}
+}
+
+// TestConditionSeedsIndependentOfSelection: a default condition draws the same losses whether a
+// sweep runs it alone or with all the others.
+func TestConditionSeedsIndependentOfSelection(t *testing.T) {
+	clips, err := DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := clips[0]
+	clip.Samples = clip.Samples[:2*SampleRateHz]
+	all := DefaultConditions()
+	cfg := []CodecConfig{{Name: "32k-plc", BitrateBps: 32000}}
+	full := CodecSweep{Configs: cfg, Conditions: all, Clips: []Clip{clip}, Seeds: 1, Workers: 1}
+	one := CodecSweep{Configs: cfg, Conditions: all[7:8], Clips: []Clip{clip}, Seeds: 1, Workers: 1}
+	rf, err := full.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := one.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf[7].Condition != ro[0].Condition || rf[7].NetworkLoss != ro[0].NetworkLoss || rf[7].WB != ro[0].WB {
+		t.Errorf("%s alone: loss %.4f PESQ-WB %.3f; in the full matrix: loss %.4f PESQ-WB %.3f",
+			ro[0].Condition, ro[0].NetworkLoss, ro[0].WB, rf[7].NetworkLoss, rf[7].WB)
+	}
 }

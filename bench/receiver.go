@@ -212,11 +212,11 @@ func (r *FixedReceiver) decodeNext() {
 
 // settleRun reconciles the frames rendered without their own packet since the last primary with
 // the number of packets actually missing in between: only that many frames were lost; the rest
-// were DTX silence. A RED copy proves its frame was sent; an FEC decode does not (the encoder
-// codes no FEC data for a frame it did not send), so excess is taken from concealed frames
-// first, then from FEC decodes.
+// were DTX silence. A RED copy proves its frame was sent; an FEC or DRED decode does not (the
+// encoder codes FEC data for a frame it did not send, and DRED covers silence too), so excess is
+// taken from concealed frames first, then from FEC decodes, then from DRED decodes.
 func (r *FixedReceiver) settleRun(missing int) {
-	excess := r.runConcealed + r.runFEC + r.runRED - missing
+	excess := r.runConcealed + r.runFEC + r.runRED + r.runDRED - missing
 	if excess <= 0 {
 		return
 	}

@@ -138,6 +138,9 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 	c.spawnLocked(c.pathLoop)
 	c.mu.Unlock()
 	go c.teardown(timeout)
+	if s.HangupAfterSourceEnds > 0 {
+		go c.hangupAfterSource()
+	}
 	return c, nil
 }
 

@@ -151,6 +151,12 @@ type Config struct {
 	// peer — no packet, and no message over signaling (where ICE restarts keep both sides
 	// talking while the path is lost) — before it ends with ReasonPeerLost. Zero means 8 s.
 	DisconnectTimeout time.Duration
+	// HangupAfterSourceEnds, if positive, hangs the call up (as Call.Hangup does: the peer
+	// hears a hang-up, the call ends with ReasonHangup) that long after the Source ended (io.EOF
+	// or an error), so that a file or a synthesized prompt ends the call once the last of it
+	// has been played at the far end; about a second is enough on most paths. Zero never hangs
+	// up for it: silence is sent instead, and Stats().Send.SourceEnded reports it.
+	HangupAfterSourceEnds time.Duration
 
 	// Rand supplies the key agreement's randomness and RTP's random initial values. Nil means
 	// crypto/rand. Only tests set it.
@@ -195,6 +201,9 @@ func (c *Config) resolve() (*settings, error) {
 	}
 	if s.Policy < PolicyAuto || s.Policy > PolicyDirect {
 		return nil, fmt.Errorf("%w: unknown Policy %d", ErrConfig, int(s.Policy))
+	}
+	if s.HangupAfterSourceEnds < 0 {
+		return nil, fmt.Errorf("%w: HangupAfterSourceEnds %v is negative", ErrConfig, s.HangupAfterSourceEnds)
 	}
 	if s.RelayWait < 0 || s.SetupTimeout < 0 || s.DisconnectTimeout < 0 {
 		return nil, fmt.Errorf("%w: negative duration", ErrConfig)

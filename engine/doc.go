@@ -76,18 +76,19 @@
 // connectivity checks on them tell each side which pairs the peer reaches it on (Stats.Standby).
 // When the active path goes silent for longer than its own recent delivery gaps warrant
 // (60–600 ms while the peer talks, two missing receiver reports while it is silent), the
-// engine probes the standby pairs; an answer over a standby while the active path still
-// delivers nothing switches both sides to it at once, without an ICE restart or signaling
-// (Stats.SwitchLog has each switch and its cause). An outage of the access link silences
-// every pair alike and switches nothing. After lostAfter (1 s) of silence the call shows
-// StateReconnecting; only when no standby pair is alive, or switching did not bring media
-// back, does the caller restart ICE (a sealed re-offer with fresh credentials; the callee asks
-// for it when only its direction died), the last resort. Restarts repeat with backoff while
-// nothing arrives and signaling is up; ICE itself never gives up, so the pair in use recovers
-// by itself after an outage even without signaling. Packets arriving again after a loss show
-// as a StateConnected event with Event.Outage set. A call whose peer still answers on
-// signaling is never given up; it ends with ReasonPeerLost after Config.DisconnectTimeout
-// without anything from the peer on either channel. See failover.go and path.go.
+// engine checks the active pair and the standbys; a standby that answers while two checks of
+// the active pair go unanswered, and nothing else arrives, takes over on both sides at once,
+// without an ICE restart or signaling (Stats.SwitchLog has each switch and its cause). An
+// outage or loss burst of the access link hits every pair alike and switches nothing. After
+// lostAfter (1 s) of silence the call shows StateReconnecting; after restartAfter (2 s), when
+// no known pair brought media back, the caller restarts ICE (a sealed re-offer with fresh
+// credentials; the callee asks for it when only its direction died), the last resort.
+// Restarts repeat with backoff while nothing arrives and signaling is up; ICE itself never
+// gives up, so the pair in use recovers by itself after an outage even without signaling.
+// Packets arriving again after a loss show as a StateConnected event with Event.Outage set. A
+// call whose peer still answers on signaling is never given up; it ends with ReasonPeerLost
+// after Config.DisconnectTimeout without anything from the peer on either channel. See
+// failover.go and path.go.
 //
 // # Concurrency and lifetime
 //

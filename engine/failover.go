@@ -13,15 +13,16 @@ import (
 //
 //  1. Suspicion: nothing arrived for longer than the path's own delivery gaps warrant (an
 //     adaptive threshold, suspectAfter, over the gaps of the last ~10 s while the peer
-//     talked; lostAfterQuiet while the peer is silent). The watchdog probes the warm standby pairs
-//     (path.go) every probeEvery; an echo back over a standby while the active path still
-//     delivers nothing switches both sides to that standby — no ICE restart, no signaling.
-//     A delivery gap of the access link, which every pair shares, loses the echoes too, so it
-//     switches nothing; a gap that ends first discards the echoes that come after it.
+//     talked; lostAfterQuiet while the peer is silent). The watchdog probes the active pair
+//     and the warm standby pairs (path.go) every probeEvery; a standby that answers while two
+//     checks of the active pair go unanswered, and the active path still delivers nothing,
+//     switches both sides to that standby — no ICE restart, no signaling. A delivery gap or
+//     loss burst of the access link, which every pair shares, delays or loses the checks of
+//     all pairs alike, so it switches nothing.
 //  2. Loss: nothing for lostAfter. The call reports "path lost" (StateReconnecting).
-//  3. Last resort: lost and no live standby left (none heard within standbyFresh), or still
-//     silent restartAfter into the loss, and no switch within switchGrace: ICE restarts — the
-//     caller with a sealed re-offer, the callee by asking the caller to — then again with
+//  3. Last resort: nothing for restartAfter (no known pair brought media back: a standby that
+//     answers is switched to well before) and no switch within switchGrace. ICE restarts —
+//     the caller with a sealed re-offer, the callee by asking the caller to — then again with
 //     exponential backoff for as long as nothing arrives and the signaling channel is up: a
 //     call is never given up while the peer still answers on signaling.
 //
@@ -46,8 +47,9 @@ const (
 	// lostAfterQuiet is the silence after which a path carrying only receiver reports (the
 	// peer is silent: DTX sends no RTP) is suspected: two reports are missing.
 	lostAfterQuiet = 2*reportInterval + 150*time.Millisecond
-	// restartAfter is the silence after which ICE restarts even though a standby still looks
-	// alive (its checks arrive but media does not come back on it).
+	// restartAfter is the silence after which ICE restarts (but not later than half
+	// Config.DisconnectTimeout, nor before lostAfter): Telegram shows "reconnecting" after
+	// 2 s; an outage of the access link shorter than this costs no restart.
 	restartAfter = 2 * time.Second
 	// switchGrace is how long a switch has to bring media back before a restart.
 	switchGrace = time.Second
@@ -259,6 +261,9 @@ func (c *Call) watchdog() {
 	maxBackoff := max(restartMinGap, min(restartBackoffMax, c.s.DisconnectTimeout/3))
 	minBackoff := min(restartBackoffMin, maxBackoff)
 	w := pathWatch{backoff: minBackoff}
+	// Restarts are also how the two sides hear each other on signaling while the path is
+	// lost: the first must come well within DisconnectTimeout.
+	restartAt := max(lostAfter, min(restartAfter, c.s.DisconnectTimeout/2))
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -365,9 +370,9 @@ func (c *Call) watchdog() {
 			c.end(ReasonPeerLost, errors.New("engine: nothing received from the peer"))
 			return
 		}
-		// The last resort: no known pair is left to switch to, or switching did not help.
-		_, _, standby := c.paths.standby()
-		if standby && silent < restartAfter || now.Sub(c.paths.lastSwitch()) < switchGrace {
+		// The last resort: no known pair worked for restartAfter (a standby that answers
+		// is switched to well before), or switching did not help.
+		if silent < restartAt || now.Sub(c.paths.lastSwitch()) < switchGrace {
 			continue
 		}
 		if !now.Before(w.next) {

@@ -37,10 +37,10 @@ import (
 // The watchdog (failover.go) probes the active pair and the standby pairs together while the
 // active path is silent beyond an adaptive threshold. The evidence to switch is an echo back
 // over a standby while the active pair's echo to the same round is overdue (1.5 times its
-// round trip plus overdueSlack) and the active path has delivered nothing since the probes left.
-// The two echoes leave the peer back to back, so a delivery gap or a loss burst of an access
-// link that both pairs share delays or loses both, and nothing switches; a dead path loses
-// only its own.
+// round trip plus overdueSlack), and so is the echo of a second check of the active pair sent
+// then, and the active path has delivered nothing since the probes left. The echoes leave the
+// peer back to back, so a delivery gap or a loss burst of an access link that both pairs share
+// delays or loses them alike, and nothing switches; a dead path loses only its own.
 
 const (
 	// attrPath is the STUN attribute of Parley's own checks (comprehension-optional range,
@@ -56,7 +56,9 @@ const (
 	// sides probe the active pair and their two best standbys every helloEvery).
 	standbyFresh = helloEvery + 500*time.Millisecond
 	// pairForget drops a pair not heard from for this long (an ICE restart replaces them all).
-	pairForget = 5 * time.Second
+	// It is long because the active pair must stay known for probing: the controlling side
+	// hears the peer on it during ICE's checks, and afterwards only if the peer sends on it.
+	pairForget = 2 * time.Minute
 	// maxSwitches bounds the switch log kept for Stats.
 	maxSwitches = 64
 )
@@ -135,6 +137,7 @@ type probe struct {
 	pair     *ice.CandidatePair
 	round    uint32 // the suspicion round (0: a periodic probe)
 	active   bool   // sent on the active pair
+	confirm  bool   // the second check of the active pair in its round
 	answered bool
 }
 
@@ -243,8 +246,10 @@ func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
 	return ps.decideLocked(now, true)
 }
 
-// decideLocked switches to the pending standby once the active pair's echo of the same round
-// is overdue and the active path has still delivered nothing since the probes left. In the
+// decideLocked switches to the pending standby once the active pair's check of the same
+// round and a second one sent when the first became overdue are both overdue, and the active
+// path has still delivered nothing since the probes left. (One lost check is a loss burst's
+// doing as often as a dead path's; two in a row, while the standby answers, are not.) In the
 // handler (inHandler) the switch is immediate: true selects the pair the echo came on;
 // otherwise the peer is told to switch and this side moves when it confirms.
 func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
@@ -252,15 +257,24 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 	if pr == nil {
 		return false
 	}
-	var act *probe
+	var act, conf *probe
 	for i := range ps.probes {
-		if ps.probes[i].round == pr.round && ps.probes[i].active {
-			act = &ps.probes[i]
+		if q := &ps.probes[i]; q.round == pr.round && q.active {
+			if q.confirm {
+				conf = q
+			} else {
+				act = q
+			}
 		}
 	}
-	wait := 50 * time.Millisecond // no round trip known for the active pair
-	if act != nil {
-		if act.answered {
+	if act == nil {
+		// The active pair could not be probed (this side never learnt it: the peer sends on
+		// another pair): only a silence of lostAfter is evidence enough.
+		if now.Sub(ps.last()) < lostAfter {
+			return false
+		}
+	} else {
+		if act.answered || conf != nil && conf.answered {
 			ps.pending = nil
 			return false
 		}
@@ -269,6 +283,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		if e := ps.findLocked(act.pair); e != nil && e.rtt > 0 {
 			rtt = e.rtt
 		}
+		wait := 50 * time.Millisecond // no round trip known
 		if rtt > 0 {
 			wait = rtt * 3 / 2
 		}
@@ -280,6 +295,16 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 			}
 			return false
 		}
+		if conf == nil {
+			if e := ps.findLocked(act.pair); e != nil {
+				ps.probeLocked(e, now, true)
+				ps.probes[len(ps.probes)-1].round, ps.probes[len(ps.probes)-1].confirm = pr.round, true
+				time.AfterFunc(wait, ps.decide)
+				return false
+			}
+		} else if now.Sub(conf.at) < wait {
+			return false
+		}
 	}
 	last := ps.last()
 	e := ps.findLocked(pr.pair)
@@ -287,8 +312,12 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		ps.pending = nil
 		return false // the active path delivered after all: a gap, not a failure
 	}
-	cause := fmt.Sprintf("active path silent %v, its check unanswered after %v; standby answered in %v",
-		now.Sub(last).Round(time.Millisecond), wait.Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	cause := fmt.Sprintf("active path silent %v, two checks of it unanswered; standby answered in %v",
+		now.Sub(last).Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	if act == nil {
+		cause = fmt.Sprintf("active path silent %v; standby answered in %v",
+			now.Sub(last).Round(time.Millisecond), e.rtt.Round(time.Millisecond))
+	}
 	ps.recordLocked(now, e.path, cause)
 	ps.suspect, ps.pending = time.Time{}, nil
 	ps.movingTo = e.p

@@ -50,6 +50,11 @@ type ClientConfig struct {
 	// interval counts as a dead connection (which is then resumed). It keeps NAT mappings open
 	// and notices silently dropped networks. Zero means 25 s; negative disables pings.
 	PingInterval time.Duration
+	// OnConnectionChange, if set, is told when the connection drops and the client starts
+	// resuming (connected false, with the cause) and when it is logged in again (true, nil);
+	// not for the first login. It runs on the client's goroutine and must return quickly: an
+	// application shows "reconnecting…" with it.
+	OnConnectionChange func(connected bool, err error)
 	// EventBuffer is the capacity of the Events channel; zero means 256. A full channel
 	// stalls reading, and a server disconnects a client that stops reading for long.
 	EventBuffer int
@@ -400,9 +405,15 @@ func (c *Client) run(ws *websocket.Conn) {
 			return
 		}
 		c.log.Info("signaling: connection lost, resuming", "err", err)
+		if c.cfg.OnConnectionChange != nil {
+			c.cfg.OnConnectionChange(false, err)
+		}
 		ws = c.redial()
 		if ws == nil {
 			return
+		}
+		if c.cfg.OnConnectionChange != nil {
+			c.cfg.OnConnectionChange(true, nil)
 		}
 	}
 }

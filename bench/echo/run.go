@@ -262,7 +262,7 @@ func runNS(o Options, clip echolab.Talker, kind echolab.NoiseKind, snr float64) 
 	name := "clean"
 	if !math.IsNaN(snr) {
 		name = kind.String()
-		in = echolab.AddNoise(clip.Speech, echolab.Noise(kind, len(clip.Speech), -30, o.Talkers.Babble, o.Seed+uint64(snr*10)), snr)
+		in = echolab.AddNoise(clip.Speech, echolab.Noise(kind, len(clip.Speech), -30, o.Talkers.Babble, o.Seed+uint64(int64(snr*10))), snr)
 	}
 	var rows []NSRow
 	for _, c := range NSConfigs() {

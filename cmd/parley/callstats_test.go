@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,56 @@ func TestCallFlagChecks(t *testing.T) {
 	code, o, e := runCLI(t, "call", "-h")
 	if code != 0 || e != "" || !strings.Contains(o, "Exit status") || !strings.Contains(o, "PARLEY_SERVER") {
 		t.Errorf("call -h: exit %d, stderr %q, stdout %q", code, e, o)
+	}
+}
+
+// TestServePortTaken: a second server whose TURN or HTTP port is taken says which flag moves it.
+func TestServePortTaken(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	code, _, e := runCLI(t, "serve", "-addr", "127.0.0.1:0", "-turn-listen", pc.LocalAddr().String(), "-data", t.TempDir())
+	if code != 1 || !strings.Contains(e, "is taken") || !strings.Contains(e, "-turn-listen") {
+		t.Errorf("TURN port taken: exit %d, %q", code, e)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, e = runCLI(t, "serve", "-addr", ln.Addr().String(), "-turn-listen", "", "-data", t.TempDir())
+	if code != 1 || !strings.Contains(e, "is taken") || !strings.Contains(e, "-addr") {
+		t.Errorf("HTTP port taken: exit %d, %q", code, e)
+	}
+}
+
+// TestQuietPion: by default pion's own records (the engine tags them "pion") show only from
+// Error up; Parley's warnings show; -v shows everything.
+func TestQuietPion(t *testing.T) {
+	var out syncBuffer
+	log := newCallLogger(&cmdEnv{Stderr: &out}, false)
+	log.With("pion", "ice").Warn("pion warning")
+	log.With("call", "x").With("pion", "dtls").Info("pion info")
+	log.With("pion", "ice").Error("pion error")
+	log.Warn("parley warning")
+	log.Info("parley info")
+	got := out.String()
+	for _, w := range []string{"pion error", "parley warning"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("default log lacks %q:\n%s", w, got)
+		}
+	}
+	for _, w := range []string{"pion warning", "pion info", "parley info"} {
+		if strings.Contains(got, w) {
+			t.Errorf("default log shows %q:\n%s", w, got)
+		}
+	}
+	var verbose syncBuffer
+	log = newCallLogger(&cmdEnv{Stderr: &verbose}, true)
+	log.With("pion", "ice").Debug("pion detail")
+	if !strings.Contains(verbose.String(), "pion detail") {
+		t.Errorf("-v hides pion's logs: %q", verbose.String())
 	}
 }

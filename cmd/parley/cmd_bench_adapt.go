@@ -82,7 +82,7 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 	plots := fs.String("plots", "", "write PNG plots into this directory")
 	timeline := fs.String("timeline", "steps", "link whose per-strategy timeline is plotted")
 	quiet := fs.Bool("quiet", false, "no per-run table and no progress bar")
-	decision := fs.String("adapt-decision", "default", "adapt's decision for adapt and adapt+neteq: default, steady (trendline rate, hysteresis), learned (steady + the value model from counterfactual rollouts) or legacy (before issue 13)")
+	decision := fs.String("adapt-decision", "default", "adapt's decision for adapt and adapt+neteq: default, steady (trendline rate, hysteresis), learned (steady + the value model from counterfactual rollouts), no-predictor (steady on measurements only) or legacy (before issue 13)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -123,8 +123,10 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 		policyCfg.Learned = true
 	case "legacy":
 		policyCfg.Legacy = true
+	case "no-predictor":
+		policyCfg.NoPredictor = true
 	default:
-		return usagef("--adapt-decision %q: want default, steady, learned or legacy", *decision)
+		return usagef("--adapt-decision %q: want default, steady, learned, no-predictor or legacy", *decision)
 	}
 	gridPts, err := bench.OracleGrid(*grid)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -160,7 +161,15 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	}
 	start := time.Now()
 	rows, err := sweep.Run(ctx)
-	if err != nil {
+	interrupted := errors.Is(err, bench.ErrInterrupted)
+	switch {
+	case interrupted && len(rows) == 0:
+		fmt.Fprintf(env.Stderr, "bench codec: interrupted before any cell (config × condition) finished; nothing written\n")
+		return &outcomeError{msg: "interrupted", code: exitInterrupted}
+	case interrupted:
+		fmt.Fprintf(env.Stderr, "bench codec: interrupted; keeping the %d of %d cells (config × condition) whose runs all finished\n",
+			len(rows), len(sweep.Configs)*len(sweep.Conditions))
+	case err != nil:
 		return err
 	}
 	if err := bench.WriteCodecTable(env.Stdout, rows); err != nil {
@@ -179,6 +188,10 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 	}
 	fmt.Fprintf(env.Stderr, "bench codec: %d runs in %s; wrote %s\n", total, time.Since(start).Round(time.Second), strings.Join(append(files, plots...), ", "))
 	fmt.Fprintf(env.Stdout, "\nreproduce: parley bench codec%s\n", shellArgs(args))
+	if interrupted {
+		fmt.Fprintf(env.Stderr, "bench codec: interrupted (the files hold the finished cells only)\n")
+		return &outcomeError{msg: "interrupted", code: exitInterrupted}
+	}
 	return nil
 }
 

@@ -44,6 +44,10 @@ a note says so on stderr. Wideband needs 16 kHz.`)
 		return err
 	}
 
+	if sim := speechSimilarity(ref, deg, rate); sim < lowSimilarity {
+		fmt.Fprintf(env.Stderr, "warning: %s and %s do not look like the same speech (loudness-envelope correlation %.2f, below %.2f):\n"+
+			"  PESQ scores a degraded copy against its own reference, so this score says little\n", refPath, degPath, sim, lowSimilarity)
+	}
 	doWB, doNB := !*nb, !*wb
 	if doWB && rate != 16000 {
 		if *wb {

@@ -119,6 +119,10 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	cfg := p.cfg
 	cfg.PeerName = to
 	cfg.Source = p.source()
+	if p.src != nil && *dur == 0 {
+		p.hangupAfterSrc = time.Second // the file's last second reaches the peer first
+		cfg.HangupAfterSourceEnds = p.hangupAfterSrc
+	}
 	var rec *audio.WAVWriter
 	cfg.Sink, rec = p.sink(1)
 	call, err := engine.Dial(ctx, cfg, sig)
@@ -264,7 +268,9 @@ type phone struct {
 	speaker audio.Sink
 	emu     *netem.Net
 	devices []io.Closer // PortAudio streams
-	sas     *sasConfirm
+	// hangupAfterSrc is the caller's engine.Config.HangupAfterSourceEnds (zero: none).
+	hangupAfterSrc time.Duration
+	sas            *sasConfirm
 }
 
 func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
@@ -355,7 +361,15 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	p.client, err = signaling.Dial(dctx, signaling.ClientConfig{URL: f.server, User: f.as, Identity: id, Logger: log})
+	say := p.say
+	p.client, err = signaling.Dial(dctx, signaling.ClientConfig{URL: f.server, User: f.as, Identity: id, Logger: log,
+		OnConnectionChange: func(up bool, err error) {
+			if up {
+				fmt.Fprintln(say, "signaling server reachable again")
+			} else {
+				fmt.Fprintf(say, "signaling server connection lost (%v): reconnecting… (a call in progress continues)\n", err)
+			}
+		}})
 	if errors.Is(err, signaling.ErrAuth) {
 		p.close()
 		return nil, fmt.Errorf("the server has %q bound to another identity key: use the identity you registered with (-dir) or another name: %w", f.as, err)
@@ -418,8 +432,10 @@ func (p *phone) close() {
 func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller bool, rec *audio.WAVWriter, limit time.Duration) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var connectedAt, srcEnded time.Time
+	var connectedAt time.Time
+	srcEnded := false
 	var meter statsMeter
+	var paths pathLog // the standby, switches and restarts, as printed
 	interrupted := ctx.Done()
 	var sasAnswer <-chan string // the SAS prompt's answer, while asking
 	hung := false
@@ -506,15 +522,15 @@ func (p *phone) run(ctx context.Context, call *engine.Call, peer string, caller 
 			case p.f.stats == "text":
 				fmt.Fprintln(p.say, s.text())
 			}
+			if p.json == nil {
+				paths.print(p.say, st)
+			}
 			if limit > 0 && time.Since(connectedAt) >= limit {
 				hang("time limit")
 			}
-			if caller && p.src != nil && st.Send.SourceEnded && limit == 0 {
-				if srcEnded.IsZero() {
-					srcEnded = time.Now()
-				} else if time.Since(srcEnded) >= time.Second {
-					hang("input file sent")
-				}
+			if p.hangupAfterSrc > 0 && st.Send.SourceEnded && !srcEnded {
+				srcEnded = true // the engine hangs up (Config.HangupAfterSourceEnds)
+				fmt.Fprintf(p.say, "input file sent; hanging up in %v\n", p.hangupAfterSrc)
 			}
 		}
 	}
@@ -535,6 +551,7 @@ func (p *phone) summary(call *engine.Call, peer string, caller bool, rec *audio.
 			st.Path, st.Connected.Seconds(), st.Send.PacketsSent, st.Send.FramesEncoded, st.Send.FramesDTX,
 			r.PacketsReceived, r.PacketsLost, r.PacketsDiscarded, r.FramesDecoded, r.FramesRecoveredFEC, r.FramesRecoveredRED,
 			100*frac(r.ConcealedSamples, r.TotalSamplesReceived), ms(r.MeanDelay()))
+		printPathSummary(p.say, st)
 		if pr := st.Processing; pr.EchoCancel {
 			fmt.Fprintf(p.say, "  echo canceller (webrtc's own metrics): ERLE %d dB, ERL %d dB, echo delay %v\n", pr.ERLEdB, pr.ERLdB, pr.EchoDelay)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parley-voice/parley/bench"
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine"
 	"github.com/parley-voice/parley/engine/audio"
@@ -75,6 +76,7 @@ call-report.png in -out. Ctrl-C ends the call early and still writes the report.
 		return usagef("-link: %v", err)
 	}
 	d := &liveDemo{env: env, dur: *dur, out: *out, rec: &tapSink{}, link: *link, prof: prof, seed: *seed, relay: *relay, noAdapt: *noAdapt,
+		aec: aec, ns: ns, agc: agc, micProcessed: *mic,
 		voice: "alice speaks codec2-examples speech (looped)", ear: "bob records what he hears"}
 	// The devices first: a missing one fails before anything starts.
 	devs, err := d.openDevices(*mic, *speaker, apm.Config{
@@ -169,9 +171,13 @@ type liveDemo struct {
 	relay  bool
 	// noAdapt turns the engine's network adaptation off on both sides.
 	noAdapt bool
-	turn    string // the embedded TURN server's UDP address
-	voice   string // what alice says, for the header
-	ear     string // what bob does with it
+	// aec, ns, agc are -aec, -ns, -agc; micProcessed says the demo processes the microphone
+	// itself (openDevices), so alice's engine must not process it again.
+	aec, ns, agc engine.Switch
+	micProcessed bool
+	turn         string // the embedded TURN server's UDP address
+	voice        string // what alice says, for the header
+	ear          string // what bob does with it
 
 	aliceEnd, bobEnd engine.Stats // both sides when the call was hung up
 
@@ -251,11 +257,16 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	d.cut = netem.NewCut(bcfg.Net, netem.CutConfig{Peer: aliceIP})
 	bcfg.Net = d.cut
 	acfg.Source = d.speech
+	if !d.micProcessed {
+		// The speech file: processed only if asked (-aec/-ns/-agc on), by alice's engine.
+		acfg.EchoCancel, acfg.NoiseSuppress, acfg.GainControl = d.aec, d.ns, d.agc
+	}
 	bcfg.Sink = d.rec
 
 	fmt.Fprintf(out, "Parley live demo: signaling server on %s with embedded TURN on %s;\n", url, d.turn)
 	fmt.Fprintf(out, "alice at %v, bob at %v (real UDP sockets); alice's uplink: netem %q (seed %d); %v call;\n", aliceIP, bobIP, d.link, d.seed, d.dur)
 	fmt.Fprintf(out, "%s; %s\n", d.voice, d.ear)
+	fmt.Fprintf(out, "codec: %s\n", codec.Features())
 	sig, err := alice.line.Call("bob")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

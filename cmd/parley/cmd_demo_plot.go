@@ -121,8 +121,14 @@ func (d *liveDemo) phaseSummary() string {
 	case d.switchAt < 0:
 		return fmt.Sprintf("direct path cut at %.1f s; no switch to the relay observed", d.cutAt)
 	}
-	return fmt.Sprintf("white: direct path   red: outage (cut at %.1f s, ICE restart)   violet: on the TURN relay from %.1f s (%.1f s after the cut)",
-		d.cutAt, d.switchAt, d.switchAt-d.cutAt)
+	restarts := 0
+	for _, ch := range d.changes {
+		if ch.Restart {
+			restarts++
+		}
+	}
+	return fmt.Sprintf("white: direct path   red: outage (cut at %.1f s)   violet: on the TURN relay from %.1f s (%.1f s after the cut)   dotted: path switches, ICE restarts (%d)",
+		d.cutAt, d.switchAt, d.switchAt-d.cutAt, restarts)
 }
 
 // panel draws one strip with its phase shading, its lines and the path markers.
@@ -256,10 +262,16 @@ func (d *liveDemo) panel(pn timelinePanel, xmax float64, bottom bool) (*plot.Plo
 	}
 	// Every path switch (thin, the switch's colour) and ICE restart (thin, the cut's colour),
 	// labelled at the bottom.
+	labelled := map[bool]float64{false: -10, true: -10} // the last labelled time of each kind
 	for _, ch := range d.changes {
 		c, name := colSwitch, " switch"
 		if ch.Restart {
 			c, name = colCut, " restart"
+		}
+		if ch.T-labelled[ch.Restart] < 3 {
+			name = "" // both sides switch together: one label
+		} else {
+			labelled[ch.Restart] = ch.T
 		}
 		l, err := plotter.NewLine(plotter.XYs{{X: ch.T, Y: ymin}, {X: ch.T, Y: ymax}})
 		if err != nil {

@@ -22,6 +22,10 @@ const (
 	exitPeerLost    = 9
 	exitNoPath      = 10
 	exitKeyChanged  = 11
+
+	// exitInterrupted ends a bench stopped by Ctrl-C (128 + SIGINT, as shells report it),
+	// after it wrote what finished.
+	exitInterrupted = 130
 )
 
 // exitStatusHelp is the exit status table printed by 'parley call -h' and 'parley listen -h'.

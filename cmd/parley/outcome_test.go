@@ -157,8 +157,12 @@ func TestCallOutcomesCLI(t *testing.T) {
 		t.Parallel()
 		l := startParley(t, tmp, user("bob2"), "listen", "-decline")
 		l.waitOutput(t, "listening as bob2", long)
-		c := startParley(t, tmp, user("alice"), "call", "bob2", "-in", "speech.wav")
+		c := startParley(t, tmp, user("alice"), "call", "bob2", "-in", "speech.wav", "-stats", "json")
 		c.expectEnd(t, exitDeclined, "bob2 declined the call", long)
+		// -stats json: the same outcome as one object for scripts.
+		if want := `{"type":"ended","reason":"declined","message":"bob2 declined the call","exit":6,"peer":"bob2"}`; !strings.Contains(c.out.String(), want) {
+			t.Errorf("-stats json printed no %s:\n%s", want, c.out)
+		}
 		if code := l.wait(t, long); code != 0 || !strings.Contains(l.out.String(), "declining") {
 			t.Errorf("declining listener: exit %d\n%s", code, l.out)
 		}

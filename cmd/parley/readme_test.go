@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 // The README drift check. Every line of a fenced shell block in README.md is a command the
 // test checks:
 //   - "make T": T is a target of the Makefile;
+//   - "export NAME=VALUE ...": every NAME is an environment variable parley reads;
 //   - "parley ...": every flag it uses exists ('parley <command> -h' lists it) and, for the lines
 //     in readmeRuns, the command really runs, with the substitutions given there (temporary
 //     directories, free ports, tiny inputs);
@@ -88,6 +90,14 @@ func TestREADMECommands(t *testing.T) {
 			parley = append(parley, c)
 			seen[c.line] = true
 			checkFlags(t, c, words[1:])
+		case "export":
+			// Only the environment variables the CLI reads.
+			for _, w := range words[1:] {
+				name, _, _ := strings.Cut(w, "=")
+				if name != envServer && name != envUser && name != envDir {
+					t.Errorf("README.md:%d: %q: parley reads no environment variable %q", c.at, c.line, name)
+				}
+			}
 		default:
 			t.Errorf("README.md:%d: %q: the drift check knows no rule for %q commands (add one to readme_test.go)", c.at, c.line, words[0])
 		}
@@ -417,31 +427,52 @@ func readyFor(b *bgCommand, cmd, addr string) error {
 	return fmt.Errorf("not ready after 15 s")
 }
 
-// TestREADMEEmbeddingExample: the Go code under "## Embedding" is a verbatim excerpt of
-// engine/example_test.go (compiled and run by the engine's tests).
+// TestREADMEEmbeddingExample: every Go block under "## Embedding" is a verbatim excerpt of one
+// of the runnable examples (compiled and run by their packages' tests): the in-process pipe
+// call of engine/example_test.go and the call through a real server of
+// engine/line/example_test.go. Each example is shown.
 func TestREADMEEmbeddingExample(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	example, err := os.ReadFile("../../engine/example_test.go")
-	if err != nil {
-		t.Fatal(err)
+	examples := map[string]string{}
+	for _, f := range []string{"../../engine/example_test.go", "../../engine/line/example_test.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		examples[f] = string(b)
 	}
 	_, sec, ok := strings.Cut(string(readme), "\n## Embedding\n")
 	if !ok {
 		t.Fatal("README.md has no '## Embedding' section")
 	}
 	sec, _, _ = strings.Cut(sec, "\n## ")
-	m := regexp.MustCompile("(?s)```go\n(.*?)```").FindStringSubmatch(sec)
-	if m == nil {
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(sec, -1)
+	if len(blocks) == 0 {
 		t.Fatal("the Embedding section has no ```go block")
 	}
-	snippet := strings.TrimSpace(m[1])
-	if len(snippet) < 200 || !strings.Contains(snippet, "engine.Dial") {
-		t.Fatalf("the Embedding snippet is too small to be the example:\n%s", snippet)
+	shown := map[string]bool{}
+	for _, m := range blocks {
+		snippet := strings.TrimSpace(m[1])
+		if len(snippet) < 200 || !strings.Contains(snippet, "engine.") {
+			t.Errorf("an Embedding snippet is too small to be an example:\n%s", snippet)
+			continue
+		}
+		found := false
+		for f, ex := range examples {
+			if strings.Contains(ex, snippet) {
+				shown[f], found = true, true
+			}
+		}
+		if !found {
+			t.Errorf("a Go block of README.md's Embedding section is not an excerpt of %v: copy it again from there.\nREADME:\n%s", slices.Sorted(maps.Keys(examples)), snippet)
+		}
 	}
-	if !strings.Contains(string(example), snippet) {
-		t.Errorf("README.md's embedding example is not an excerpt of engine/example_test.go: copy it again from there.\nREADME:\n%s", snippet)
+	for f := range examples {
+		if !shown[f] {
+			t.Errorf("README.md's Embedding section shows nothing of %s", f)
+		}
 	}
 }

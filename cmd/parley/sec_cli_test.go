@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -163,4 +164,53 @@ func lastLines(s string, n int) string {
 	return strings.Join(l[max(0, len(l)-n):], "\n")
 }
 
-var _ = os.Getenv
+// TestSASPromptOnTerminal: on a terminal (a pty from util-linux's script), parley call asks
+// whether the peer sees the same SAS; answering y marks the contact verified.
+func TestSASPromptOnTerminal(t *testing.T) {
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatalf("script (util-linux, in every Debian) not found: %v", err)
+	}
+	url := inProcServer(t)
+	dir := t.TempDir()
+	bob := startProc(t, "listen", "-as", "bob", "-dir", filepath.Join(dir, "bob"), "-calls", "1", "-direct", "-server", url)
+	waitOutput(t, bob, "listening as bob")
+	alice := filepath.Join(dir, "alice")
+	if code, _, stderr := runCLI(t, "id", "new", "-dir", alice); code != 0 {
+		t.Fatal(stderr)
+	}
+	cmd := exec.Command(script, "-qfec", os.Args[0]+" call bob -as alice -dir "+alice+" -for 3s -direct -server "+url, "/dev/null")
+	cmd.Env = append(os.Environ(), "PARLEY_TEST_AS_CLI=1")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, out: &syncBuffer{}, waited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.waited) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("alice on a terminal:\n%s", p.out.String())
+		}
+	})
+	waitOutput(t, p, "Does bob see the same SAS?")
+	if _, err := in.Write([]byte("y\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, p, "bob verified")
+	select {
+	case <-p.waited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call did not end")
+	}
+	_ = in.Close()
+	code, out, _ := runCLI(t, "contacts", "show", "bob", "-as", "alice", "-dir", alice)
+	t.Logf("after answering y at the prompt, parley contacts show bob:\n%s", out)
+	if code != 0 || !strings.Contains(out, "status:      verified") {
+		t.Fatalf("contacts show: %d %q", code, out)
+	}
+}

@@ -4,19 +4,27 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/parley-voice/parley/internal/echolab"
 )
 
-func talkers(t *testing.T) *echolab.Talkers {
+var (
+	talkersOnce sync.Once
+	talkersVal  *echolab.Talkers
+	talkersErr  error
+)
+
+// talkers loads the codec2 speech once per test binary (callers only read it).
+func talkers(t testing.TB) *echolab.Talkers {
 	t.Helper()
-	tk, err := echolab.LoadTalkers("")
-	if err != nil {
-		t.Fatal(err)
+	talkersOnce.Do(func() { talkersVal, talkersErr = echolab.LoadTalkers("") })
+	if talkersErr != nil {
+		t.Fatal(talkersErr)
 	}
-	return tk
+	return talkersVal
 }
 
 // TestBuild: the microphone is exactly the sum of its parts, the levels are as asked, the

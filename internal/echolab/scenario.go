@@ -194,7 +194,13 @@ func (s Scenario) Build() (*Signals, error) {
 		if i >= change {
 			d = d2
 		}
-		echo[i] = cubic(room, float64(i)*ratio-d)
+		if t := float64(i)*ratio - d; t == math.Trunc(t) {
+			if k := int(t); k >= 0 && k < len(room) { // on a sample: no interpolation
+				echo[i] = room[k]
+			}
+		} else {
+			echo[i] = cubic(room, t)
+		}
 	}
 
 	noise := Noise(s.Noise, n, orDefault(s.NoiseDBFS, DefaultNoiseDBFS), s.Babble, rng.Uint64())

@@ -115,14 +115,14 @@ func (s *session) invite(f *signaling.Frame) {
 	switch {
 	case errors.Is(err, ErrNoResponders) || err == nil && rep.Rang == 0 && rep.Busy == 0:
 		out.Type = signaling.TypeUnavailable
-		s.srv.m.call("unavailable")
+		s.outcome("unavailable", f.Call, f.User)
 	case err != nil:
 		s.srv.log.Warn("signaling: invite routing failed", "err", err)
 		out.Type, out.Code, out.Reason = signaling.TypeError, signaling.CodeRoute, "could not reach the callee's node"
-		s.srv.m.call("route_error")
+		s.outcome("route_error", f.Call, f.User)
 	case rep.Rang == 0:
 		out.Type = signaling.TypeBusy
-		s.srv.m.call("busy")
+		s.outcome("busy", f.Call, f.User)
 	default:
 		l.timer = s.srv.clock.AfterFunc(s.srv.cfg.RingTimeout, func() { s.ringTimeout(f.Call, l) })
 		s.deliverLocked(&signaling.Frame{Type: signaling.TypeRinging, Call: f.Call})
@@ -130,6 +130,16 @@ func (s *session) invite(f *signaling.Frame) {
 	}
 	delete(s.legs, f.Call)
 	s.deliverLocked(out)
+}
+
+// outcome counts how a call placed from this session ended before it was answered (or that it
+// was answered) and logs it in one line at Info: routing metadata the server has anyway, never
+// the call's content.
+func (s *session) outcome(outcome string, call e2ee.CallID, callee string) {
+	if outcome != "answered" {
+		s.srv.m.call(outcome)
+	}
+	s.srv.log.Info("signaling: call", "outcome", outcome, "caller", s.ue.name, "callee", callee, "call", call.String()[:8])
 }
 
 // ringTimeout ends an unanswered call: the caller hears "timeout", the callee's devices stop.
@@ -142,7 +152,7 @@ func (s *session) ringTimeout(call e2ee.CallID, l *leg) {
 	delete(s.legs, call)
 	s.deliverLocked(&signaling.Frame{Type: signaling.TypeTimeout, Call: call})
 	s.mu.Unlock()
-	s.srv.m.call("timeout")
+	s.outcome("timeout", call, l.peer)
 	r := s.route(signaling.TypeCancel, call, l.peer, "")
 	r.Reason = signaling.ReasonTimeout
 	_ = s.publish(r)
@@ -198,7 +208,7 @@ func (s *session) cancel(f *signaling.Frame) {
 		s.reject(f, signaling.CodeState, "no such outgoing ringing call")
 		return
 	}
-	s.srv.m.call("cancel")
+	s.outcome("cancel", f.Call, l.peer)
 	r := s.route(signaling.TypeCancel, f.Call, l.peer, "")
 	r.Reason = signaling.ReasonCancel
 	s.publishOrFail(f, r)
@@ -215,6 +225,7 @@ func (s *session) hangup(f *signaling.Frame) {
 		s.decline(f)
 	default:
 		if l = s.takeLeg(f.Call, true, func(x *leg) bool { return x == l }); l != nil {
+			s.srv.log.Info("signaling: call ended", "by", s.ue.name, "peer", l.peer, "call", f.Call.String()[:8])
 			s.publishOrFail(f, s.route(signaling.TypeHangup, f.Call, l.peer, l.peerDevice))
 		}
 	}

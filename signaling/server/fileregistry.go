@@ -32,9 +32,13 @@ func OpenFileRegistry(dir string) (*FileRegistry, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("%w: data directory: %v", ErrRegistry, err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, RegistryFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	path := filepath.Join(dir, RegistryFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s is held by another process (another parley serve? give each node its own -data)", ErrRegistry, path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrRegistry, filepath.Join(dir, RegistryFile), err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrRegistry, path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketNames)

@@ -36,7 +36,6 @@ var deniedPrefixes = []netip.Prefix{
 // concurrent use.
 type peerFilter struct {
 	allow []netip.Prefix // checked first: explicitly allowed ranges
-	deny  []netip.Addr   // extra single addresses (the relay's own public IP)
 }
 
 // permit reports whether relaying to ip is allowed. IPv4-mapped and IPv4-compatible IPv6
@@ -50,11 +49,6 @@ func (f peerFilter) permit(ip net.IP) bool {
 	for _, p := range f.allow {
 		if p.Contains(a) {
 			return true
-		}
-	}
-	for _, d := range f.deny {
-		if embeddedV4(d) == a {
-			return false
 		}
 	}
 	for _, p := range deniedPrefixes {

@@ -125,6 +125,7 @@ func (s *session) onAccept(r *route) {
 	s.mu.Unlock()
 	if won {
 		s.srv.m.answered.Add(1)
+		s.outcome("answered", r.Call, r.From)
 		a := s.route(kindAnswered, r.Call, r.From, "")
 		a.Winner = r.FromDevice
 		_ = s.publish(a)
@@ -170,7 +171,7 @@ func (s *session) onDecline(r *route) {
 	}
 	s.mu.Unlock()
 	if ok {
-		s.srv.m.call("declined")
+		s.outcome("declined", r.Call, r.From)
 		c := s.route(signaling.TypeCancel, r.Call, r.From, "")
 		c.Reason = signaling.ReasonDeclinedElsewhere
 		_ = s.publish(c)

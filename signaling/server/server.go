@@ -512,7 +512,7 @@ func (s *Server) attach(c *conn, f *signaling.Frame) (*session, error) {
 		return nil, ErrClosed
 	}
 	c.startWriter(sess)
-	s.log.Debug("signaling: logged in", "user", f.User, "device", f.Device, "resumed", resumed)
+	s.log.Info("signaling: logged in", "user", f.User, "device", f.Device, "ip", c.ip, "resumed", resumed)
 	return sess, nil
 }
 

@@ -32,8 +32,8 @@ type TURNServerConfig struct {
 	RelayBind string
 	// AllowPeers are peer ranges relayed to even though they are on the built-in deny list
 	// (loopback, RFC 1918, link-local, CGNAT, unspecified, multicast, ULA and their
-	// IPv4-mapped forms, and RelayIP itself). Zero allows none: the default is coturn's
-	// recommended denied-peer-ip set. Tests and the one-machine demo allow 127.0.0.0/8.
+	// IPv4-mapped forms). Zero allows none: the default is coturn's recommended
+	// denied-peer-ip set. Tests and the one-machine demo allow 127.0.0.0/8.
 	AllowPeers []netip.Prefix
 	// TCPRelay allows RFC 6062 TCP relay allocations (the relay opens TCP connections to
 	// peers). Zero refuses them; Parley's own clients only use UDP relays (reached over UDP
@@ -91,10 +91,10 @@ func StartTURN(cfg TURNServerConfig) (*TURNServer, error) {
 	if cfg.MaxAllocationsPerUser == 0 {
 		cfg.MaxAllocationsPerUser = 10
 	}
+	// The relay's own public address stays allowed: two relayed peers send to each other's
+	// relay address on it. Services on that address are reachable through the relay (as
+	// with coturn), which is why -admin-addr keeps /metrics off it.
 	filter := peerFilter{allow: cfg.AllowPeers}
-	if relay, ok := netip.AddrFromSlice(cfg.RelayIP); ok {
-		filter.deny = append(filter.deny, relay) // the server's own public address
-	}
 	permit := func(client net.Addr, peer net.IP) bool {
 		if filter.permit(peer) {
 			return true

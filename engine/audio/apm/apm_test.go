@@ -23,13 +23,20 @@ func newProc(t testing.TB, cfg apm.Config) *apm.Processor {
 	return p
 }
 
+var (
+	talkersOnce sync.Once
+	talkersVal  *echolab.Talkers
+	talkersErr  error
+)
+
+// talkers loads the codec2 speech once per test binary (callers only read it).
 func talkers(t testing.TB) *echolab.Talkers {
 	t.Helper()
-	tk, err := echolab.LoadTalkers("")
-	if err != nil {
-		t.Fatal(err)
+	talkersOnce.Do(func() { talkersVal, talkersErr = echolab.LoadTalkers("") })
+	if talkersErr != nil {
+		t.Fatal(talkersErr)
 	}
-	return tk
+	return talkersVal
 }
 
 func pesqWB(t testing.TB, ref, deg []float32) float64 {
