@@ -29,7 +29,8 @@ type sender struct {
 	// it (the send loop, the data channel and the adaptation loop all call it).
 	adMu sync.Mutex
 	ad   *media.Adapter
-	pol  *media.AdaptPolicy
+	last media.Decision // the last decision, for Stats
+	n    uint64         // decisions made
 
 	framesEncoded, framesDTX, packetsSent, bytesSent atomic.Uint64
 
@@ -64,10 +65,13 @@ func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
 		pcm: make([]float32, ms.FrameSamples(), audio.SampleRateHz*60/1000), cur: start,
 	}
 	if !s.NoAdapt {
-		if snd.pol, err = media.NewAdaptPolicy(nil, policyConfig(s)); err != nil {
-			return nil, fmt.Errorf("%w: AdaptPolicy: %w", ErrConfig, err)
+		pol := s.SendPolicy
+		if pol == nil {
+			if pol, err = media.NewAdaptPolicy(nil, policyConfig(s)); err != nil {
+				return nil, fmt.Errorf("%w: AdaptPolicy: %w", ErrConfig, err)
+			}
 		}
-		snd.ad = media.NewAdapter(snd.pol)
+		snd.ad = media.NewAdapter(pol)
 	}
 	return snd, nil
 }
