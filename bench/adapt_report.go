@@ -67,28 +67,31 @@ func WriteAdaptSummary(w io.Writer, rows []Row) {
 	has := func(st string) bool {
 		return slices.ContainsFunc(sums, func(s StrategySummary) bool { return s.Strategy == st })
 	}
-	if !has(StrategyAdapt) {
-		return
-	}
-	for _, against := range []string{"best baseline", StrategyFixedFEC, StrategyOracle} {
-		if against != "best baseline" && !has(against) {
+	for _, A := range []string{StrategyAdapt, StrategyAdaptNetEq, StrategyAdaptFloor} {
+		if !has(A) {
 			continue
 		}
-		v := CompareRuns(rows, StrategyAdapt, against)
-		if v.Runs == 0 {
-			continue
+		fmt.Fprintln(w)
+		for _, against := range []string{"best baseline", StrategyFixedFEC, StrategyOracle} {
+			if against != "best baseline" && !has(against) {
+				continue
+			}
+			v := CompareRuns(rows, A, against)
+			if v.Runs == 0 {
+				continue
+			}
+			intr := "n/a (no interruptions in the reference)"
+			if !math.IsNaN(v.Interruptions) {
+				intr = fmt.Sprintf("%+.0f%%", 100*v.Interruptions)
+			}
+			fmt.Fprintf(w, "%s vs %s (per run): PESQ mean %+.2f, P10 %+.2f; MOS mean %+.2f, P10 %+.2f; interruptions %s; higher PESQ on %d of %d runs\n",
+				A, against, v.PESQ, v.PESQP10, v.MOS, v.MOSP10, intr, v.Wins, v.Runs)
+			if against == "best baseline" && len(v.Losses) > 0 {
+				fmt.Fprintf(w, "  %s below the best baseline on: %s\n", A, strings.Join(v.Losses, "; "))
+			}
 		}
-		intr := "n/a (no interruptions in the reference)"
-		if !math.IsNaN(v.Interruptions) {
-			intr = fmt.Sprintf("%+.0f%%", 100*v.Interruptions)
-		}
-		fmt.Fprintf(w, "adapt vs %s (per run): PESQ mean %+.2f, P10 %+.2f; MOS mean %+.2f, P10 %+.2f; interruptions %s; higher PESQ on %d of %d runs\n",
-			against, v.PESQ, v.PESQP10, v.MOS, v.MOSP10, intr, v.Wins, v.Runs)
-		if against == "best baseline" && len(v.Losses) > 0 {
-			fmt.Fprintf(w, "  adapt below the best baseline on: %s\n", strings.Join(v.Losses, "; "))
-		}
+		writeAdaptTargets(w, rows, A)
 	}
-	writeAdaptTargets(w, rows)
 }
 
 // meanOf averages f over the rows of strategy st on links accepted by link; ok is false when
@@ -115,9 +118,9 @@ func metMissed(ok bool) string {
 	return "MISSED"
 }
 
-// writeAdaptTargets checks issue 7's targets that this run measured.
-func writeAdaptTargets(w io.Writer, rows []Row) {
-	A := StrategyAdapt
+// writeAdaptTargets checks the adaptation issues' (7 and 13) targets that this run measured,
+// for strategy A.
+func writeAdaptTargets(w io.Writer, rows []Row, A string) {
 	is := func(names ...string) func(string) bool {
 		return func(p string) bool { return slices.Contains(names, p) }
 	}
@@ -130,7 +133,21 @@ func writeAdaptTargets(w io.Writer, rows []Row) {
 	mos := func(r Row) float64 { return r.MOS }
 	buf := func(r Row) float64 { return float64(r.BufferDelay.Milliseconds()) }
 	conc := func(r Row) float64 { return 100 * (r.ConcealLate + r.ConcealLost) }
-	fmt.Fprintln(w, "\nissue 7 targets, adapt (only those this run measures):")
+	trace := func(p string) bool {
+		return strings.HasPrefix(p, "mm:") || strings.HasPrefix(p, "onl:") || strings.HasPrefix(p, "no:")
+	}
+	m2e := func(r Row) float64 { return float64(r.M2EP50.Milliseconds()) }
+	fmt.Fprintf(w, "issue 7/13 targets, %s (only those this run measures):\n", A)
+	if v := CompareRuns(rows, A, "best baseline"); v.Runs > 0 {
+		ok := v.PESQ > 0 && v.PESQP10 >= 0 && v.MOS >= 0.1 && (math.IsNaN(v.Interruptions) || v.Interruptions <= 0)
+		fmt.Fprintf(w, "  vs best baseline per run: PESQ mean %+.2f (> 0), P10 %+.2f (>= 0); MOS mean %+.2f (>= +0.10); interruptions %+.0f%% (<= 0): %s\n",
+			v.PESQ, v.PESQP10, v.MOS, 100*v.Interruptions, metMissed(ok))
+	}
+	if a, ok := meanOf(rows, A, trace, m2e); ok {
+		if b, ok := meanOf(rows, StrategyWebRTC, trace, m2e); ok {
+			fmt.Fprintf(w, "  trace links: mouth-to-ear p50 %.0f ms vs webrtc-like %.0f ms (target <=): %s\n", a, b, metMissed(a <= b))
+		}
+	}
 	if p, ok := meanOf(rows, A, is("bursty20"), pesq); ok {
 		k, _ := meanOf(rows, A, is("bursty20"), kbps)
 		f, _ := meanOf(rows, StrategyFixedFEC, is("bursty20"), pesq)

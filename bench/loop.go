@@ -34,6 +34,9 @@ type loopConfig struct {
 	rx      Receiver
 	follow  bool
 	target0 time.Duration
+	// floor (with follow): the decided JitterTarget is a floor under the buffer's own
+	// (jitter.DefaultPolicy) target.
+	floor bool
 	// reverse carries the receiver's feedback back to the sender; nil sends none (for
 	// policies that use none).
 	reverse *netem.Link
@@ -132,7 +135,14 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 	rx := cfg.rx
 	arx, _ := rx.(*AdaptiveReceiver)
 	target := cfg.target0
-	if cfg.follow && arx != nil {
+	if cfg.follow && cfg.floor && arx != nil {
+		// The buffer keeps its own (NetEq-like) target, raised to the decided floor.
+		if arx.init() {
+			arx.Buffer().SetTargetPolicy(func(e jitter.Estimate) time.Duration {
+				return max(jitter.DefaultPolicy(e), target+e.Chunk)
+			})
+		}
+	} else if cfg.follow && arx != nil {
 		if arx.Config.InitialTarget == 0 {
 			// Start playout at the policy's initial target rather than stretch up to it.
 			arx.Config.InitialTarget = target + PlayoutChunk

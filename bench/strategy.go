@@ -24,6 +24,10 @@ const (
 	// default policy) instead of the policy's jitter target: what the engine runs by default
 	// (engine.Config.AdaptJitter off).
 	StrategyAdaptNetEq = "adapt+neteq"
+	// StrategyAdaptFloor is Parley's sender adaptation with the NetEq-like buffer whose target
+	// is raised to the floor the sender's redundancy needs (adapt.PolicyConfig.TargetFloor):
+	// a receiver target that knows the sender's frame and redundancy depth.
+	StrategyAdaptFloor = "adapt+floor"
 	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
 	// upper reference among fixed settings, not a strategy a call could run.
 	StrategyOracle = "hindsight*"
@@ -41,6 +45,9 @@ type Strategy struct {
 	// Follow says the receiver (an *AdaptiveReceiver) plays with the policy's decided
 	// JitterTarget plus one playout chunk, as if the receiver decided what the sender does.
 	Follow bool
+	// Floor (with Follow) makes the decided JitterTarget a floor under the buffer's own
+	// NetEq-like target: the buffer plays at the larger of the two.
+	Floor bool
 }
 
 // Strategies is the table of strategies, in table order.
@@ -58,6 +65,8 @@ var Strategies = []Strategy{
 	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
 		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
 	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() }},
+	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() },
+		Follow: true, Floor: true},
 	{Name: StrategyOracle,
 		NewPolicy:   func(j Job) (media.Policy, error) { return j.Fixed.policy(), nil },
 		NewReceiver: func(j Job) Receiver { return j.Fixed.receiver() }},
@@ -128,6 +137,16 @@ func adaptPolicy(j Job) (media.Policy, error) {
 	return p, nil
 }
 
+// adaptFloorPolicy is adaptPolicy whose decided jitter target is the floor of the sender's
+// redundancy (adapt.PolicyConfig.TargetFloor), over the job's controller when it has one.
+func adaptFloorPolicy(j Job) (media.Policy, error) {
+	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{TargetFloor: true})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return p, nil
+}
+
 // netEqReceiver is the NetEq-like buffer: jitter's default policy.
 func netEqReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: jitter.Config{FEC: true}} }
 
@@ -161,7 +180,7 @@ func runStrategy(st Strategy, job Job, speech []float32, link, reverse *netem.Li
 	if err != nil {
 		return AdaptResult{}, err
 	}
-	cfg := loopConfig{policy: pol, codec: codecBase(job.Adapt.Complexity), rx: st.NewReceiver(job), follow: st.Follow,
+	cfg := loopConfig{policy: pol, codec: codecBase(job.Adapt.Complexity), rx: st.NewReceiver(job), follow: st.Follow, floor: st.Floor,
 		reverse: reverse, timeline: tl}
 	if ap, ok := pol.(*media.AdaptPolicy); ok {
 		cfg.target0 = ap.Controller().Policy.Current().JitterTarget

@@ -41,6 +41,8 @@ PESQ-WB on the decoded audio (each repetition of the clip scored alone):
                 settings every 500 ms from the feedback, jitter target from the policy
   adapt+neteq   adapt's sender with the NetEq-like buffer instead of the policy's jitter target
                 (what a live call runs unless -adapt-jitter is given)
+  adapt+floor   adapt's sender with the NetEq-like buffer whose target is raised to the floor
+                the sender's frame and FEC/RED depth need for the copies to arrive in time
   hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid, plus
                 the two fixed baselines) chosen afterwards by PESQ-WB; an upper reference among
                 fixed settings, not a strategy a call could run
@@ -177,9 +179,11 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 			for s := range *seeds {
 				for _, st := range sts {
 					j := bench.Job{Link: l, Clip: c, Seed: uint64(s + 1), Repeat: *repeat, Strategy: st}
-					if st == bench.StrategyAdapt || st == bench.StrategyAdaptNetEq {
+					if st == bench.StrategyAdapt || st == bench.StrategyAdaptNetEq || st == bench.StrategyAdaptFloor {
 						// Each run consumes its controller.
-						ctl, err := adapt.NewController(nil, policyCfg)
+						pc := policyCfg
+						pc.TargetFloor = st == bench.StrategyAdaptFloor
+						ctl, err := adapt.NewController(nil, pc)
 						if err != nil {
 							return err
 						}
