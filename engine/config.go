@@ -14,6 +14,7 @@ import (
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // Policy says which network paths a call may use.
@@ -111,6 +112,14 @@ type Config struct {
 	// REDDepth is the number of earlier frames repeated in each packet (RFC 2198 RED), 0 to
 	// codec.MaxREDRedundancy. Zero sends plain Opus.
 	REDDepth int
+	// DecoderComplexity selects how the receive side conceals and enhances (libopus 1.5). Zero
+	// means the best the linked libopus has: codec.DecoderNoLACE (Deep PLC and NoLACE speech
+	// enhancement) with OSCE, codec.DecoderDeepPLC with Deep PLC only, classic concealment
+	// otherwise (codec.Features says which). 1 to 4 force classic concealment; 5 to 10 ask for
+	// that level, and the call does not start (ErrConfig wrapping codec.ErrUnavailable) when
+	// libopus lacks it. Whatever the level, lost frames are rebuilt from the peer's DRED when
+	// libopus has DRED; Stats.Receive counts them (FramesRecoveredDRED).
+	DecoderComplexity int
 
 	// JitterPolicy sets the receive jitter buffer's target delay from its estimator (an
 	// adaptation layer's hook). Nil means jitter.DefaultPolicy, or the adaptation's target with
@@ -135,6 +144,13 @@ type Config struct {
 	// adapt's defaults). Its Initial settings, when zero, come from this Config: Frame (10 ms
 	// becomes 20 ms), BitrateBps (clamped to 6–64 kb/s), FEC, REDDepth (at most 3).
 	AdaptPolicy adapt.PolicyConfig
+	// SendPolicy, when set, is the send-side adaptation instead of the default
+	// (media.AdaptPolicy over AdaptPolicy): any media.Policy, such as a learned one or a
+	// bench baseline. The call uses it from its start (it must be fresh) and serialises every
+	// call to it; the sender starts with this Config's settings, not Policy.Initial. Stats.Adapt
+	// shows its decided settings; the model's figures only when it has a State() method like
+	// media.AdaptPolicy's. Ignored with NoAdapt.
+	SendPolicy media.Policy
 
 	// SetupTimeout bounds the whole setup, ringing included, from Dial or Answer to connected.
 	// Zero means 60 s.
@@ -157,6 +173,17 @@ type Config struct {
 	// frame counts the send and playout loops catch up to (they wake on real timers). Nil means
 	// time.Now.
 	Now func() time.Time
+}
+
+// bestDecoderComplexity is the highest decoder level f supports: NoLACE, Deep PLC, or classic.
+func bestDecoderComplexity(f codec.FeatureSet) int {
+	switch {
+	case f.OSCE:
+		return codec.DecoderNoLACE
+	case f.DeepPLC:
+		return codec.DecoderDeepPLC
+	}
+	return codec.DecoderClassic
 }
 
 // settings is a Config with defaults applied and values checked.
@@ -190,6 +217,14 @@ func (c *Config) resolve() (*settings, error) {
 	}
 	if s.REDDepth < 0 || s.REDDepth > codec.MaxREDRedundancy {
 		return nil, fmt.Errorf("%w: REDDepth %d: want 0..%d", ErrConfig, s.REDDepth, codec.MaxREDRedundancy)
+	}
+	if s.DecoderComplexity < 0 || s.DecoderComplexity > 10 {
+		return nil, fmt.Errorf("%w: DecoderComplexity %d: want 0..10", ErrConfig, s.DecoderComplexity)
+	}
+	if f := codec.Features(); s.DecoderComplexity == 0 {
+		s.DecoderComplexity = bestDecoderComplexity(f)
+	} else if s.DecoderComplexity >= codec.DecoderLACE && !f.OSCE || s.DecoderComplexity >= codec.DecoderDeepPLC && !f.DeepPLC {
+		return nil, fmt.Errorf("%w: DecoderComplexity %d: %w (%s)", ErrConfig, s.DecoderComplexity, codec.ErrUnavailable, f)
 	}
 	if s.Policy < PolicyAuto || s.Policy > PolicyDirect {
 		return nil, fmt.Errorf("%w: unknown Policy %d", ErrConfig, int(s.Policy))

@@ -9,11 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pion/transport/v5"
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
@@ -46,8 +43,8 @@ func TestPathHandover(t *testing.T) {
 	alice, _ := l.Peer("alice")
 	// Bob's side of every direct pair goes through alice's address, of every relayed pair
 	// through the TURN server's.
-	direct := &blackhole{Net: cb.Net, only: alice.PublicIP}
-	relay := &blackhole{Net: direct, only: net.ParseIP(natlab.ServerIP)}
+	direct := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP})
+	relay := netem.NewCut(direct, netem.CutConfig{Peer: net.ParseIP(natlab.ServerIP)})
 	cb.Net = relay
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3} // bob is silent (DTX), as in the demo
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
@@ -83,7 +80,7 @@ func TestPathHandover(t *testing.T) {
 		if active.Relayed() {
 			hole, other = relay, direct
 		}
-		other.cut.Store(false)
+		other.Restore()
 		// Both sides must see a live standby of the other kind, and audio flow, before the cut.
 		for {
 			alive()
@@ -97,7 +94,7 @@ func TestPathHandover(t *testing.T) {
 		if i < 2 {
 			// The standby dies while the active path works: nothing may change.
 			s0, sw0 := b.Stats(), a.Stats().Switches+b.Stats().Switches
-			other.cut.Store(true)
+			other.Cut()
 			time.Sleep(2500 * time.Millisecond)
 			alive()
 			sa := a.Stats()
@@ -109,7 +106,7 @@ func TestPathHandover(t *testing.T) {
 				t.Errorf("alice still shows the dead standby %v (%v ago)", sa.Standby, sa.StandbyAge)
 			}
 			t.Logf("standby (%s) died for 2.5 s on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], active, lost(s0))
-			other.cut.Store(false)
+			other.Restore()
 			i := 0
 			for sa := a.Stats(); sa.Standby.Local == "" || sa.Standby.Relayed() == active.Relayed(); sa = a.Stats() {
 				alive()
@@ -127,7 +124,7 @@ func TestPathHandover(t *testing.T) {
 
 		s0 := b.Stats()
 		cut := time.Now()
-		hole.cut.Store(true)
+		hole.Cut()
 		for a.Stats().Path.Relayed() == active.Relayed() || b.Stats().Path.Relayed() == active.Relayed() {
 			alive()
 			if time.Since(cut) > 10*time.Second {
@@ -182,7 +179,7 @@ func TestPathFailoverOneWay(t *testing.T) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	alice, _ := l.Peer("alice")
-	hole := &blackhole{Net: cb.Net, only: alice.PublicIP, inOnly: true}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP, InboundOnly: true})
 	cb.Net = hole
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -198,7 +195,7 @@ func TestPathFailoverOneWay(t *testing.T) {
 	}
 	s0 := b.Stats()
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	for !a.Stats().Path.Relayed() {
 		if ctx.Err() != nil || a.State() == StateEnded {
 			t.Fatalf("alice did not switch: %v, %v", a.Stats().Path, a.State())
@@ -333,7 +330,7 @@ func testRelayOutage(t *testing.T, signaling bool) {
 func TestPeerVanishes(t *testing.T) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout = 4 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -342,7 +339,7 @@ func TestPeerVanishes(t *testing.T) {
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	pb.Close()
 	waitState(t, ctx, a, StateReconnecting)
 	ev := waitState(t, ctx, a, StateEnded)
@@ -363,7 +360,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	const disconnect = 2 * time.Second
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout, cb.DisconnectTimeout = disconnect, disconnect
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -371,7 +368,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	a, b := connect(t, ctx, ca, cb)
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
-	hole.cut.Store(true)
+	hole.Cut()
 	waitState(t, ctx, a, StateReconnecting)
 	n := a.Stats().ICERestarts
 	time.Sleep(2 * disconnect)
@@ -468,268 +465,4 @@ func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Cal
 		t.Fatal(err)
 	}
 	return a, b, pa, pb
-}
-
-// blackhole is a transport.Net whose sockets silently drop every datagram, both ways, once cut
-// — or, with only set, just the datagrams to and from that IP address.
-type blackhole struct {
-	transport.Net
-	cut     atomic.Bool
-	only    net.IP
-	dropped atomic.Int64
-	// inOnly drops only what arrives (the peer's direction), letting writes through.
-	inOnly bool
-}
-
-// drops reports whether a datagram to or from addr is dropped now.
-func (h *blackhole) drops(addr net.Addr) bool {
-	if !h.cut.Load() {
-		return false
-	}
-	if h.only == nil {
-		return true
-	}
-	ua, ok := addr.(*net.UDPAddr)
-	d := ok && ua.IP.Equal(h.only)
-	if d {
-		h.dropped.Add(1)
-	}
-	return d
-}
-
-func (h *blackhole) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.DialUDP(network, laddr, raddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) ListenPacket(network, address string) (net.PacketConn, error) {
-	c, err := h.Net.ListenPacket(network, address)
-	if err != nil {
-		return nil, err
-	}
-	return &holePacket{PacketConn: c, h: h}, nil
-}
-
-type holeUDP struct {
-	transport.UDPConn
-	h *blackhole
-}
-
-func (c *holeUDP) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteTo(b, addr)
-}
-
-func (c *holeUDP) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteToUDP(b, addr)
-}
-
-func (c *holeUDP) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadFromUDP(b []byte) (int, *net.UDPAddr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFromUDP(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadMsgUDP(b, oob []byte) (int, int, int, *net.UDPAddr, error) {
-	for {
-		n, oobn, flags, a, err := c.UDPConn.ReadMsgUDP(b, oob)
-		if err != nil || !c.h.drops(a) {
-			return n, oobn, flags, a, err
-		}
-	}
-}
-
-func (c *holeUDP) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (int, int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), len(oob), nil
-	}
-	return c.UDPConn.WriteMsgUDP(b, oob, addr)
-}
-
-func (c *holeUDP) Read(b []byte) (int, error) {
-	for {
-		n, err := c.UDPConn.Read(b)
-		if err != nil || !c.h.drops(c.RemoteAddr()) {
-			return n, err
-		}
-	}
-}
-
-func (c *holeUDP) Write(b []byte) (int, error) {
-	if !c.h.inOnly && c.h.drops(c.RemoteAddr()) {
-		return len(b), nil
-	}
-	return c.UDPConn.Write(b)
-}
-
-type holePacket struct {
-	net.PacketConn
-	h *blackhole
-}
-
-func (c *holePacket) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.PacketConn.WriteTo(b, addr)
-}
-
-func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.PacketConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-// TestBurstyLinkNoSwitch runs a call over a bursty emulated uplink (alice's, as in the demo)
-// without any cut: every pair shares that link, so its delivery gaps and outages silence them
-// all and no switch can help. It counts the switches and ICE restarts and the silences bob and
-// alice lived through, and requires no switch, and no restart unless a silence outlasted
-// lostAfter. PARLEY_BURSTY_DURATION sets each link's duration (default 8 s; the figure
-// is over 3m).
-func TestBurstyLinkNoSwitch(t *testing.T) {
-	dur := 8 * time.Second
-	if v := os.Getenv("PARLEY_BURSTY_DURATION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			t.Fatalf("PARLEY_BURSTY_DURATION=%q: want a positive duration", v)
-		}
-		dur = d
-	}
-	for _, name := range []string{"3g", "lte-bursty"} {
-		t.Run(name, func(t *testing.T) { testBurstyLink(t, name, dur) })
-	}
-}
-
-func testBurstyLink(t *testing.T, profile string, dur time.Duration) {
-	base := runtime.NumGoroutine()
-	prof, err := netem.Profile(profile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	link, err := netem.NewNet(ca.Net, netem.NetConfig{Egress: prof, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca.Net = link
-	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
-	ctx, cancel := context.WithTimeout(context.Background(), dur+60*time.Second)
-	defer cancel()
-	a, b := connect(t, ctx, ca, cb)
-	waitState(t, ctx, b, StateConnected)
-	waitAudio(t, b, b, 25)
-	// silences counts the silences at one side by length: over suspectMin, 300 ms (the old
-	// trigger), lostAfter and restartAfter; longest is the longest.
-	type silences struct {
-		over     [4]int
-		longest  time.Duration
-		inSilent time.Duration
-	}
-	limits := [4]time.Duration{suspectMin, 300 * time.Millisecond, lostAfter, restartAfter}
-	var sa, sb silences
-	watch := func(s *silences, c *Call, now time.Time) {
-		last := c.recv.lastArrival()
-		silent := now.Sub(last)
-		if silent < s.inSilent { // the silence ended: count it
-			for i, lim := range limits {
-				if s.inSilent >= lim {
-					s.over[i]++
-				}
-			}
-		}
-		s.inSilent = silent
-		s.longest = max(s.longest, silent)
-	}
-	a0, b0 := a.Stats(), b.Stats()
-	for end := time.Now().Add(dur); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if a.State() == StateEnded || b.State() == StateEnded {
-			t.Fatalf("the call ended (alice %v, bob %v)", a.State(), b.State())
-		}
-		now := time.Now()
-		watch(&sa, a, now)
-		watch(&sb, b, now)
-	}
-	as, bs := a.Stats(), b.Stats()
-	switches := as.Switches - a0.Switches + bs.Switches - b0.Switches
-	restarts := as.ICERestarts - a0.ICERestarts
-	r0, r := b0.Receive, bs.Receive
-	t.Logf("%s for %v: %d path switches (alice %v, bob %v), %d ICE restarts; silences over %v/%v/%v/%v: bob %v (longest %v), alice %v (longest %v); bob concealed %.1f%%",
-		profile, dur, switches, as.SwitchLog, bs.SwitchLog, restarts, limits[0], limits[1], limits[2], limits[3],
-		sb.over, sb.longest.Round(time.Millisecond), sa.over, sa.longest.Round(time.Millisecond),
-		100*float64(r.ConcealedSamples-r0.ConcealedSamples)/float64(max(1, r.TotalSamplesReceived-r0.TotalSamplesReceived)))
-	if switches != 0 {
-		t.Errorf("%d path switches on a link every pair shares, want none", switches)
-	}
-	if restarts != 0 && sa.longest < lostAfter && sb.longest < lostAfter {
-		t.Errorf("%d ICE restarts though no silence reached %v", restarts, lostAfter)
-	}
-	hangup(t, a)
-	<-b.Done()
-	_ = link.Close()
-	_ = l.Close()
-	waitGoroutines(t, base, 10*time.Second)
-}
-
-// TestGapStatsQuantile checks the adaptive threshold's window: quantiles from the histogram,
-// the oldest gaps leaving the window, and the bounds of suspectAfter.
-func TestGapStatsQuantile(t *testing.T) {
-	var w pathWatch
-	if got := w.suspectAfter(); got != suspectMin {
-		t.Errorf("empty window: suspectAfter %v, want %v", got, suspectMin)
-	}
-	for range gapWindow {
-		w.gaps.add(20 * time.Millisecond)
-	}
-	for range 10 { // under 3 %: a loaded machine's stalls
-		w.gaps.add(400 * time.Millisecond)
-	}
-	if got := w.gaps.quantile(0.97); got != 30*time.Millisecond {
-		t.Errorf("p97 %v, want 30ms (the 20 ms bucket's upper bound)", got)
-	}
-	if got := w.suspectAfter(); got != suspectMin {
-		t.Errorf("suspectAfter %v, want %v", got, suspectMin)
-	}
-	for range gapWindow / 10 { // a bursty link: 10 % of gaps at 150 ms
-		w.gaps.add(150 * time.Millisecond)
-	}
-	if got := w.suspectAfter(); got != 240*time.Millisecond {
-		t.Errorf("suspectAfter %v, want 240ms (1.5 × the 160 ms bucket bound)", got)
-	}
-	for range gapWindow {
-		w.gaps.add(5 * time.Second) // clamped into the last bucket
-	}
-	if got := w.suspectAfter(); got != suspectMax {
-		t.Errorf("suspectAfter %v, want %v", got, suspectMax)
-	}
 }
