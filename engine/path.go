@@ -96,7 +96,7 @@ type pairEntry struct {
 	p     *ice.CandidatePair
 	path  Path
 	heard time.Time     // the peer's last connectivity check on it
-	rtt   time.Duration // smoothed round trip of our probes on it (0: none answered yet)
+	rtt   time.Duration // round trip of our probes on it, near its floor (0: none answered yet)
 }
 
 // pathMsg is one of our checks waiting to be written.
@@ -223,11 +223,12 @@ func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
 		return false
 	}
 	pr.answered = true
-	rtt := now.Sub(pr.at)
-	if e.rtt == 0 {
+	// The pair's round trip tracks its floor: at once down, slowly up. A check answered
+	// late (a queue, a stalled process) says less of the path than one answered early.
+	if rtt := now.Sub(pr.at); e.rtt == 0 || rtt < e.rtt {
 		e.rtt = rtt
 	} else {
-		e.rtt += (rtt - e.rtt) / 4
+		e.rtt += (rtt - e.rtt) / 16
 	}
 	if pr.round == 0 || ps.suspect.IsZero() {
 		return false
