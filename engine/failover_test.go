@@ -98,7 +98,7 @@ func TestPathHandover(t *testing.T) {
 			// The standby dies while the active path works: nothing may change.
 			s0, sw0 := b.Stats(), a.Stats().Switches+b.Stats().Switches
 			other.cut.Store(true)
-			time.Sleep(2500 * time.Millisecond)
+			time.Sleep(standbyFresh + time.Second)
 			alive()
 			sa := a.Stats()
 			if sa.Path.Relayed() != active.Relayed() || sa.Switches+b.Stats().Switches != sw0 || sa.ICERestarts != 0 {
@@ -108,7 +108,7 @@ func TestPathHandover(t *testing.T) {
 			if sa.Standby.Local != "" && sa.Standby.Relayed() != active.Relayed() {
 				t.Errorf("alice still shows the dead standby %v (%v ago)", sa.Standby, sa.StandbyAge)
 			}
-			t.Logf("standby (%s) died for 2.5 s on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], active, lost(s0))
+			t.Logf("standby (%s) died for %v on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], standbyFresh+time.Second, active, lost(s0))
 			other.cut.Store(false)
 			i := 0
 			for sa := a.Stats(); sa.Standby.Local == "" || sa.Standby.Relayed() == active.Relayed(); sa = a.Stats() {
