@@ -614,8 +614,8 @@ func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
 // TestBurstyLinkNoSwitch runs a call over a bursty emulated uplink (alice's, as in the demo)
 // without any cut: every pair shares that link, so its delivery gaps and outages silence them
 // all and no switch can help. It counts the switches and ICE restarts and the silences bob and
-// alice lived through, and requires no switch, and no restart unless a silence outlasted
-// lostAfter. PARLEY_BURSTY_DURATION sets each link's duration (default 8 s; the figure
+// alice lived through, and requires no switch unless a silence outlasted lostAfter, and no
+// restart unless one outlasted restartAfter. PARLEY_BURSTY_DURATION sets each link's duration (default 8 s; the figure
 // is over 3m).
 func TestBurstyLinkNoSwitch(t *testing.T) {
 	dur := 8 * time.Second
@@ -688,11 +688,15 @@ func testBurstyLink(t *testing.T, profile string, dur time.Duration) {
 		profile, dur, switches, as.SwitchLog, bs.SwitchLog, restarts, limits[0], limits[1], limits[2], limits[3],
 		sb.over, sb.longest.Round(time.Millisecond), sa.over, sa.longest.Round(time.Millisecond),
 		100*float64(r.ConcealedSamples-r0.ConcealedSamples)/float64(max(1, r.TotalSamplesReceived-r0.TotalSamplesReceived)))
-	if switches != 0 {
-		t.Errorf("%d path switches on a link every pair shares, want none", switches)
+	// Every pair shares the link: a switch gains nothing, and only an outage longer than the
+	// evidence a switch needs without a check of the active pair (lostAfter) may cause one;
+	// a restart needs one longer than restartAfter.
+	longest := max(sa.longest, sb.longest)
+	if switches != 0 && longest < lostAfter {
+		t.Errorf("%d path switches on a link every pair shares, though no silence reached %v", switches, lostAfter)
 	}
-	if restarts != 0 && sa.longest < lostAfter && sb.longest < lostAfter {
-		t.Errorf("%d ICE restarts though no silence reached %v", restarts, lostAfter)
+	if restarts != 0 && longest < restartAfter {
+		t.Errorf("%d ICE restarts though no silence reached %v", restarts, restartAfter)
 	}
 	hangup(t, a)
 	<-b.Done()
