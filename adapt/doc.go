@@ -53,6 +53,6 @@
 //     (measured codec table, actual mouth-to-ear delay) less InterruptionR per interruption.
 //   - ValueModel (value.go, value_train.go) is a learned correction of the quality model's
 //     ranking, fitted by ridge regression to counterfactual rollouts (bench.ValueSamples,
-//     `parley bench train --value`), embedded as value.bin; PolicyConfig.Learned turns it on.
+//     `parley bench train --value`), embedded as value.bin; on by default (PolicyConfig.Unlearned turns it off).
 //   - Controller (controller.go) ties a Tracker, a Predictor and a Policy together.
 package adapt

@@ -83,15 +83,29 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 	if p.decided && fits {
 		keep := p.evaluate(&cur, &c, useValue)
 		gain := best.adj - keep.adj
-		// Climbing back after a drop (the budget well above the current rate) is not held:
-		// a recovery takes several steps, each lifting the budget's cap.
-		climbing := budget >= climbRoom*curWire && best.WireBps > curWire && now-p.changedAt >= p.cfg.Hold/4
-		// While climbing half the margin will do: the estimate is capped near the rate in use,
-		// so waiting for a big step would keep it from growing.
-		if !(held && gain > p.cfg.RMargin) && !(climbing && gain > p.cfg.RMargin/2) && !(gain > urgentGain && now-p.changedAt >= p.cfg.Hold/4) {
+		switch {
+		case held && gain > p.cfg.RMargin:
+		case gain > urgentGain && now-p.changedAt >= p.cfg.Hold/4:
+		case budget >= climbRoom*curWire && now-p.changedAt >= p.cfg.Hold/4:
+			// Climbing back after a drop (the budget well above the current rate) is not
+			// held, and half the margin will do: the estimate is capped near the rate in
+			// use, so waiting for a big step would keep it from growing. It is judged by the
+			// quality model alone: the learned correction was fitted at rates the behaviour
+			// policy had reached, not at the cap of a climb.
+			up := best
+			if useValue {
+				up, _ = p.bestWithin(&c, upHeadroom*budget, false)
+			}
+			k := p.evaluate(&cur, &c, false)
+			if up.WireBps > curWire && up.adj-k.adj > p.cfg.RMargin/2 {
+				best = up
+				break
+			}
 			best = keep
-			best.LimitBps = budget
+		default:
+			best = keep
 		}
+		best.LimitBps = budget
 	}
 	if math.IsInf(best.Score.R, -1) { // nothing fits: the least wire rate there is
 		best = cheapest
@@ -125,7 +139,8 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 // cost, plus the learned correction).
 type candidate struct {
 	Decision
-	adj float64
+	adj  float64
+	corr float64 // the learned correction included in adj
 }
 
 // bestWithin returns the best-scoring setting whose wire rate fits budget and whose payload
@@ -214,10 +229,11 @@ func (p *Policy) evaluate(s *Settings, c *Conditions, useValue bool) candidate {
 	sc := p.cfg.Quality.score(&t, c, p.late(c, t.JitterTarget), false)
 	w := t.WireBps(p.cfg.OverheadBytes)
 	adj := sc.R - steadyRateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
+	var corr float64
 	if useValue {
-		adj += p.value.correction(&t)
+		corr = p.value.correction(&t)
 	}
-	return candidate{Decision: Decision{Settings: t, Score: sc, WireBps: w}, adj: adj}
+	return candidate{Decision: Decision{Settings: t, Score: sc, WireBps: w}, adj: adj + corr, corr: corr}
 }
 
 // targetFor is the jitter target for s under c, knowing s's frame and redundancy: the target

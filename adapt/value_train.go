@@ -79,3 +79,20 @@ func terms(x *[NumValueWeights]float64, s *ValueSample) {
 		}
 	}
 }
+
+// EvaluateValue returns the root-mean-square residual of samples before and after m's
+// correction (for samples held back from training).
+func EvaluateValue(m *ValueModel, samples []ValueSample) (rmsBefore, rmsAfter float64) {
+	if len(samples) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var b, a float64
+	for k := range samples {
+		s := &samples[k]
+		d := s.Residual - m.Correction(&s.Context, &s.Candidate)
+		b += s.Residual * s.Residual
+		a += d * d
+	}
+	n := float64(len(samples))
+	return math.Sqrt(b / n), math.Sqrt(a / n)
+}

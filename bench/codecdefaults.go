@@ -89,6 +89,9 @@ func DefaultConditions() []Condition {
 			conds = append(conds, c)
 		}
 	}
+	for i := range conds {
+		conds[i].SeedSlot = i + 1 // the loss draws of the full matrix, in any selection
+	}
 	return conds
 }
 

@@ -43,6 +43,11 @@ type Condition struct {
 	// SeedInvariant marks a condition with no random process (a clean link): it runs with one
 	// seed only, since more would repeat the same result.
 	SeedInvariant bool
+	// SeedSlot, when > 0, seeds the condition's loss draws as if it were condition number
+	// SeedSlot−1 of the sweep, wherever it stands: DefaultConditions numbers its conditions, so
+	// each draws the same losses whichever of them a sweep selects (`-conditions`). Zero seeds
+	// by position.
+	SeedSlot int
 }
 
 // CodecSweep is a benchmark matrix: every config × condition × clip × seed.
@@ -243,7 +248,11 @@ func (s CodecSweep) runJob(j sweepJob) sweepOut {
 	where := fmt.Sprintf("config %q, condition %q, clip %q, seed %d", cfg.Name, cond.Name, clip.Name, j.seed)
 	// The same loss seed for every config: configurations are compared on identical loss draws
 	// (as far as their packet counts agree), which narrows the differences' confidence intervals.
-	seed := uint64(j.seed+1)*7919 + uint64(j.cond)*104729 + uint64(j.clip)*15485863
+	slot := j.cond
+	if cond.SeedSlot > 0 {
+		slot = cond.SeedSlot - 1
+	}
+	seed := uint64(j.seed+1)*7919 + uint64(slot)*104729 + uint64(j.clip)*15485863
 	link, err := netem.NewLink(cond.Link, seed)
 	if err != nil {
 		return sweepOut{err: fmt.Errorf("bench: %s: %w", where, err)}

@@ -109,3 +109,30 @@ func TestDREDInDTXGapsIsSilence(t *testing.T) {
 			dred.RecoveredDRED, dred.Concealed, dred.Silent, plain.Silent)
 	}
 }
+
+// TestConditionSeedsIndependentOfSelection: a default condition draws the same losses whether a
+// sweep runs it alone or with all the others.
+func TestConditionSeedsIndependentOfSelection(t *testing.T) {
+	clips, err := DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip := clips[0]
+	clip.Samples = clip.Samples[:2*SampleRateHz]
+	all := DefaultConditions()
+	cfg := []CodecConfig{{Name: "32k-plc", BitrateBps: 32000}}
+	full := CodecSweep{Configs: cfg, Conditions: all, Clips: []Clip{clip}, Seeds: 1, Workers: 1}
+	one := CodecSweep{Configs: cfg, Conditions: all[7:8], Clips: []Clip{clip}, Seeds: 1, Workers: 1}
+	rf, err := full.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := one.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rf[7].Condition != ro[0].Condition || rf[7].NetworkLoss != ro[0].NetworkLoss || rf[7].WB != ro[0].WB {
+		t.Errorf("%s alone: loss %.4f PESQ-WB %.3f; in the full matrix: loss %.4f PESQ-WB %.3f",
+			ro[0].Condition, ro[0].NetworkLoss, ro[0].WB, rf[7].NetworkLoss, rf[7].WB)
+	}
+}

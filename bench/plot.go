@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"gonum.org/v1/plot"
@@ -28,6 +29,9 @@ func PlotCodec(dir string, rows []CodecRow) ([]string, error) {
 		suffix, what string
 		keep         func(CodecRow) bool
 	}{{"", "Opus 32 kb/s", classic}, {"-neural", "Deep PLC, OSCE, DRED (libopus 1.5)", neural}} {
+		if set.suffix != "" && !slices.ContainsFunc(rows, isNeural) {
+			continue // no neural rows: the baselines alone would repeat the classic plot
+		}
 		ps, err := plotLoss(dir, rows, set.suffix, set.what, set.keep)
 		paths = append(paths, ps...)
 		if err != nil {

@@ -48,8 +48,8 @@ func ReadWAVFile(path string) (Audio, error) {
 // ReadWAV decodes a RIFF/WAVE stream into mono Audio. It accepts integer PCM of 8, 16, 24 or 32
 // bits and IEEE float of 32 or 64 bits (plain or WAVE_FORMAT_EXTENSIBLE), 1 to 8 channels (mixed
 // down to mono by averaging) and rates from 8 to 48 kHz. Chunks other than fmt and data (LIST,
-// PEAK, fact, ...) are skipped. A data chunk whose size field is 0 or 0xFFFFFFFF (written by
-// streaming tools) runs to the end of the stream; any other truncation is an error. Every error
+// PEAK, fact, ...) are skipped. A data chunk whose size field is 0, 0xFFFFFFFF or 0x7FFFF000
+// (written by streaming tools: ffmpeg, sox to a pipe) runs to the end of the stream; any other truncation is an error. Every error
 // wraps ErrWAV and names what is wrong.
 func ReadWAV(r io.Reader) (Audio, error) {
 	var hdr [12]byte
@@ -149,7 +149,9 @@ func parseWAVFmt(b []byte) (wavFmt, error) {
 }
 
 func readWAVData(r io.Reader, f wavFmt, size uint32) (Audio, error) {
-	streaming := size == 0 || size == 0xFFFFFFFF
+	// 0 and 0xFFFFFFFF are what ffmpeg and most streaming writers put; sox writes 0x7FFFF000
+	// when its output is a pipe.
+	streaming := size == 0 || size == 0xFFFFFFFF || size == 0x7FFFF000
 	limit := int64(maxWAVDataBytes)
 	if !streaming {
 		if int64(size) > limit {

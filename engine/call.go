@@ -32,6 +32,8 @@ type Call struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when teardown is complete
 	muted  atomic.Bool
+	// hangingUp is set when Hangup starts: a hang-up of the peer seen after it is ours.
+	hangingUp atomic.Bool
 	// restarts counts ICE restarts (caller side).
 	restarts atomic.Uint64
 	fo       failover // path loss, ICE restarts and recovery (failover.go)
@@ -238,6 +240,9 @@ func (c *Call) Muted() bool { return c.muted.Load() }
 // ends. Hanging up an ended call returns nil.
 func (c *Call) Hangup(ctx context.Context) error {
 	if c.State() != StateEnded {
+		// The peer may end its side (and close DTLS) as soon as our hang-up reaches it,
+		// before end below runs: that is still our hang-up, not the peer's.
+		c.hangingUp.Store(true)
 		sctx, cancel := context.WithTimeout(ctx, time.Second)
 		c.mu.Lock()
 		keyed := c.sess != nil
@@ -263,6 +268,9 @@ func (c *Call) end(r Reason, err error) {
 	defer c.mu.Unlock()
 	if c.state == StateEnded {
 		return
+	}
+	if r == ReasonRemoteHangup && c.hangingUp.Load() {
+		r = ReasonHangup
 	}
 	c.state, c.reason, c.err = StateEnded, r, err
 	if err != nil {

@@ -111,6 +111,14 @@ type Config struct {
 	// REDDepth is the number of earlier frames repeated in each packet (RFC 2198 RED), 0 to
 	// codec.MaxREDRedundancy. Zero sends plain Opus.
 	REDDepth int
+	// DecoderComplexity selects how the receive side conceals and enhances (libopus 1.5). Zero
+	// means the best the linked libopus has: codec.DecoderNoLACE (Deep PLC and NoLACE speech
+	// enhancement) with OSCE, codec.DecoderDeepPLC with Deep PLC only, classic concealment
+	// otherwise (codec.Features says which). 1 to 4 force classic concealment; 5 to 10 ask for
+	// that level, and the call does not start (ErrConfig wrapping codec.ErrUnavailable) when
+	// libopus lacks it. Whatever the level, lost frames are rebuilt from the peer's DRED when
+	// libopus has DRED; Stats.Receive counts them (FramesRecoveredDRED).
+	DecoderComplexity int
 
 	// JitterPolicy sets the receive jitter buffer's target delay from its estimator (an
 	// adaptation layer's hook). Nil means jitter.DefaultPolicy, or the adaptation's target with
@@ -159,6 +167,17 @@ type Config struct {
 	Now func() time.Time
 }
 
+// bestDecoderComplexity is the highest decoder level f supports: NoLACE, Deep PLC, or classic.
+func bestDecoderComplexity(f codec.FeatureSet) int {
+	switch {
+	case f.OSCE:
+		return codec.DecoderNoLACE
+	case f.DeepPLC:
+		return codec.DecoderDeepPLC
+	}
+	return codec.DecoderClassic
+}
+
 // settings is a Config with defaults applied and values checked.
 type settings struct {
 	Config
@@ -190,6 +209,14 @@ func (c *Config) resolve() (*settings, error) {
 	}
 	if s.REDDepth < 0 || s.REDDepth > codec.MaxREDRedundancy {
 		return nil, fmt.Errorf("%w: REDDepth %d: want 0..%d", ErrConfig, s.REDDepth, codec.MaxREDRedundancy)
+	}
+	if s.DecoderComplexity < 0 || s.DecoderComplexity > 10 {
+		return nil, fmt.Errorf("%w: DecoderComplexity %d: want 0..10", ErrConfig, s.DecoderComplexity)
+	}
+	if f := codec.Features(); s.DecoderComplexity == 0 {
+		s.DecoderComplexity = bestDecoderComplexity(f)
+	} else if s.DecoderComplexity >= codec.DecoderLACE && !f.OSCE || s.DecoderComplexity >= codec.DecoderDeepPLC && !f.DeepPLC {
+		return nil, fmt.Errorf("%w: DecoderComplexity %d: %w (%s)", ErrConfig, s.DecoderComplexity, codec.ErrUnavailable, f)
 	}
 	if s.Policy < PolicyAuto || s.Policy > PolicyDirect {
 		return nil, fmt.Errorf("%w: unknown Policy %d", ErrConfig, int(s.Policy))

@@ -48,42 +48,44 @@ func (s State) String() string {
 }
 
 // Reason says why a call ended. The values are stable, machine-readable strings (they appear
-// in logs and in the CLI's -stats json); the zero value means "not ended".
+// in logs and in the CLI's -stats json); the zero value means "not ended". They are (the
+// Reason… constants; go doc -all shows each one's meaning):
+//
+//	hangup, remote_hangup                    a hang-up by this side or by the peer
+//	unavailable, busy, no_answer, declined   the callee offline, in a call, not answering, refusing
+//	cancelled, answered_elsewhere,           callee side: the caller gave up; another device of
+//	declined_elsewhere                       this user answered or declined first
+//	key_changed                              the peer's key is not the one the user verified
+//	timeout, failed, peer_lost               no setup in time, no network path, the peer gone
+//	error                                    a protocol, signaling or media error (Call.Err)
 //
 // Outcomes of the signaling service (unavailable, busy, no_answer, declined, cancelled,
 // answered_elsewhere, declined_elsewhere) reach the engine as the Reason of a KindHangup or
-// KindDecline Message; engine/line translates the server's frames into them.
+// KindDecline Message; engine/line translates the server's frames into them. The service does
+// not tell an offline user from one that does not exist (both are unavailable). no_answer ends
+// the caller's call when the ring timeout expires, and a callee's call that timed out before
+// this device answered. answered_elsewhere is the device whose accept lost the race: no media
+// was exchanged. key_changed: the peer's identity key differs from the one the user verified
+// (with Config.Store and Config.PeerName); the call was refused before any media flowed, and
+// Call.Err wraps ErrKeyChanged and e2ee.ErrIdentityChanged.
 type Reason string
 
 // End reasons.
 const (
-	ReasonHangup       Reason = "hangup"        // this side hung up (Call.Hangup)
-	ReasonRemoteHangup Reason = "remote_hangup" // the peer hung up after the call was answered
-	ReasonDeclined     Reason = "declined"      // caller: the callee declined
-	ReasonTimeout      Reason = "timeout"       // setup did not complete within Config.SetupTimeout
-	ReasonPeerLost     Reason = "peer_lost"     // no packet from the peer for Config.DisconnectTimeout
-	ReasonFailed       Reason = "failed"        // ICE found no working path, or DTLS failed
-	ReasonError        Reason = "error"         // a protocol, signaling or media error (see Call.Err)
-
-	// ReasonUnavailable, caller: the callee has no device online (or no such user exists; the
-	// service does not tell the two apart).
-	ReasonUnavailable Reason = "unavailable"
-	// ReasonBusy, caller: every device of the callee is in another call.
-	ReasonBusy Reason = "busy"
-	// ReasonNoAnswer: nobody answered within the signaling service's ring timeout (caller),
-	// or the caller's ring timed out before this device answered (callee).
-	ReasonNoAnswer Reason = "no_answer"
-	// ReasonCancelled, callee: the caller hung up before the call was answered.
-	ReasonCancelled Reason = "cancelled"
-	// ReasonAnsweredElsewhere, callee: another device of the same user answered first (the
-	// accept of this device lost the race); no media was exchanged.
-	ReasonAnsweredElsewhere Reason = "answered_elsewhere"
-	// ReasonDeclinedElsewhere, callee: another device of the same user declined the call.
-	ReasonDeclinedElsewhere Reason = "declined_elsewhere"
-	// ReasonKeyChanged: the peer's identity key differs from the one the user verified (with
-	// Config.Store and Config.PeerName); the call was refused before any media flowed. Call.Err
-	// wraps ErrKeyChanged and e2ee.ErrIdentityChanged.
-	ReasonKeyChanged Reason = "key_changed"
+	ReasonHangup            Reason = "hangup"             // this side hung up (Call.Hangup)
+	ReasonRemoteHangup      Reason = "remote_hangup"      // the peer hung up after the call was answered
+	ReasonDeclined          Reason = "declined"           // caller: the callee declined
+	ReasonUnavailable       Reason = "unavailable"        // caller: the callee has no device online (or no such user)
+	ReasonBusy              Reason = "busy"               // caller: every device of the callee is in another call
+	ReasonNoAnswer          Reason = "no_answer"          // nobody answered within the service's ring timeout
+	ReasonCancelled         Reason = "cancelled"          // callee: the caller hung up before the call was answered
+	ReasonAnsweredElsewhere Reason = "answered_elsewhere" // callee: another device of this user answered first
+	ReasonDeclinedElsewhere Reason = "declined_elsewhere" // callee: another device of this user declined
+	ReasonKeyChanged        Reason = "key_changed"        // the peer's key is not the one the user verified (Call.Err says more)
+	ReasonTimeout           Reason = "timeout"            // setup did not complete within Config.SetupTimeout
+	ReasonPeerLost          Reason = "peer_lost"          // no packet from the peer for Config.DisconnectTimeout
+	ReasonFailed            Reason = "failed"             // ICE found no working path, or DTLS failed
+	ReasonError             Reason = "error"              // a protocol, signaling or media error (see Call.Err)
 )
 
 // remoteReasons are the Reasons a KindHangup or KindDecline Message may carry.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/jitter"
 	"github.com/parley-voice/parley/engine/media"
@@ -43,7 +44,8 @@ type receiver struct {
 }
 
 func newReceiver(s *settings) (*receiver, error) {
-	cfg := media.ReceiverConfig{Jitter: jitter.Config{FEC: !s.NoFEC}, JitterPolicy: s.JitterPolicy}
+	jc := jitter.Config{FEC: !s.NoFEC, DRED: codec.Features().DRED, DecoderComplexity: s.DecoderComplexity}
+	cfg := media.ReceiverConfig{Jitter: jc, JitterPolicy: s.JitterPolicy}
 	if !s.NoAdapt && s.AdaptJitter && s.JitterPolicy == nil {
 		ctl, err := newController(s)
 		if err != nil {

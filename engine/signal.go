@@ -26,7 +26,10 @@ const (
 	KindRelay
 	// KindHangup, both ways: the call is over (cancelled while ringing, hung up, or ended by
 	// the signaling service, e.g. a ring timeout); Reason says why. Sent unsealed by the
-	// engine after its sealed hang-up so that the signaling service can clean up.
+	// engine after its sealed hang-up so that the signaling service can clean up. Received
+	// after the key agreement it ends nothing (it cannot prove the peer sent it): the engine
+	// stops reading the Signal, as if signaling were lost, and the call ends by the peer's
+	// sealed hang-up, its DTLS close or the loss of its media.
 	KindHangup
 )
 

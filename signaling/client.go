@@ -64,14 +64,15 @@ type ClientConfig struct {
 // Frames sent while the connection is down are queued and delivered after the session
 // resumes; they are lost only if it cannot be resumed (ErrSessionLost).
 type Client struct {
-	cfg    ClientConfig
-	log    *slog.Logger
-	events chan *Frame
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the run goroutine exits
-	sent   atomic.Uint64 // WebSocket messages written
-	rcvd   atomic.Uint64 // WebSocket messages read
+	cfg     ClientConfig
+	log     *slog.Logger
+	events  chan *Frame
+	ctx     context.Context // cancelled by Close
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the run goroutine exits
+	closing atomic.Bool   // set when Close starts: a drop from then on is ours, not resumed
+	sent    atomic.Uint64 // WebSocket messages written
+	rcvd    atomic.Uint64 // WebSocket messages read
 
 	// wmu serialises numbering and writing, so frames leave in Seq order.
 	wmu        sync.Mutex
@@ -276,6 +277,7 @@ func (c *Client) Reconnect() {
 // Close ends the session: the server treats the device as gone at once. Close waits for the
 // client's goroutines and closes Events. It is idempotent.
 func (c *Client) Close() error {
+	c.closing.Store(true)
 	c.wmu.Lock()
 	ws := c.ws
 	c.wmu.Unlock()
@@ -401,7 +403,7 @@ func (c *Client) run(ws *websocket.Conn) {
 		}
 		c.wmu.Unlock()
 		_ = ws.CloseNow()
-		if c.ctx.Err() != nil {
+		if c.ctx.Err() != nil || c.closing.Load() {
 			return
 		}
 		c.log.Info("signaling: connection lost, resuming", "err", err)

@@ -105,6 +105,13 @@ func trainValue(env *cmdEnv, links int, dur time.Duration, seed uint64, ridge fl
 		gen.Round(time.Millisecond), (time.Since(start) - gen).Round(time.Millisecond))
 	fmt.Fprintf(w, "value model %d×%d bilinear, %d bytes, sha256 %x\n", adapt.NumContext, adapt.NumCandidate, len(blob), sha256.Sum256(blob))
 	fmt.Fprintf(w, "residual of the quality model's forecast (R, relative to the decision's candidates): rms %.2f before, %.2f after\n", before, after)
+	// Links the model never saw: a quarter as many, from another seed.
+	held, err := bench.ValueSamples(bench.RolloutConfig{Links: max(links/4, 1), Duration: dur, Seed: seed + 1<<20})
+	if err != nil {
+		return err
+	}
+	hb, ha := adapt.EvaluateValue(m, held)
+	fmt.Fprintf(w, "held-back links (%d samples, seed %d): rms %.2f before, %.2f after\n", len(held), seed+1<<20, hb, ha)
 	if out != "" {
 		if err := os.WriteFile(out, blob, 0o644); err != nil {
 			return err

@@ -5,9 +5,9 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -221,7 +221,7 @@ func cmdID(_ context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "id", "new|show", "Create (new) or show (show) your long-term identity key.\n\n"+
 		"The key is stored, readable by you only, in DIR/identity.key (the 32-byte Ed25519 seed in\n"+
 		"hex). Share the fingerprint that 'show' prints so contacts can verify it.")
-	dir := fs.String("dir", "", "config `directory` (default $XDG_CONFIG_HOME/parley or ~/.config/parley)")
+	dir := fs.String("dir", "", "config `directory` (default $"+envDir+", else $XDG_CONFIG_HOME/parley or ~/.config/parley)")
 	force := fs.Bool("force", false, "with new: replace an existing identity (contacts will see a changed key)")
 	var verb string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -238,32 +238,21 @@ func cmdID(_ context.Context, env *cmdEnv, args []string) error {
 	if verb != "new" && verb != "show" {
 		return usagef("id: say new or show")
 	}
-	if *dir == "" {
-		base, err := os.UserConfigDir()
-		if err != nil {
-			return usagef("no config directory (%v): pass -dir", err)
-		}
-		*dir = filepath.Join(base, "parley")
+	if *dir = configDir(*dir); *dir == "" {
+		return usagef("no config directory: pass -dir or set $%s", envDir)
 	}
-	path := filepath.Join(*dir, "identity.key")
+	path := filepath.Join(*dir, e2ee.IdentityFile)
 	show := func(k *e2ee.IdentityKey) {
 		pub := k.Public()
 		fmt.Fprintf(env.Stdout, "identity:    %s\npublic key:  %s\nfingerprint: %s\n", path, pub, pub.Fingerprint())
 	}
 	if verb == "show" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("no identity (run 'parley id new'): %w", err)
+		k, err := e2ee.LoadIdentity(*dir)
+		if errors.Is(err, iofs.ErrNotExist) {
+			return fmt.Errorf("no identity in %s (run 'parley id new'): %w", *dir, err)
 		}
-		seed, err := hex.DecodeString(strings.TrimSpace(string(b)))
-		clear(b)
 		if err != nil {
-			return fmt.Errorf("%s: not a hex seed", path)
-		}
-		k, err := e2ee.NewIdentityKey(seed)
-		clear(seed)
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
+			return err
 		}
 		defer k.Wipe()
 		show(k)
@@ -277,24 +266,7 @@ func cmdID(_ context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	defer k.Wipe()
-	if err := os.MkdirAll(*dir, 0o700); err != nil {
-		return err
-	}
-	seed := k.Seed()
-	data := []byte(hex.EncodeToString(seed) + "\n")
-	clear(seed)
-	tmp, err := os.CreateTemp(*dir, ".identity-*")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	clear(data)
-	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Sync(), tmp.Close()); err != nil {
-		_ = os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
+	if err := k.Save(*dir); err != nil {
 		return err
 	}
 	show(k)

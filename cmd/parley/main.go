@@ -97,6 +97,10 @@ func exitCode(env *cmdEnv, err error) int {
 		return 0
 	case errors.As(err, &oe):
 		return oe.code // the command printed the message
+	case errors.Is(err, context.Canceled):
+		// Ctrl-C (or SIGTERM) stopped a command that had no result to keep.
+		fmt.Fprintf(env.Stderr, "parley: interrupted\n")
+		return exitInterrupted
 	case errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &ue):

@@ -165,7 +165,7 @@ func lastLines(s string, n int) string {
 }
 
 // TestSASPromptOnTerminal: on a terminal (a pty from util-linux's script), parley call asks
-// whether the peer sees the same SAS; answering y marks the contact verified.
+// whether the peer sees the same SAS; y marks the contact verified, n hangs up at once.
 func TestSASPromptOnTerminal(t *testing.T) {
 	script, err := exec.LookPath("script")
 	if err != nil {
@@ -173,44 +173,58 @@ func TestSASPromptOnTerminal(t *testing.T) {
 	}
 	url := inProcServer(t)
 	dir := t.TempDir()
-	bob := startProc(t, "listen", "-as", "bob", "-dir", filepath.Join(dir, "bob"), "-calls", "1", "-direct", "-server", url)
-	waitOutput(t, bob, "listening as bob")
 	alice := filepath.Join(dir, "alice")
 	if code, _, stderr := runCLI(t, "id", "new", "-dir", alice); code != 0 {
 		t.Fatal(stderr)
 	}
-	cmd := exec.Command(script, "-qfec", os.Args[0]+" call bob -as alice -dir "+alice+" -for 3s -direct -server "+url, "/dev/null")
-	cmd.Env = append(os.Environ(), "PARLEY_TEST_AS_CLI=1")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, out: &syncBuffer{}, waited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = cmd.Wait(); close(p.waited) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("alice on a terminal:\n%s", p.out.String())
+	// call runs alice's 'parley call bob -for 20s' on a pty, answers the SAS prompt and
+	// returns her output once the call ended.
+	call := func(bobName, answer, after string) string {
+		bob := startProc(t, "listen", "-as", bobName, "-dir", filepath.Join(dir, bobName), "-calls", "1", "-direct", "-server", url)
+		waitOutput(t, bob, "listening as "+bobName)
+		cmd := exec.Command(script, "-qfec", os.Args[0]+" call "+bobName+" -as alice -dir "+alice+" -for 20s -direct -server "+url, "/dev/null")
+		cmd.Env = append(os.Environ(), "PARLEY_TEST_AS_CLI=1")
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	waitOutput(t, p, "Does bob see the same SAS?")
-	if _, err := in.Write([]byte("y\n")); err != nil {
-		t.Fatal(err)
+		p := &proc{cmd: cmd, out: &syncBuffer{}, waited: make(chan struct{})}
+		cmd.Stdout, cmd.Stderr = p.out, p.out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.err = cmd.Wait(); close(p.waited) }()
+		t.Cleanup(func() {
+			p.kill()
+			if t.Failed() {
+				t.Logf("alice on a terminal:\n%s", p.out.String())
+			}
+		})
+		waitOutput(t, p, "Does "+bobName+" see the same SAS?")
+		if _, err := in.Write([]byte(answer + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		waitOutput(t, p, after)
+		if answer == "y" {
+			_, _ = in.Write([]byte{3}) // Ctrl-C through the pty: hang up now
+		}
+		select {
+		case <-p.waited:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the call did not end")
+		}
+		_ = in.Close()
+		return p.out.String()
 	}
-	waitOutput(t, p, "bob verified")
-	select {
-	case <-p.waited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the call did not end")
-	}
-	_ = in.Close()
+	call("bob", "y", "bob verified")
 	code, out, _ := runCLI(t, "contacts", "show", "bob", "-as", "alice", "-dir", alice)
 	t.Logf("after answering y at the prompt, parley contacts show bob:\n%s", out)
 	if code != 0 || !strings.Contains(out, "status:      verified") {
 		t.Fatalf("contacts show: %d %q", code, out)
+	}
+	out = call("carol", "n", "hanging up (SAS mismatch)")
+	t.Logf("answering n: %q", lastLines(out, 2))
+	if code, show, _ := runCLI(t, "contacts", "show", "carol", "-as", "alice", "-dir", alice); code != 0 || !strings.Contains(show, "not verified") {
+		t.Fatalf("carol after n: %d %q", code, show)
 	}
 }

@@ -363,3 +363,39 @@ func FuzzParseBinding(f *testing.F) {
 		}
 	})
 }
+
+// slowAnswerBroker delays the "answered" message between nodes, widening the window in which
+// a caller that heard "accepted" relays before the callee's leg is active.
+type slowAnswerBroker struct{ MemoryBroker }
+
+func (b *slowAnswerBroker) Publish(ctx context.Context, subject string, data []byte) error {
+	if strings.Contains(string(data), `"k":"answered"`) {
+		time.Sleep(300 * time.Millisecond) // the injected delay, not an assertion
+	}
+	return b.MemoryBroker.Publish(ctx, subject, data)
+}
+
+// TestRevealNotLostAfterAccept: the caller's first relay right after "accepted" (the e2ee
+// Reveal) reaches the callee even when the callee's node learns of the answer late. It was
+// dropped as relay_no_call, and the callee then failed the call on the next envelope (seen
+// in TestFaultServerRestart under load).
+func TestRevealNotLostAfterAccept(t *testing.T) {
+	checkGoroutines(t)
+	ts := startServer(t, Config{Broker: &slowAnswerBroker{}})
+	a := dial(t, ts.url, "alice", newIdentity(t), "")
+	b := dial(t, ts.url, "bob", newIdentity(t), "")
+	call := newCallID(t)
+	_ = a.Invite(call, "bob", []byte{1})
+	expect(t, a, signaling.TypeRinging)
+	expect(t, b, signaling.TypeIncoming)
+	_ = b.Accept(call, []byte{2})
+	expect(t, a, signaling.TypeAccepted)
+	_ = a.Relay(call, []byte("reveal"))
+	expect(t, b, signaling.TypeConnected)
+	if f := expect(t, b, signaling.TypeRelay); string(f.Data) != "reveal" {
+		t.Fatalf("bob got %q", f.Data)
+	}
+	if n := testutil.ToFloat64(ts.m.rejects.WithLabelValues("relay_no_call")); n != 0 {
+		t.Fatalf("relay_no_call = %v", n)
+	}
+}

@@ -120,15 +120,22 @@ func (s *session) onAccept(r *route) {
 			l.timer.Stop()
 			l.timer = nil
 		}
-		s.deliverLocked(&signaling.Frame{Type: signaling.TypeAccepted, Call: r.Call, Device: r.FromDevice, Data: r.Data})
 	}
 	s.mu.Unlock()
 	if won {
 		s.srv.m.answered.Add(1)
 		s.outcome("answered", r.Call, r.From)
+		// The callee's leg must be active before the caller hears "accepted": the caller's
+		// first relay (the e2ee Reveal) follows at once, and a relay reaching an inactive
+		// leg is dropped. The broker keeps one publisher's messages to one user in order.
 		a := s.route(kindAnswered, r.Call, r.From, "")
 		a.Winner = r.FromDevice
 		_ = s.publish(a)
+		s.mu.Lock()
+		if s.legs[r.Call] == l {
+			s.deliverLocked(&signaling.Frame{Type: signaling.TypeAccepted, Call: r.Call, Device: r.FromDevice, Data: r.Data})
+		}
+		s.mu.Unlock()
 		return
 	}
 	// Too late (answered elsewhere, cancelled, timed out): release that device.

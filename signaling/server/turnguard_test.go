@@ -158,3 +158,33 @@ func allocTCP(t *testing.T, addr string, info signaling.TURNInfo) error {
 	}
 	return alloc.Close()
 }
+
+// TestPeerFilter checks the deny list directly, IPv6 included (an IPv4 allocation answers
+// IPv6 permissions with 443 before the filter is asked, so TestTURNRefusesInternalPeers
+// cannot reach these).
+func TestPeerFilter(t *testing.T) {
+	var f peerFilter
+	for _, ip := range []string{"127.0.0.1", "10.1.2.3", "172.31.0.1", "192.168.0.1", "169.254.169.254", "100.64.0.1",
+		"100.127.255.254", "0.0.0.0", "0.1.2.3", "224.0.0.1", "239.1.1.1", "255.255.255.255", "198.18.0.1",
+		"::", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "ff02::1", "::ffff:10.0.0.1", "::ffff:127.0.0.1",
+		"::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::1"} {
+		if f.permit(net.ParseIP(ip)) {
+			t.Errorf("%s permitted", ip)
+		}
+	}
+	for _, ip := range []string{"198.51.100.7", "8.8.8.8", "100.128.0.1", "172.32.0.1", "2001:db8::1", "2a00:1450::1",
+		"::ffff:8.8.8.8", "64:ff9b::808:808"} {
+		if !f.permit(net.ParseIP(ip)) {
+			t.Errorf("%s refused", ip)
+		}
+	}
+	allow := peerFilter{allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}}
+	for _, ip := range []string{"127.0.0.1", "::ffff:127.0.0.2", "fd00::5"} {
+		if !allow.permit(net.ParseIP(ip)) {
+			t.Errorf("allowed %s refused", ip)
+		}
+	}
+	if allow.permit(net.ParseIP("10.0.0.1")) || allow.permit(nil) {
+		t.Error("the allow list opened more than it names")
+	}
+}
