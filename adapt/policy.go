@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/parley-voice/parley/adapt/emodel"
 )
 
 // Policy defaults.
 const (
-	DefaultFixedDelay    = 30 * time.Millisecond // capture, look-ahead, decoding, playout device
-	DefaultOverheadBytes = 50                    // IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10
+	DefaultFixedDelay    = emodel.FixedDelay // capture, look-ahead, decoding, playout device
+	DefaultOverheadBytes = 50                // IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10
 	DefaultHeadroom      = 0.85
 	DefaultLowRateBps    = 8000
 	DefaultMaxPayloadBps = 48000

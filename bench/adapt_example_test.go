@@ -9,7 +9,7 @@ import (
 
 // Running the side-by-side comparison by hand: every strategy on one link, then the summary and
 // adapt against the best baseline on each run.
-func ExampleRunBenchJob() {
+func ExampleRunJob() {
 	clips, err := bench.DefaultClips()
 	if err != nil {
 		log.Fatal(err)
@@ -18,9 +18,9 @@ func ExampleRunBenchJob() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var rows []bench.BenchRow
+	var rows []bench.Row
 	for _, st := range []string{bench.StrategyFixedFEC, bench.StrategyWebRTC, bench.StrategyAdapt} {
-		r, err := bench.RunBenchJob(bench.BenchJob{Link: link, Clip: clips[0], Seed: 1, Repeat: 2, Strategy: st})
+		r, err := bench.RunJob(bench.Job{Link: link, Clip: clips[0], Seed: 1, Repeat: 2, Strategy: st})
 		if err != nil {
 			log.Fatal(err)
 		}

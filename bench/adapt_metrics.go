@@ -148,10 +148,11 @@ func concealSplit(ticks []Tick, sends []SendEvent, recovered int) (late, lost fl
 	return float64(concealed-lostC) / float64(played), float64(lostC) / float64(played)
 }
 
-// emodelMOS is the mean over EModelWindow windows of the E-model MOS_CQE (Opus table, VBR) with
-// each window's mean mouth-to-ear delay, concealed share as loss, burst ratio from its runs of
-// concealed ticks (in frames) and mean Opus bitrate. Windows with less than half a window of
-// playout are skipped; NaN when none is left.
+// emodelMOS is the mean over EModelWindow windows of the one call score (emodel.ScoreCall)
+// with each window's mean mouth-to-ear delay (capture to playout, frame included, plus
+// emodel.FixedDelay), concealed share as loss, mean burst from its runs of concealed ticks (in
+// frames), mean Opus bitrate and frame. Windows with less than half a window of playout are
+// skipped; NaN when none is left.
 func emodelMOS(ticks []Tick) float64 {
 	per := int(EModelWindow / PlayoutChunk)
 	var moss []float64
@@ -194,16 +195,8 @@ func emodelMOS(ticks []Tick) float64 {
 			meanFrame := frame / float64(n)
 			burst = max(1, float64(runTicks)/float64(runs)*PlayoutChunk.Seconds()/meanFrame)
 		}
-		bursty, err := emodel.BurstRatioFromBursts(loss, burst)
-		if err != nil {
-			bursty = 1
-		}
-		rate := min(max(int(br/float64(n)), 6000), 40000)
-		im, err := emodel.OpusTable().Lookup(emodel.VBR, rate)
-		if err != nil {
-			continue
-		}
-		r, err := emodel.Score(im.Input(m2e/time.Duration(n), loss, bursty))
+		r, err := emodel.ScoreCall(emodel.Call{BitrateBps: int(br / float64(n)), Frame: time.Duration(frame / float64(n) * float64(time.Second)),
+			Loss: loss, MeanBurst: burst, MouthToEar: m2e/time.Duration(n) + emodel.FixedDelay})
 		if err != nil {
 			continue
 		}

@@ -184,8 +184,8 @@ func TestTickConcealmentMatchesLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		tl := &Timeline{}
-		res, err := runLoop(speech, loopConfig{policy: &fixedPolicy{s: FixedSetting{BitrateBps: 32000, Buffer: 60 * time.Millisecond}.settings()},
-			rx: rx, timeline: tl}, link)
+		res, err := runLoop(speech, loopConfig{policy: FixedSetting{BitrateBps: 32000, Buffer: 60 * time.Millisecond}.policy(),
+			codec: codecBase(0), rx: rx, timeline: tl}, link)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,16 +202,16 @@ func TestTickConcealmentMatchesLoss(t *testing.T) {
 }
 
 func TestPickOracle(t *testing.T) {
-	row := func(p, st string, pesq float64, br int) BenchRow {
-		return BenchRow{Profile: p, Strategy: st, Seed: 1, RunMetrics: RunMetrics{PESQ: pesq}, Fixed: FixedSetting{BitrateBps: br}}
+	row := func(p, st string, pesq float64, br int) Row {
+		return Row{Profile: p, Strategy: st, Seed: 1, RunMetrics: RunMetrics{PESQ: pesq}, Fixed: FixedSetting{BitrateBps: br}}
 	}
-	rows := []BenchRow{
+	rows := []Row{
 		row("a", StrategyFixed, 4.5, 0), row("a", StrategyOracle, 4.0, 16000), row("a", StrategyOracle, 4.2, 24000),
 		row("b", StrategyFixedFEC, 3.0, 0), row("b", StrategyOracle, 3.5, 16000), row("b", StrategyAdapt, 3.9, 0),
 		row("c", StrategyFixed, 4.0, 0), // no grid: no oracle
 	}
 	got := PickOracle(rows)
-	var oracles []BenchRow
+	var oracles []Row
 	for _, r := range got {
 		if r.Strategy == StrategyOracle {
 			oracles = append(oracles, r)

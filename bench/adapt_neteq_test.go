@@ -14,8 +14,8 @@ func TestAdaptNetEqIgnoresDecidedTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(st string) BenchRow {
-		r, err := RunBenchJob(BenchJob{Link: link, Clip: clips[0], Seed: 1, Repeat: 1, Strategy: st})
+	run := func(st string) Row {
+		r, err := RunJob(Job{Link: link, Clip: clips[0], Seed: 1, Repeat: 1, Strategy: st})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ import (
 // strategy, means over seeds and clips), and, when rows hold a run on timelineProfile,
 // timeline-<profile>.png (wire rate with the capacity, queueing delay, network loss and
 // jitter-buffer target of each strategy over the first seed's run).
-func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, error) {
+func PlotBench(dir string, rows []Row, timelineProfile string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bench: plot: %w", err)
 	}
@@ -131,8 +131,8 @@ func PlotBench(dir string, rows []BenchRow, timelineProfile string) ([]string, e
 }
 
 // plotTimeline draws four stacked panels of every strategy's first run on profile.
-func plotTimeline(dir string, rows []BenchRow, profile string) (string, bool, error) {
-	var runs []BenchRow
+func plotTimeline(dir string, rows []Row, profile string) (string, bool, error) {
+	var runs []Row
 	idx := map[string]int{}
 	for i, st := range Summarize(rows) {
 		idx[st.Strategy] = i

@@ -21,7 +21,11 @@ func TestRunAdaptiveBurstyLoss(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := RunAdaptive(speech, AdaptConfig{}, l, &AdaptiveReceiver{Config: adaptJitterConfig()})
+		rev, err := netem.NewLink(ReverseLink(cfg), netem.ReverseSeed(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := RunAdaptive(speech, AdaptConfig{}, l, rev, &AdaptiveReceiver{Config: adaptJitterConfig()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,5 +49,49 @@ func TestRunAdaptiveBurstyLoss(t *testing.T) {
 	}
 	if a.Duration < 10*time.Second {
 		t.Errorf("ran %v", a.Duration)
+	}
+}
+
+// TestWebRTCReducesAfterDrop runs the webrtc-like sender (ported GCC) over 8 s at 128 kb/s then
+// 8 s at 24 kb/s: it must leave its start rate, and after the drop bring its wire rate under
+// the new capacity.
+func TestWebRTCReducesAfterDrop(t *testing.T) {
+	speech := loadSpeech48(t)
+	for len(speech) < 16*SampleRateHz {
+		speech = append(speech, speech...)
+	}
+	speech = speech[:16*SampleRateHz]
+	cfg := netem.LinkConfig{Delay: netem.DelayConfig{Base: 30 * time.Millisecond},
+		Capacity: netem.CapacityConfig{Steps: []netem.RateStep{{Duration: 8 * time.Second, RateBps: 128e3},
+			{Duration: 8 * time.Second, RateBps: 24e3}}, QueueDelay: 300 * time.Millisecond}}
+	link, err := netem.NewLink(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := netem.NewLink(ReverseLink(cfg), netem.ReverseSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := LookupStrategy(StrategyWebRTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := &Timeline{}
+	res, err := runStrategy(st, Job{}, speech, link, rev, tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := wireRate(tl.Sends, 6*time.Second, 8*time.Second)
+	after := wireRate(tl.Sends, 13*time.Second, 16*time.Second)
+	t.Logf("wire rate %.1f kb/s before the drop, %.1f after; %d changes", before/1000, after/1000, res.Changes)
+	if before < 40e3 {
+		t.Errorf("before the drop the sender ran at %.1f kb/s on a 128 kb/s link", before/1000)
+	}
+	if after > 24e3 {
+		t.Errorf("after the drop to 24 kb/s the sender still sends %.1f kb/s", after/1000)
+	}
+	react, _ := reactRecover(cfg.Capacity.Steps, tl.Sends)
+	if react < 0 || react > 6*time.Second {
+		t.Errorf("react %v", react)
 	}
 }

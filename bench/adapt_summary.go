@@ -26,10 +26,10 @@ type StrategySummary struct {
 	HasSteps       bool
 }
 
-// Summarize aggregates rows per strategy, in BenchStrategies order (then any other strategy in
+// Summarize aggregates rows per strategy, in StrategyNames() order (then any other strategy in
 // order of appearance).
-func Summarize(rows []BenchRow) []StrategySummary {
-	order := slices.Clone(BenchStrategies)
+func Summarize(rows []Row) []StrategySummary {
+	order := slices.Clone(StrategyNames())
 	for _, r := range rows {
 		if !slices.Contains(order, r.Strategy) {
 			order = append(order, r.Strategy)
@@ -94,17 +94,17 @@ var baselines = []string{StrategyFixed, StrategyFixedFEC, StrategyWebRTC, Strate
 // CompareRuns compares strategy with against on every run both have. against may be
 // "best baseline": on each run, whichever of the fixed, webrtc-like and tgvoip-like baselines
 // had the highest PESQ-WB there.
-func CompareRuns(rows []BenchRow, strategy, against string) Versus {
+func CompareRuns(rows []Row, strategy, against string) Versus {
 	type key struct {
 		p, c string
 		s    uint64
 	}
-	byKey := map[key]map[string]BenchRow{}
+	byKey := map[key]map[string]Row{}
 	var keys []key
 	for _, r := range rows {
 		k := key{r.Profile, r.Clip, r.Seed}
 		if byKey[k] == nil {
-			byKey[k] = map[string]BenchRow{}
+			byKey[k] = map[string]Row{}
 			keys = append(keys, k)
 		}
 		byKey[k][r.Strategy] = r
@@ -118,7 +118,7 @@ func CompareRuns(rows []BenchRow, strategy, against string) Versus {
 		if !ok {
 			continue
 		}
-		var ref BenchRow
+		var ref Row
 		found := false
 		if against == "best baseline" {
 			for _, bl := range baselines {

@@ -30,11 +30,11 @@ func BenchProfileNames() []string {
 
 // ProfileLink returns a named profile (AdaptProfile's names, the g1050-a/b/c aliases and every
 // netem profile) as a benchmark link.
-func ProfileLink(name string) (BenchLink, error) {
+func ProfileLink(name string) (Link, error) {
 	if _, err := AdaptProfile(name, time.Minute); err != nil {
-		return BenchLink{}, err
+		return Link{}, err
 	}
-	return BenchLink{Name: name, Config: func(d time.Duration) (netem.LinkConfig, error) { return AdaptProfile(name, d) }}, nil
+	return Link{Name: name, Config: func(d time.Duration) (netem.LinkConfig, error) { return AdaptProfile(name, d) }}, nil
 }
 
 // Trace link defaults.
@@ -74,19 +74,19 @@ type TraceOptions struct {
 // prefixed, e.g. "mm:ATT-LTE-driving.up"): the capacity follows the trace (Mahimahi delivery
 // opportunities binned into 100 ms segments) multiplied by the scale, looping. note says what
 // was done (format, scale, mean capacity).
-func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err error) {
+func TraceLink(path string, opt TraceOptions) (link Link, note string, err error) {
 	if opt.Scale < 0 || opt.BaseDelay < 0 || opt.QueueDelay < 0 || opt.Offset < 0 {
-		return BenchLink{}, "", fmt.Errorf("%w: trace %s: negative scale, delay, queue or offset", ErrConfig, path)
+		return Link{}, "", fmt.Errorf("%w: trace %s: negative scale, delay, queue or offset", ErrConfig, path)
 	}
 	format := opt.Format
 	if format == "" {
 		if format, err = detectTraceFormat(path); err != nil {
-			return BenchLink{}, "", err
+			return Link{}, "", err
 		}
 	}
 	tr, err := netem.LoadTrace(path, format)
 	if err != nil {
-		return BenchLink{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
+		return Link{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
 	}
 	segs := (&netem.Trace{Segments: traceSegments(tr)}).Rotate(opt.Offset).Segments
 	mean := tr.MeanRateBps()
@@ -102,7 +102,7 @@ func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err 
 	}
 	scaled := &netem.Trace{Segments: segs}
 	if scaled.MeanRateBps() <= 0 {
-		return BenchLink{}, "", fmt.Errorf("%w: trace %s has no capacity after scaling by %g", ErrConfig, path, scale)
+		return Link{}, "", fmt.Errorf("%w: trace %s has no capacity after scaling by %g", ErrConfig, path, scale)
 	}
 	base, queue := opt.BaseDelay, opt.QueueDelay
 	if base == 0 {
@@ -116,13 +116,13 @@ func TraceLink(path string, opt TraceOptions) (link BenchLink, note string, err 
 	cfg := netem.LinkConfig{Delay: netem.DelayConfig{Base: base},
 		Capacity: netem.CapacityConfig{Trace: scaled, QueueDelay: queue, SeededStart: true}}
 	if err := cfg.Validate(); err != nil {
-		return BenchLink{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
+		return Link{}, "", fmt.Errorf("bench: trace %s: %w", path, err)
 	}
 	prefix := map[netem.TraceFormat]string{netem.FormatMahimahi: "mm", netem.FormatOpenNetLab: "onl", netem.FormatNorway: "no"}[format]
 	name := prefix + ":" + filepath.Base(path)
 	note = fmt.Sprintf("%s: %s trace, %v loop from %v + a seeded start, mean %.0f kb/s scaled ×%.4g to %.1f kb/s, base delay %v, queue %v",
 		name, format, tr.Duration().Round(time.Second), opt.Offset, mean/1000, scale, scaled.MeanRateBps()/1000, base, queue)
-	return BenchLink{Name: name, Config: func(time.Duration) (netem.LinkConfig, error) { return cfg, nil }}, note, nil
+	return Link{Name: name, Config: func(time.Duration) (netem.LinkConfig, error) { return cfg, nil }}, note, nil
 }
 
 // traceSegments returns the trace as segments (a copy): Mahimahi opportunities binned into

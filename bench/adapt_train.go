@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-voice/parley/adapt"
+	"github.com/parley-voice/parley/engine/media"
 	"github.com/parley-voice/parley/internal/netem"
 )
 
@@ -84,7 +85,7 @@ func traceSamples(cfg TrainDataConfig, tr int) ([]adapt.Sample, error) {
 		rate := 6e3 * math.Pow(16, rng.Float64()) // 6–96 kb/s
 		next = at + time.Duration((1+3*rng.Float64())*float64(time.Second))
 		for ; at < next && at < cfg.Duration; at += frame {
-			size := int(rate*frame.Seconds()/8) + packetOverheadBytes
+			size := int(rate*frame.Seconds()/8) + media.OverheadBytes
 			p := trainPacket{send: at, seq: seq, size: size}
 			seq++
 			sends = append(sends, p)

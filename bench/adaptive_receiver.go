@@ -4,11 +4,13 @@ import (
 	"time"
 
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
-// AdaptiveReceiver is the engine's jitter buffer (engine/jitter) as a Receiver: an adaptive
-// target delay, time-stretching, and recovery from RED, in-band FEC (when Config.FEC is set)
-// and PLC. The zero value uses jitter's defaults without FEC. Not safe for concurrent use.
+// AdaptiveReceiver is the media core's receive step (media.Receiver over the engine's jitter
+// buffer) as a Receiver: an adaptive target delay, time-stretching, and recovery from RED,
+// in-band FEC (when Config.FEC is set) and PLC. The zero value uses jitter's defaults without
+// FEC. Not safe for concurrent use.
 //
 // Origin is the playout time of RTP timestamp 0 at the start of playout: when the first Play
 // that played audio was called, less the first played sample's timestamp. The buffer then
@@ -20,7 +22,10 @@ import (
 type AdaptiveReceiver struct {
 	// Config configures the buffer; set it before the first Receive.
 	Config jitter.Config
+	// Target, when set, is the buffer's target policy (jitter.DefaultPolicy otherwise).
+	Target jitter.TargetPolicy
 
+	mr  *media.Receiver
 	buf *jitter.Buffer
 	err error
 	fs  int // samples per frame, from the first packet
@@ -52,7 +57,10 @@ func (r *AdaptiveReceiver) minTransit() (time.Duration, bool) {
 // init makes the buffer on first use.
 func (r *AdaptiveReceiver) init() bool {
 	if r.buf == nil && r.err == nil {
-		r.buf, r.err = jitter.New(r.Config)
+		r.mr, r.err = media.NewReceiver(media.ReceiverConfig{Jitter: r.Config, JitterPolicy: r.Target})
+		if r.err == nil {
+			r.buf = r.mr.Buffer()
+		}
 	}
 	return r.err == nil
 }
@@ -78,7 +86,7 @@ func (r *AdaptiveReceiver) Receive(at time.Duration, p Packet) {
 	}
 	r.transits = append(r.transits[:0], r.transits[k:]...)
 	r.transits = append(r.transits, transitSample{at: at, transit: at - time.Duration(p.Timestamp)*time.Second/SampleRateHz})
-	_ = r.buf.Push(at, jitter.Packet{SequenceNumber: p.SequenceNumber, Timestamp: p.Timestamp, RED: p.RED, Payload: p.Payload})
+	r.mr.Push(at, jitter.Packet{SequenceNumber: p.SequenceNumber, Timestamp: p.Timestamp, RED: p.RED, Payload: p.Payload})
 }
 
 // Play implements Receiver.
@@ -87,7 +95,7 @@ func (r *AdaptiveReceiver) Play(at time.Duration, out []float32) {
 		clear(out)
 		return
 	}
-	r.buf.Pull(at, out)
+	r.mr.Pull(at, out)
 }
 
 // Origin implements Receiver; see the type's documentation for what it means here.

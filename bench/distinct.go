@@ -5,7 +5,7 @@ package bench
 // the same run again, for instance a link without randomness, and counting it twice would
 // weigh it double in the means and the P10. rows keep their order; dropped counts the
 // distinct-run rows removed (all strategies of a repeated seed).
-func DistinctRuns(rows []BenchRow) (kept []BenchRow, dropped int) {
+func DistinctRuns(rows []Row) (kept []Row, dropped int) {
 	type key struct {
 		link, clip string
 		seed       uint64

@@ -3,10 +3,10 @@ package bench
 import "testing"
 
 func TestDistinctRuns(t *testing.T) {
-	row := func(link string, seed uint64, st string, pesq float64) BenchRow {
-		return BenchRow{Profile: link, Clip: "c", Strategy: st, Seed: seed, RunMetrics: RunMetrics{PESQ: pesq}}
+	row := func(link string, seed uint64, st string, pesq float64) Row {
+		return Row{Profile: link, Clip: "c", Strategy: st, Seed: seed, RunMetrics: RunMetrics{PESQ: pesq}}
 	}
-	rows := []BenchRow{
+	rows := []Row{
 		row("a", 1, "x", 3.1), row("a", 1, "y", 3.2),
 		row("a", 2, "x", 3.1), row("a", 2, "y", 3.2), // seed 2 repeats seed 1
 		row("a", 3, "x", 3.1), row("a", 3, "y", 3.3), // differs in one strategy: distinct

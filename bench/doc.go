@@ -1,6 +1,10 @@
-// Package bench measures Parley: an offline media pipeline that runs real libopus encoding and
-// decoding through the userspace link emulator in virtual time (many times faster than real
-// time), a pluggable receiver (a fixed-delay jitter buffer here; the engine's adaptive one plugs
-// in the same way), speech quality by PESQ (bench/pesq) on the decoded audio, and the codec
-// sweep behind `parley bench codec` with its table, CSV/JSON and PNG reports.
+// Package bench measures Parley in virtual time, many times faster than real time, with the
+// code that ships: the engine's media core (engine/media: the send step with real libopus, the
+// receive step over the engine's jitter buffer, the arrival feedback and a media.Policy
+// deciding from it) driven over the userspace link emulator (internal/netem), feedback
+// travelling back over a reverse link at the engine's cadence. On top: a fixed-delay reference
+// receiver, speech quality by PESQ (bench/pesq) on the decoded audio, the codec sweep behind
+// `parley bench codec`, and the side-by-side adaptation benchmark behind `parley bench adapt`
+// (a table of strategies, Strategies, whose baselines live in bench/baseline) with their
+// tables, CSV and PNG reports.
 package bench

@@ -4,20 +4,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parley-voice/parley/bench/baseline"
 	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/engine/media"
 	"github.com/parley-voice/parley/internal/netem"
 )
 
 // SampleRateHz is the rate the pipeline runs at by default: the call path's 48 kHz.
 // SendConfig.SampleRateHz selects another Opus rate (16 kHz, as most published sweeps use).
 const SampleRateHz = 48000
-
-// packetOverheadBytes is what each voice packet costs on the wire beyond its payload:
-// IPv4 20 + UDP 8 + RTP 12 + SRTP auth tag 10. The link emulator's capacity sees it.
-const packetOverheadBytes = 50
-
-// redPayloadType is the Opus payload type inside RED blocks (as negotiated by browsers).
-const redPayloadType = 111
 
 // SendConfig is what the sender does: codec settings, frame size and redundancy.
 type SendConfig struct {
@@ -122,10 +117,16 @@ func (r Result) PayloadKbps() float64 {
 	return float64(r.PayloadBytes*8) / r.Duration.Seconds() / 1000
 }
 
-// Run sends speech (48 kHz mono) through enc → packetizer → RED → link → rx in virtual time and
-// returns the played-out audio. link is consumed (its state advances); rx must be fresh.
+// Run sends speech (48 kHz mono) through the media core's send step (encoder → packetizer →
+// RED) with cfg's fixed settings, at cfg's sample rate, over link to rx, in virtual time, and
+// returns the played-out audio. link is consumed (its state advances); rx must be fresh. No
+// feedback is sent: the settings never change (RunAdaptive adapts).
 func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Result, error) {
-	frame := cfg.frame()
+	set := media.Settings{BitrateBps: cfg.Settings.BitrateBps, Frame: cfg.frame(), FEC: cfg.Settings.FEC,
+		LossHint: cfg.Settings.LossHint, REDDepth: cfg.REDDepth, REDLowRateBps: cfg.REDLowRateBps, DRED: cfg.Settings.DRED}
+	if err := set.Validate(); err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	rate := cfg.rate()
 	if rate != SampleRateHz {
 		var err error
@@ -133,133 +134,9 @@ func Run(speech []float32, cfg SendConfig, link *netem.Link, rx Receiver) (Resul
 			return Result{}, fmt.Errorf("%w: SampleRateHz: %v", ErrConfig, err)
 		}
 	}
-	fs, err := codec.FrameSamples(rate, frame)
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: Frame: %v", ErrConfig, err)
-	}
-	if len(speech) < fs {
+	if len(speech) < int(set.Frame*time.Duration(rate)/time.Second) {
 		return Result{}, fmt.Errorf("%w: speech of %d samples is shorter than one frame", ErrConfig, len(speech))
 	}
-	if cfg.REDDepth < 0 || cfg.REDDepth > codec.MaxREDRedundancy {
-		return Result{}, fmt.Errorf("%w: REDDepth %d (want 0 to %d)", ErrConfig, cfg.REDDepth, codec.MaxREDRedundancy)
-	}
-	enc, err := codec.NewEncoder(rate, cfg.Settings)
-	if err != nil {
-		return Result{}, fmt.Errorf("bench: %w", err)
-	}
-	var red *codec.Redundancy
-	if cfg.REDDepth > 0 {
-		var low *codec.Encoder
-		if cfg.REDLowRateBps > 0 {
-			low, err = codec.NewEncoder(rate, codec.Settings{BitrateBps: cfg.REDLowRateBps, Complexity: cfg.Settings.Complexity})
-			if err != nil {
-				return Result{}, fmt.Errorf("bench: low-rate RED encoder: %w", err)
-			}
-		}
-		if red, err = codec.NewRedundancy(cfg.REDDepth, low); err != nil {
-			return Result{}, fmt.Errorf("bench: %w", err)
-		}
-	}
-
-	nFrames := len(speech) / fs
-	sent := speech[:nFrames*fs]
-	res := Result{Sent: sent, Duration: time.Duration(nFrames) * frame}
-
-	// Send every frame; collect deliveries, then replay them with the playout clock in time order.
-	var pz codec.Packetizer
-	var arrivals []arrival
-	opusBuf := make([]byte, codec.MaxPacketBytes)
-	for k := range nFrames {
-		at := time.Duration(k) * frame
-		n, err := enc.Encode(sent[k*fs:(k+1)*fs], opusBuf)
-		if err != nil {
-			return Result{}, fmt.Errorf("bench: frame %d: %w", k, err)
-		}
-		h, send := pz.Next(n, frame)
-		if !send {
-			continue
-		}
-		p := Packet{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp, Marker: h.Marker, FrameSamples: fs, SampleRateHz: rate}
-		if red != nil {
-			p.RED = true
-			p.Payload, err = red.Pack(make([]byte, 0, n+64), redPayloadType, h.Timestamp, opusBuf[:n], sent[k*fs:(k+1)*fs])
-			if err != nil {
-				return Result{}, fmt.Errorf("bench: frame %d: %w", k, err)
-			}
-		} else {
-			p.Payload = append([]byte(nil), opusBuf[:n]...)
-		}
-		res.PacketsSent++
-		res.PayloadBytes += len(p.Payload)
-		d := link.Send(at, len(p.Payload)+packetOverheadBytes)
-		if d.Dropped {
-			continue
-		}
-		arrivals = append(arrivals, arrival{at: d.At, p: p})
-		if d.Dup {
-			arrivals = append(arrivals, arrival{at: d.DupAt, p: p})
-		}
-	}
-	res.Link = link.Stats()
-	res.NetworkLoss = networkLoss(arrivals, res.PacketsSent)
-	sortArrivals(arrivals)
-	res.Receive, res.Received, res.Delay = playout(arrivals, rx, rate, res.Duration, len(sent), nil)
-	return res, nil
-}
-
-// networkLoss is the fraction of sent packets of which no copy arrived.
-func networkLoss(arrivals []arrival, sent int) float64 {
-	if sent == 0 {
-		return 0
-	}
-	delivered := map[uint16]bool{}
-	for _, a := range arrivals {
-		delivered[a.p.SequenceNumber] = true
-	}
-	return 1 - float64(len(delivered))/float64(sent)
-}
-
-// playout runs the receiver's playout clock from time 0 in PlayoutChunk steps, delivering the
-// (time-sorted) arrivals as their times come, until a clip of duration dur has played after the
-// receiver's own start (or a hard limit). beforeTick, when set, runs at each tick before the
-// arrivals due by then are delivered. It returns the receiver's stats and the played-out audio
-// aligned to the sent clip (n samples), and the playout delay of its first sample.
-func playout(arrivals []arrival, rx Receiver, rateHz int, dur time.Duration, n int, beforeTick func(t time.Duration)) (ReceiveStats, []float32, time.Duration) {
-	chunk := rateHz * int(PlayoutChunk/time.Millisecond) / 1000
-	hardEnd := dur + 10*time.Second
-	if len(arrivals) > 0 {
-		hardEnd = max(hardEnd, arrivals[len(arrivals)-1].at+dur)
-	}
-	out := make([]float32, 0, int(hardEnd/PlayoutChunk)*chunk)
-	buf := make([]float32, chunk)
-	ai := 0
-	for t := time.Duration(0); t < hardEnd; t += PlayoutChunk {
-		if o, ok := rx.Origin(); ok && t >= o+dur {
-			break
-		}
-		if beforeTick != nil {
-			beforeTick(t)
-		}
-		for ai < len(arrivals) && arrivals[ai].at <= t {
-			rx.Receive(arrivals[ai].at, arrivals[ai].p)
-			ai++
-		}
-		rx.Play(t, buf)
-		out = append(out, buf...)
-	}
-	received := make([]float32, n)
-	var delay time.Duration
-	if o, ok := rx.Origin(); ok {
-		delay = o
-		start := int(o / PlayoutChunk * time.Duration(chunk)) // o is on the playout grid
-		if start >= 0 && start < len(out) {
-			copy(received, out[start:])
-		}
-	}
-	return rx.Stats(), received, delay
-}
-
-type arrival struct {
-	at time.Duration
-	p  Packet
+	res, err := runLoop(speech, loopConfig{policy: &baseline.Fixed{Settings: set}, codec: cfg.Settings, rate: rate, rx: rx}, link)
+	return res.Result, err
 }

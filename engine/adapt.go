@@ -83,7 +83,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 	snd, rcv := c.send, c.recv
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 		}
@@ -95,7 +95,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 		}
 		rcv.mu.Unlock()
 		if len(b) > 0 {
-			if err := dc.Send(b); err != nil && c.ctx.Err() == nil {
+			if err := dc.Send(b); err != nil && !c.hasEnded() {
 				c.log.Debug("arrival feedback not sent", "err", err)
 			}
 		}
@@ -111,6 +111,10 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 		snd.adMu.Lock()
 		snd.ad.OnRTT(rtt)
 		d, ok := snd.ad.Tick(snd.clock(), media.Tick)
+		if ok {
+			snd.last = d
+			snd.n++
+		}
 		snd.adMu.Unlock()
 		if ok {
 			s := d.Settings
@@ -137,20 +141,32 @@ func (c *Call) pionRTT() time.Duration {
 	return rtt
 }
 
+// stater is a policy that reports the adapt controller's state (media.AdaptPolicy).
+type stater interface{ State() media.AdaptState }
+
 // adaptStats is the Adapt section of Stats.
 func (c *Call) adaptStats() AdaptStats {
 	st := AdaptStats{Enabled: !c.s.NoAdapt}
-	if snd := c.send; snd.pol != nil {
+	if snd := c.send; snd.ad != nil {
 		snd.adMu.Lock()
-		as := snd.pol.State()
+		st.Decisions, st.Settings = snd.n, snd.last.Settings
+		sp, ok := snd.ad.Policy().(stater)
+		var as media.AdaptState
+		if ok {
+			as = sp.State()
+		}
 		snd.adMu.Unlock()
-		d, p := as.Last, as.Prediction
-		st.Decisions, st.Changes = as.Decisions, as.Changes
-		st.Trusted, st.Rung = st.Decisions > 0 && !d.Fallback, d.Rung
-		st.Settings = media.FromAdapt(d.Settings)
-		st.WireBps, st.LimitBps, st.MOS = d.WireBps, d.LimitBps, d.Score.MOS
-		st.PredictedBps, st.PredictedLoss, st.PredictedBurst = p.SustainableBps, p.Loss, p.MeanBurst
-		st.PredictedDelayP95 = p.DelayP95
+		if ok {
+			d, p := as.Last, as.Prediction
+			st.Decisions, st.Changes = as.Decisions, as.Changes
+			st.Trusted, st.Rung = st.Decisions > 0 && !d.Fallback, d.Rung
+			st.Settings = media.FromAdapt(d.Settings)
+			st.WireBps, st.LimitBps, st.MOS = d.WireBps, d.LimitBps, d.Score.MOS
+			st.PredictedBps, st.PredictedLoss, st.PredictedBurst = p.SustainableBps, p.Loss, p.MeanBurst
+			st.PredictedDelayP95 = p.DelayP95
+		} else if st.Decisions > 0 {
+			st.WireBps = st.Settings.WireBps()
+		}
 	}
 	c.recv.mu.Lock()
 	target, n, trusted, ok := c.recv.mr.JitterState()

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // Policy says which network paths a call may use.
@@ -143,6 +144,13 @@ type Config struct {
 	// adapt's defaults). Its Initial settings, when zero, come from this Config: Frame (10 ms
 	// becomes 20 ms), BitrateBps (clamped to 6–64 kb/s), FEC, REDDepth (at most 3).
 	AdaptPolicy adapt.PolicyConfig
+	// SendPolicy, when set, is the send-side adaptation instead of the default
+	// (media.AdaptPolicy over AdaptPolicy): any media.Policy, such as a learned one or a
+	// bench baseline. The call uses it from its start (it must be fresh) and serialises every
+	// call to it; the sender starts with this Config's settings, not Policy.Initial. Stats.Adapt
+	// shows its decided settings; the model's figures only when it has a State() method like
+	// media.AdaptPolicy's. Ignored with NoAdapt.
+	SendPolicy media.Policy
 
 	// SetupTimeout bounds the whole setup, ringing included, from Dial or Answer to connected.
 	// Zero means 60 s.

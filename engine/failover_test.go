@@ -9,11 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pion/transport/v5"
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/engine/audio"
@@ -46,8 +43,8 @@ func TestPathHandover(t *testing.T) {
 	alice, _ := l.Peer("alice")
 	// Bob's side of every direct pair goes through alice's address, of every relayed pair
 	// through the TURN server's.
-	direct := &blackhole{Net: cb.Net, only: alice.PublicIP}
-	relay := &blackhole{Net: direct, only: net.ParseIP(natlab.ServerIP)}
+	direct := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP})
+	relay := netem.NewCut(direct, netem.CutConfig{Peer: net.ParseIP(natlab.ServerIP)})
 	cb.Net = relay
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3} // bob is silent (DTX), as in the demo
 	if os.Getenv("PARLEY_TEST_LOG") != "" {
@@ -83,7 +80,7 @@ func TestPathHandover(t *testing.T) {
 		if active.Relayed() {
 			hole, other = relay, direct
 		}
-		other.cut.Store(false)
+		other.Restore()
 		// Both sides must see a live standby of the other kind, and audio flow, before the cut.
 		for {
 			alive()
@@ -97,7 +94,7 @@ func TestPathHandover(t *testing.T) {
 		if i < 2 {
 			// The standby dies while the active path works: nothing may change.
 			s0, sw0 := b.Stats(), a.Stats().Switches+b.Stats().Switches
-			other.cut.Store(true)
+			other.Cut()
 			time.Sleep(standbyFresh + time.Second)
 			alive()
 			sa := a.Stats()
@@ -109,7 +106,7 @@ func TestPathHandover(t *testing.T) {
 				t.Errorf("alice still shows the dead standby %v (%v ago)", sa.Standby, sa.StandbyAge)
 			}
 			t.Logf("standby (%s) died for %v on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], standbyFresh+time.Second, active, lost(s0))
-			other.cut.Store(false)
+			other.Restore()
 			i := 0
 			for sa := a.Stats(); sa.Standby.Local == "" || sa.Standby.Relayed() == active.Relayed(); sa = a.Stats() {
 				alive()
@@ -127,7 +124,7 @@ func TestPathHandover(t *testing.T) {
 
 		s0 := b.Stats()
 		cut := time.Now()
-		hole.cut.Store(true)
+		hole.Cut()
 		for a.Stats().Path.Relayed() == active.Relayed() || b.Stats().Path.Relayed() == active.Relayed() {
 			alive()
 			if time.Since(cut) > 10*time.Second {
@@ -182,7 +179,7 @@ func TestPathFailoverOneWay(t *testing.T) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
 	alice, _ := l.Peer("alice")
-	hole := &blackhole{Net: cb.Net, only: alice.PublicIP, inOnly: true}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{Peer: alice.PublicIP, InboundOnly: true})
 	cb.Net = hole
 	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -198,7 +195,7 @@ func TestPathFailoverOneWay(t *testing.T) {
 	}
 	s0 := b.Stats()
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	for !a.Stats().Path.Relayed() {
 		if ctx.Err() != nil || a.State() == StateEnded {
 			t.Fatalf("alice did not switch: %v, %v", a.Stats().Path, a.State())
@@ -333,7 +330,7 @@ func testRelayOutage(t *testing.T, signaling bool) {
 func TestPeerVanishes(t *testing.T) {
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout = 4 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -342,7 +339,7 @@ func TestPeerVanishes(t *testing.T) {
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
 	cut := time.Now()
-	hole.cut.Store(true)
+	hole.Cut()
 	pb.Close()
 	waitState(t, ctx, a, StateReconnecting)
 	ev := waitState(t, ctx, a, StateEnded)
@@ -363,7 +360,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	const disconnect = 2 * time.Second
 	base := runtime.NumGoroutine()
 	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
-	hole := &blackhole{Net: cb.Net}
+	hole := netem.NewCut(cb.Net, netem.CutConfig{})
 	cb.Net = hole
 	ca.DisconnectTimeout, cb.DisconnectTimeout = disconnect, disconnect
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -371,7 +368,7 @@ func TestSilentPeerOnLiveSignaling(t *testing.T) {
 	a, b := connect(t, ctx, ca, cb)
 	waitState(t, ctx, a, StateConnected)
 	waitState(t, ctx, b, StateConnected)
-	hole.cut.Store(true)
+	hole.Cut()
 	waitState(t, ctx, a, StateReconnecting)
 	n := a.Stats().ICERestarts
 	time.Sleep(2 * disconnect)
@@ -468,147 +465,6 @@ func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Cal
 		t.Fatal(err)
 	}
 	return a, b, pa, pb
-}
-
-// blackhole is a transport.Net whose sockets silently drop every datagram, both ways, once cut
-// — or, with only set, just the datagrams to and from that IP address.
-type blackhole struct {
-	transport.Net
-	cut     atomic.Bool
-	only    net.IP
-	dropped atomic.Int64
-	// inOnly drops only what arrives (the peer's direction), letting writes through.
-	inOnly bool
-}
-
-// drops reports whether a datagram to or from addr is dropped now.
-func (h *blackhole) drops(addr net.Addr) bool {
-	if !h.cut.Load() {
-		return false
-	}
-	if h.only == nil {
-		return true
-	}
-	ua, ok := addr.(*net.UDPAddr)
-	d := ok && ua.IP.Equal(h.only)
-	if d {
-		h.dropped.Add(1)
-	}
-	return d
-}
-
-func (h *blackhole) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := h.Net.DialUDP(network, laddr, raddr)
-	if err != nil {
-		return nil, err
-	}
-	return &holeUDP{UDPConn: c, h: h}, nil
-}
-
-func (h *blackhole) ListenPacket(network, address string) (net.PacketConn, error) {
-	c, err := h.Net.ListenPacket(network, address)
-	if err != nil {
-		return nil, err
-	}
-	return &holePacket{PacketConn: c, h: h}, nil
-}
-
-type holeUDP struct {
-	transport.UDPConn
-	h *blackhole
-}
-
-func (c *holeUDP) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteTo(b, addr)
-}
-
-func (c *holeUDP) WriteToUDP(b []byte, addr *net.UDPAddr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.UDPConn.WriteToUDP(b, addr)
-}
-
-func (c *holeUDP) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadFromUDP(b []byte) (int, *net.UDPAddr, error) {
-	for {
-		n, a, err := c.UDPConn.ReadFromUDP(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
-}
-
-func (c *holeUDP) ReadMsgUDP(b, oob []byte) (int, int, int, *net.UDPAddr, error) {
-	for {
-		n, oobn, flags, a, err := c.UDPConn.ReadMsgUDP(b, oob)
-		if err != nil || !c.h.drops(a) {
-			return n, oobn, flags, a, err
-		}
-	}
-}
-
-func (c *holeUDP) WriteMsgUDP(b, oob []byte, addr *net.UDPAddr) (int, int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), len(oob), nil
-	}
-	return c.UDPConn.WriteMsgUDP(b, oob, addr)
-}
-
-func (c *holeUDP) Read(b []byte) (int, error) {
-	for {
-		n, err := c.UDPConn.Read(b)
-		if err != nil || !c.h.drops(c.RemoteAddr()) {
-			return n, err
-		}
-	}
-}
-
-func (c *holeUDP) Write(b []byte) (int, error) {
-	if !c.h.inOnly && c.h.drops(c.RemoteAddr()) {
-		return len(b), nil
-	}
-	return c.UDPConn.Write(b)
-}
-
-type holePacket struct {
-	net.PacketConn
-	h *blackhole
-}
-
-func (c *holePacket) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !c.h.inOnly && c.h.drops(addr) {
-		return len(b), nil
-	}
-	return c.PacketConn.WriteTo(b, addr)
-}
-
-func (c *holePacket) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, a, err := c.PacketConn.ReadFrom(b)
-		if err != nil || !c.h.drops(a) {
-			return n, a, err
-		}
-	}
 }
 
 // TestBurstyLinkNoSwitch runs a call over a bursty emulated uplink (alice's, as in the demo)

@@ -46,14 +46,10 @@ func (r ReceiverReport) appendBinary(b []byte) []byte {
 	return b
 }
 
-// MarshalBinary encodes the report.
-func (r ReceiverReport) MarshalBinary() ([]byte, error) {
-	return r.appendBinary(make([]byte, 0, reportSize)), nil
-}
-
-// UnmarshalBinary decodes a report; anything but a version-1 report of exactly the right size
-// is an error wrapping ErrProtocol.
-func (r *ReceiverReport) UnmarshalBinary(b []byte) error {
+// unmarshal decodes a report; anything but a version-1 report of exactly the right size is an
+// error wrapping ErrProtocol. The wire format is the engine's own (peers speak it on the data
+// channel); it is not an API.
+func (r *ReceiverReport) unmarshal(b []byte) error {
 	if len(b) != reportSize || b[0] != reportVersion {
 		return fmt.Errorf("%w: receiver report of %d bytes", ErrProtocol, len(b))
 	}

@@ -41,8 +41,9 @@ type Stats struct {
 	// RemoteAge how old it is; RemoteAge is zero when none arrived yet.
 	Remote    ReceiverReport
 	RemoteAge time.Duration
-	// MOS is the E-model estimate (ITU-T G.107.1, wideband scale) of the audio the peer
-	// receives, from its reports and the RTT; zero until the first report.
+	// MOS is the E-model estimate (ITU-T G.107.1, wideband scale; emodel.ScoreCall, the scale
+	// of Adapt.MOS and of the bench) of the audio the peer receives, from its reports and the
+	// RTT; zero until the first report.
 	MOS float64
 	// Adapt is the network adaptation's state (see Config.NoAdapt).
 	Adapt AdaptStats
@@ -176,20 +177,19 @@ func (c *Call) Stats() Stats {
 	return st
 }
 
-// mos estimates the peer's listening quality with the E-model: mouth-to-ear delay from half the
-// RTT, the peer's jitter-buffer delay, the frame, Opus look-ahead and a nominal 10 ms of audio
-// devices; loss is what the peer had to conceal.
+// mos estimates the peer's listening quality with the one call score (emodel.ScoreCall):
+// mouth-to-ear delay from half the RTT, the peer's jitter-buffer delay and the frame
+// (emodel.MouthToEar); loss is what the peer had to conceal (its burstiness is not reported:
+// random).
 func (c *Call) mos(st Stats) float64 {
-	imp, err := emodel.OpusTable().Lookup(emodel.VBR, st.Send.BitrateBps)
-	if err != nil {
-		return 0
-	}
-	delay := st.RTT/2 + st.Remote.BufferDelay + st.Send.Frame + 6500*time.Microsecond + 10*time.Millisecond
 	loss := 0.0
 	if st.Remote.TotalSamples > 0 {
 		loss = min(1, float64(st.Remote.ConcealedSamples)/float64(st.Remote.TotalSamples))
 	}
-	res, err := emodel.Score(imp.Input(delay, loss, 1))
+	res, err := emodel.ScoreCall(emodel.Call{
+		BitrateBps: st.Send.BitrateBps, Frame: st.Send.Frame, Loss: loss,
+		MouthToEar: emodel.MouthToEar(st.RTT/2, st.Remote.BufferDelay, st.Send.Frame),
+	})
 	if err != nil {
 		return 0
 	}

@@ -2,6 +2,7 @@ package emodel
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -59,4 +60,52 @@ func TestParleyOpusTable(t *testing.T) {
 	if !strings.HasPrefix(string(parleyOpusCSV), "#") {
 		t.Error("the data file does not start with its header comment")
 	}
+}
+
+// TestScoreCall: the one call score falls with delay and loss, rises with bitrate, takes
+// burstiness into account, and refuses what it cannot score.
+func TestScoreCall(t *testing.T) {
+	base := Call{BitrateBps: 32000, Frame: 20 * time.Millisecond, Loss: 0.02, MouthToEar: MouthToEar(40*time.Millisecond, 60*time.Millisecond, 20*time.Millisecond)}
+	r0, err := ScoreCall(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.MouthToEar != 150*time.Millisecond {
+		t.Errorf("MouthToEar = %v, want 40+60+20+30 ms", base.MouthToEar)
+	}
+	worse := func(name string, c Call) {
+		t.Helper()
+		r, err := ScoreCall(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !(r.R < r0.R) {
+			t.Errorf("%s: R %.2f, not below %.2f", name, r.R, r0.R)
+		}
+	}
+	c := base
+	c.MouthToEar += 200 * time.Millisecond
+	worse("more delay", c)
+	c = base
+	c.Loss = 0.1
+	worse("more loss", c)
+	c = base
+	c.MeanBurst = 4
+	if r, err := ScoreCall(c); err != nil || r.R == r0.R || r.BurstRatio <= 1 {
+		// The measured table decides which way burstiness goes (for plain Opus, PESQ scored
+		// bursts of loss better than the same loss spread out).
+		t.Errorf("bursty: %v, %v: burstiness ignored", r, err)
+	}
+	c = base
+	c.BitrateBps = 8000
+	worse("lower bitrate", c)
+	if r, err := ScoreCall(Call{BitrateBps: 32000, Frame: 20 * time.Millisecond, Loss: 1}); err != nil || r.MOS != 1 {
+		t.Errorf("all lost: %v, %v", r, err)
+	}
+	for _, bad := range []Call{{}, {BitrateBps: 32000, Loss: -0.1}, {BitrateBps: 32000, Loss: math.NaN()}, {BitrateBps: 32000, MeanBurst: -1}, {BitrateBps: 32000, MouthToEar: -1}} {
+		if _, err := ScoreCall(bad); err == nil {
+			t.Errorf("ScoreCall(%+v): no error", bad)
+		}
+	}
+	t.Logf("32 kb/s, 20 ms, 2 %% random loss, 150 ms: %v", r0)
 }

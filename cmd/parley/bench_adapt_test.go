@@ -85,7 +85,9 @@ func TestBenchAdaptTiny(t *testing.T) {
 	for _, r := range recs[1:] {
 		pesq, err1 := strconv.ParseFloat(r[col["pesq_wb"]], 64)
 		buf, err2 := strconv.ParseFloat(r[col["buffer_delay_ms"]], 64)
-		m2e, err3 := strconv.ParseFloat(r[col["m2e_p50_ms"]], 64)
+		// The mean buffer delay is below the mouth-to-ear delay's upper percentiles; not always
+		// below its median (an adaptive buffer's delay is skewed by queueing spells).
+		m2e, err3 := strconv.ParseFloat(r[col["m2e_p95_ms"]], 64)
 		if err1 != nil || err2 != nil || err3 != nil || pesq < 1 || pesq > 4.7 || buf <= 0 || m2e <= buf || r[col["react_ms"]] == "" {
 			t.Errorf("csv row %q", r)
 		}

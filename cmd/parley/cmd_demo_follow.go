@@ -74,7 +74,7 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 		case <-end.C:
 			return false
 		case <-half.C:
-			d.cut.cut.Store(true)
+			d.cut.Cut()
 			d.cutAt = since()
 			fmt.Fprintf(out, "%4.1fs  >>> network change: bob's direct path to alice is cut (TURN still reachable)\n", d.cutAt)
 		case ev, ok := <-a.Events():
@@ -258,16 +258,14 @@ func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 }
 
 // windowMOS is the E-model MOS of one second, as the engine's estimate (engine.Call.mos) but
-// from that second's figures: mouth-to-ear delay is half the RTT, the jitter-buffer delay, one
-// frame, Opus's 6.5 ms look-ahead and a nominal 10 ms of audio devices; loss is the concealed
-// share. Zero when the E-model cannot score it.
+// from that second's figures: emodel.ScoreCall with the mouth-to-ear delay of half the RTT,
+// the jitter-buffer delay and the frame (emodel.MouthToEar), and the concealed share as loss.
+// Zero when the E-model cannot score it.
 func windowMOS(bitrateBps int, frame, rtt time.Duration, jbMs, loss float64) float64 {
-	imp, err := emodel.OpusTable().Lookup(emodel.VBR, bitrateBps)
-	if err != nil {
-		return 0
-	}
-	delay := rtt/2 + time.Duration(jbMs*float64(time.Millisecond)) + frame + 6500*time.Microsecond + 10*time.Millisecond
-	res, err := emodel.Score(imp.Input(delay, min(1, max(0, loss)), 1))
+	res, err := emodel.ScoreCall(emodel.Call{
+		BitrateBps: bitrateBps, Frame: frame, Loss: min(1, max(0, loss)),
+		MouthToEar: emodel.MouthToEar(rtt/2, time.Duration(jbMs*float64(time.Millisecond)), frame),
+	})
 	if err != nil {
 		return 0
 	}

@@ -12,7 +12,7 @@ import (
 // interface carries ip (127.0.0.2 for alice, 127.0.0.3 for bob), and sockets asked to bind to an
 // unspecified address bind to ip instead. Alice, bob and the signaling server's embedded TURN
 // (127.0.0.1) thus talk over real UDP sockets in one process while each peer keeps an address of
-// its own, which the demo's cut (demoCut) can single out.
+// its own, which the demo's cut (netem.Cut with a Peer) can single out.
 type demoHost struct {
 	*stdnet.Net
 	ip  net.IP

@@ -164,7 +164,7 @@ type liveDemo struct {
 	out    string
 	speech *tapSource // alice's voice, kept as sent
 	rec    *tapSink   // what bob plays, kept
-	cut    *demoCut
+	cut    *netem.Cut
 	link   string
 	prof   netem.LinkConfig
 	seed   uint64
@@ -254,7 +254,7 @@ func (d *liveDemo) run(ctx context.Context) (err error) {
 	if d.relay {
 		acfg.Policy, bcfg.Policy = engine.PolicyRelay, engine.PolicyRelay
 	}
-	d.cut = &demoCut{Net: bcfg.Net, peer: aliceIP}
+	d.cut = netem.NewCut(bcfg.Net, netem.CutConfig{Peer: aliceIP})
 	bcfg.Net = d.cut
 	acfg.Source = d.speech
 	if !d.micProcessed {

@@ -41,6 +41,7 @@ type Adapter struct {
 	rtt        time.Duration
 	lastDecide time.Duration
 	decided    bool
+	sending    bool // a packet was sent: the decision period has started
 }
 
 // NewAdapter returns an adapter around p.
@@ -55,6 +56,7 @@ func (a *Adapter) OnSend(at time.Duration, s Sent) {
 		return
 	}
 	a.sent[s.SequenceNumber%sentLogSize] = sentRecord{at: at, size: int32(s.WireBytes), seq: s.SequenceNumber, ok: true}
+	a.sending = true
 	a.pol.OnSend(at, s.SequenceNumber, s.WireBytes)
 }
 
@@ -96,14 +98,19 @@ func (a *Adapter) OnRTT(rtt time.Duration) {
 	}
 }
 
-// Tick runs the policy at time now if a decision is due (the first tick, then every
-// Policy.Period within half of tick, the driver's tick). ok says the settings returned are to
-// be applied from the next frame.
+// Tick runs the policy at time now if a decision is due: at every tick (tick is the driver's)
+// after the first packet was sent until the policy makes its first decision, then every
+// Policy.Period (within half a tick) after that decision. So the decisions fall in the same
+// phase of the media in a live call and in the bench, anchored on the first one the policy
+// could make (usually once the first feedback is in). ok says the settings returned are to be
+// applied from the next frame.
 func (a *Adapter) Tick(now, tick time.Duration) (d Decision, ok bool) {
-	if a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
+	if !a.sending || a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
 		return Decision{}, false
 	}
-	a.decided, a.lastDecide = true, now
 	a.pol.OnRTT(now, a.rtt)
-	return a.pol.Decide(now)
+	if d, ok = a.pol.Decide(now); ok || a.decided {
+		a.decided, a.lastDecide = true, now
+	}
+	return d, ok
 }

@@ -259,3 +259,26 @@ func FuzzReceive(f *testing.F) {
 		r.Pull(100*time.Millisecond, make([]float32, 480))
 	})
 }
+
+// TestSenderDRED: Deep REDundancy reaches the encoder where libopus has it, and is refused
+// (ErrConfig, settings unchanged) where it does not.
+func TestSenderDRED(t *testing.T) {
+	s := newTestSender(t, base)
+	set := base
+	set.LossHint, set.DRED = 0.2, 100*time.Millisecond
+	err := s.Apply(set)
+	if codec.Features().DRED {
+		if err != nil || s.Settings().DRED != set.DRED {
+			t.Fatalf("Apply(DRED 100 ms): %v, in force %v", err, s.Settings().DRED)
+		}
+		w := &writer{}
+		k := 0
+		if sendN(t, s, w, 20, &k); w.packets == 0 {
+			t.Error("no packets with DRED on")
+		}
+		return
+	}
+	if !errors.Is(err, ErrConfig) || s.Settings() != base {
+		t.Errorf("DRED without libopus support: %v, in force %+v", err, s.Settings())
+	}
+}

@@ -10,8 +10,9 @@ import "time"
 //   - All times are on the sender's clock (a time.Duration since the sender started): the
 //     engine's real clock, the bench's virtual one. Calls come in non-decreasing time order.
 //   - The driver calls OnSend for every packet sent, OnFeedback for every feedback message that
-//     arrives (whatever its age), OnRTT when a round-trip sample is known, and Decide every
-//     Period (within the driver's tick, 100 ms), starting at the first tick.
+//     arrives (whatever its age), OnRTT before each Decide with the latest round-trip sample,
+//     and Decide at every tick (100 ms) once a packet was sent until Decide first returns ok,
+//     then every Period after that (within half a tick; see Adapter.Tick).
 //   - Decide returns ok=false to keep the settings in force (no information yet, the sender is
 //     idle); with ok the driver applies Decision.Settings from the next frame on, even when
 //     unchanged. Settings must be valid (Settings.Validate).

@@ -32,6 +32,9 @@ type SenderConfig struct {
 	Codec codec.Settings
 	// Settings are the settings to start with; they must be valid.
 	Settings Settings
+	// SampleRateHz is the rate of the audio Send takes (8000, 12000, 16000, 24000 or 48000);
+	// 0 means SampleRateHz, what a call runs at. RTP timestamps stay on Opus's 48 kHz clock.
+	SampleRateHz int
 	// InitialSequence and InitialTimestamp are the first RTP sequence number and timestamp
 	// (random in a call, RFC 3550).
 	InitialSequence  uint16
@@ -58,6 +61,7 @@ type Sent struct {
 // allocates nothing (a change of settings may, once: a RED packer, the low-rate encoder).
 type Sender struct {
 	enc    *codec.Encoder
+	rate   int // Hz
 	base   codec.Settings
 	set    Settings
 	pkt    codec.Packetizer
@@ -79,13 +83,17 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	}
 	base := cfg.Codec
 	cs := base
-	cs.BitrateBps, cs.FEC, cs.LossHint = cfg.Settings.BitrateBps, cfg.Settings.FEC, cfg.Settings.LossHint
-	enc, err := codec.NewEncoder(SampleRateHz, cs)
+	cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = cfg.Settings.BitrateBps, cfg.Settings.FEC, cfg.Settings.LossHint, cfg.Settings.DRED
+	rate := cfg.SampleRateHz
+	if rate == 0 {
+		rate = SampleRateHz
+	}
+	enc, err := codec.NewEncoder(rate, cs)
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoder: %w", ErrConfig, err)
 	}
 	s := &Sender{
-		enc: enc, base: base,
+		enc: enc, rate: rate, base: base,
 		opus:   make([]byte, codec.MaxPacketBytes),
 		packet: make([]byte, 0, (codec.MaxREDRedundancy+1)*codec.MaxPacketBytes+16),
 	}
@@ -101,8 +109,8 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 // Settings returns the settings in force.
 func (s *Sender) Settings() Settings { return s.set }
 
-// FrameSamples is the number of samples (48 kHz) the next Send takes.
-func (s *Sender) FrameSamples() int { return int(s.set.Frame * SampleRateHz / time.Second) }
+// FrameSamples is the number of samples (at the sender's rate) the next Send takes.
+func (s *Sender) FrameSamples() int { return int(s.set.Frame * time.Duration(s.rate) / time.Second) }
 
 // Apply changes the settings from the next frame on. An invalid Settings returns ErrConfig and
 // changes nothing; applying the settings in force costs nothing.
@@ -114,7 +122,7 @@ func (s *Sender) Apply(set Settings) error {
 		return err
 	}
 	cs := s.enc.Settings()
-	cs.BitrateBps, cs.FEC, cs.LossHint = set.BitrateBps, set.FEC, set.LossHint
+	cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = set.BitrateBps, set.FEC, set.LossHint, set.DRED
 	if err := s.enc.Apply(cs); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
@@ -144,7 +152,7 @@ func (s *Sender) setRED(depth, lowBps int) error {
 		s.red = s.redPrimary
 	} else {
 		if s.redLow == nil {
-			low, err := codec.NewEncoder(SampleRateHz, codec.Settings{
+			low, err := codec.NewEncoder(s.rate, codec.Settings{
 				BitrateBps: lowBps, Complexity: s.base.Complexity, MaxBandwidth: codec.BandwidthAuto,
 			})
 			if err != nil {
@@ -171,7 +179,7 @@ func (s *Sender) setRED(depth, lowBps int) error {
 	return nil
 }
 
-// Send encodes pcm (FrameSamples samples of 48 kHz audio) and writes the packet to w, unless
+// Send encodes pcm (FrameSamples samples at the sender's rate) and writes the packet to w, unless
 // the encoder's output is DTX silence. The error is the encoder's or the writer's (an
 // ErrNotSent from the writer is not returned: Sent.Packet is then false). It allocates nothing.
 func (s *Sender) Send(pcm []float32, w PacketWriter) (Sent, error) {

@@ -17,7 +17,7 @@ const SampleRateHz = 48000
 const OverheadBytes = adapt.DefaultOverheadBytes
 
 // MaxDRED is the longest Deep REDundancy (libopus 1.5) a Settings may ask for.
-const MaxDRED = time.Second
+const MaxDRED = codec.MaxDRED
 
 // Settings are the send settings that may change between frames: what Call.Tune takes, what
 // Stats shows, what a Policy decides and what the bench runs. The zero value is not valid
@@ -37,8 +37,10 @@ type Settings struct {
 	// REDLowRateBps is 0 when the RED copies repeat the primary encoding, else the bitrate of
 	// a separate low-rate encoding used for the copies.
 	REDLowRateBps int
-	// DRED is how much Opus Deep REDundancy (libopus 1.5) each packet carries; zero means off.
-	// Not wired into the encoder yet: the sender accepts and reports it and sends no DRED.
+	// DRED is how much audio history each packet carries as Opus Deep REDundancy (libopus
+	// 1.5; codec.Settings.DRED), 0 (off) to MaxDRED. Its bits come out of BitrateBps and grow
+	// with LossHint. A sender built against a libopus without DRED (codec.Features) refuses
+	// settings with DRED.
 	DRED time.Duration
 }
 
@@ -61,6 +63,9 @@ func (s Settings) Validate() error {
 	}
 	if s.DRED < 0 || s.DRED > MaxDRED {
 		return fmt.Errorf("%w: DRED %v: want 0..%v", ErrConfig, s.DRED, MaxDRED)
+	}
+	if s.DRED > 0 && !codec.Features().DRED {
+		return fmt.Errorf("%w: DRED: libopus without it (%s)", ErrConfig, codec.Features())
 	}
 	return nil
 }

@@ -40,6 +40,11 @@ var _ transport.Net = (*Net)(nil)
 // ingressSeedMix derives the ingress (and proxy downlink) seed from the configured one.
 const ingressSeedMix = 0x5bd1e9955bd1e995
 
+// ReverseSeed is the seed a Net gives its ingress link (and a Proxy its downlink) when
+// configured with seed: a bench that emulates both directions of a call seeds the reverse one
+// with it to replay what a Net would do.
+func ReverseSeed(seed uint64) uint64 { return seed ^ ingressSeedMix }
+
 // NewNet wraps inner (for example stdnet.NewNet() or a vnet.Net).
 func NewNet(inner transport.Net, cfg NetConfig) (*Net, error) {
 	if inner == nil {

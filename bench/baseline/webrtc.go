@@ -1,12 +1,13 @@
-package bench
+package baseline
 
 import (
 	"time"
 
-	"github.com/parley-voice/parley/adapt"
-	"github.com/parley-voice/parley/engine/jitter"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
+
+	"github.com/parley-voice/parley/adapt"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // WebRTC-like baseline constants: GCC's bounds on the wire rate, and the rules on top of it.
@@ -21,41 +22,56 @@ const (
 	webrtcShortAgain   = 20000 // ... and back to 20 ms above this
 )
 
-// webrtcPolicy is a libwebrtc-like audio sender: pion's GCC (ported, see baseline_gcc.go) fed
-// every 100 ms with transport-wide CC feedback that pion's twcc.Recorder builds from the
-// arrivals the receiver saw, rule-based FEC (on above 1 % loss, with the smoothed loss as the
-// encoder's hint) and frame-length switching (40 ms below 16 kb/s of Opus, 60 ms below 12 kb/s,
-// back to 20 ms above 20 kb/s). Its receiver is the engine's jitter buffer with the default
-// NetEq-like policy (95th percentile of the relative arrival delay).
-type webrtcPolicy struct {
+// WebRTC is a libwebrtc-like audio sender as a media.Policy: pion's GCC (ported, see gcc.go)
+// fed every 100 ms with transport-wide CC feedback that pion's twcc.Recorder builds from the
+// arrivals the receiver reported, rule-based FEC (on above 1 % loss, with the smoothed loss as
+// the encoder's hint) and frame-length switching (40 ms below 16 kb/s of Opus, 60 ms below
+// 12 kb/s, back to 20 ms above 20 kb/s). Its receiver is the engine's jitter buffer with the
+// default NetEq-like policy (95th percentile of the relative arrival delay). Not safe for
+// concurrent use.
+type WebRTC struct {
 	bwe  *gcc
 	rec  *twcc.Recorder
 	sent map[uint16]gccAck
-	cur  adapt.Settings
+	cur  media.Settings
 	loss float64 // smoothed reported loss
 	acks []gccAck
-	buf  []byte
 }
 
-func newWebRTCPolicy() *webrtcPolicy {
-	return &webrtcPolicy{
+// NewWebRTC returns the webrtc-like policy, starting at 32 kb/s in 20 ms frames.
+func NewWebRTC() *WebRTC {
+	return &WebRTC{
 		bwe:  newGCC(webrtcStartWireBps, webrtcMinWireBps, webrtcMaxWireBps),
 		rec:  twcc.NewRecorder(1),
 		sent: map[uint16]gccAck{},
-		cur:  adapt.Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond},
+		cur:  media.Settings{BitrateBps: 32000, Frame: 20 * time.Millisecond},
 	}
 }
 
-func (w *webrtcPolicy) initial() adapt.Settings { return w.cur }
-func (w *webrtcPolicy) period() time.Duration   { return webrtcFeedback }
-func (w *webrtcPolicy) onSend(at time.Duration, seq uint16, size int) {
+// Initial implements media.Policy.
+func (w *WebRTC) Initial() media.Settings { return w.cur }
+
+// Period implements media.Policy: TWCC feedback is processed every 100 ms.
+func (w *WebRTC) Period() time.Duration { return webrtcFeedback }
+
+// OnSend implements media.Policy.
+func (w *WebRTC) OnSend(at time.Duration, seq uint16, size int) {
 	w.sent[seq] = gccAck{departure: at, arrival: -1, size: size}
 }
-func (w *webrtcPolicy) onFeedback(_ time.Duration, fb feedback) {
-	w.rec.Record(2, fb.seq, fb.arrival.Microseconds())
+
+// OnFeedback implements media.Policy: the arrivals go to the TWCC recorder, as a receiver's
+// transport-wide CC interceptor would record them.
+func (w *WebRTC) OnFeedback(f *media.Feedback) {
+	for _, a := range f.Arrivals {
+		w.rec.Record(2, a.Seq, a.Arrived.Microseconds())
+	}
 }
 
-func (w *webrtcPolicy) decide(now time.Duration) adapt.Decision {
+// OnRTT implements media.Policy (GCC here uses none).
+func (w *WebRTC) OnRTT(time.Duration, time.Duration) {}
+
+// Decide implements media.Policy.
+func (w *WebRTC) Decide(now time.Duration) (media.Decision, bool) {
 	for _, p := range w.rec.BuildFeedbackPacket() {
 		// Over the wire and back, as a real sender would get it.
 		raw, err := rtcp.Marshal([]rtcp.Packet{p})
@@ -92,10 +108,9 @@ func (w *webrtcPolicy) decide(now time.Duration) adapt.Decision {
 			}
 		}
 	}
-	prev := w.cur
 	s := w.cur
 	est := w.bwe.Estimate()
-	overhead := func(f time.Duration) int { return int(float64(packetOverheadBytes*8) / f.Seconds()) }
+	overhead := func(f time.Duration) int { return int(float64(media.OverheadBytes*8) / f.Seconds()) }
 	opus := est - overhead(s.Frame)
 	switch {
 	case s.Frame == 20*time.Millisecond && opus < webrtcLongFrameBps:
@@ -120,8 +135,5 @@ func (w *webrtcPolicy) decide(now time.Duration) adapt.Decision {
 		s.LossHint = min(w.loss, 0.3)
 	}
 	w.cur = s
-	return adapt.Decision{Settings: s, WireBps: s.WireBps(packetOverheadBytes), Changed: s != prev}
+	return media.Decision{Settings: s}, true
 }
-
-// webrtcReceiver is the NetEq-like buffer: jitter's default policy.
-func webrtcReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: jitter.Config{FEC: true}} }

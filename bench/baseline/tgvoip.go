@@ -1,11 +1,11 @@
-package bench
+package baseline
 
 import (
 	"math"
 	"time"
 
-	"github.com/parley-voice/parley/adapt"
 	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // tgvoip-like baseline constants (in the spirit of Telegram's libtgvoip, which is in the public
@@ -24,29 +24,50 @@ const (
 	tgvoipDelayRise = 30 * time.Millisecond // delay growth: recent mean one-way delay above the minimum by this
 )
 
-// tgvoipPolicy is a libtgvoip-like sender: additive 1 kb/s increases every second while there is
-// neither loss nor delay growth, multiplicative decreases on delay growth or heavy loss, and
-// the redundancy ladder (in-band FEC with the measured loss as hint at ≥ 1 % loss, then 2-, 3-
-// and 4-frame redundancy at 2, 5 and 8 %). Its receiver is the engine's jitter buffer with a
-// mean + 2σ target (tgvoipReceiver).
-type tgvoipPolicy struct {
-	cur      adapt.Settings
+// TGVoIP is a libtgvoip-like sender as a media.Policy: additive 1 kb/s increases every second
+// while there is neither loss nor delay growth, multiplicative decreases on delay growth or
+// heavy loss, and the redundancy ladder (in-band FEC with the measured loss as hint at ≥ 1 %
+// loss, then 2-, 3- and 4-frame redundancy at 2, 5 and 8 %). Its receiver is the engine's
+// jitter buffer with a mean + 2σ target (TGVoIPTarget). Not safe for concurrent use.
+type TGVoIP struct {
+	cur      media.Settings
 	lastUp   time.Duration
-	recv     []feedback // feedback of the last 10 s
-	lastSeq  int        // highest sequence number reported, −1 before any
+	recv     []report // arrivals reported in the last 10 s
 	lossEWMA float64
 }
 
-func newTGVoIPPolicy() *tgvoipPolicy {
-	return &tgvoipPolicy{cur: adapt.Settings{BitrateBps: tgvoipInitBps, Frame: tgvoipFrame}, lastSeq: -1}
+// report is one arrival and when the sender learned of it.
+type report struct {
+	visible, arrival, send time.Duration
+	seq                    uint16
 }
 
-func (t *tgvoipPolicy) initial() adapt.Settings                 { return t.cur }
-func (t *tgvoipPolicy) period() time.Duration                   { return tgvoipPeriod }
-func (t *tgvoipPolicy) onSend(time.Duration, uint16, int)       {}
-func (t *tgvoipPolicy) onFeedback(_ time.Duration, fb feedback) { t.recv = append(t.recv, fb) }
+// NewTGVoIP returns the tgvoip-like policy, starting at 16 kb/s in 60 ms frames.
+func NewTGVoIP() *TGVoIP {
+	return &TGVoIP{cur: media.Settings{BitrateBps: tgvoipInitBps, Frame: tgvoipFrame}}
+}
 
-func (t *tgvoipPolicy) decide(now time.Duration) adapt.Decision {
+// Initial implements media.Policy.
+func (t *TGVoIP) Initial() media.Settings { return t.cur }
+
+// Period implements media.Policy.
+func (t *TGVoIP) Period() time.Duration { return tgvoipPeriod }
+
+// OnSend implements media.Policy.
+func (t *TGVoIP) OnSend(time.Duration, uint16, int) {}
+
+// OnRTT implements media.Policy.
+func (t *TGVoIP) OnRTT(time.Duration, time.Duration) {}
+
+// OnFeedback implements media.Policy.
+func (t *TGVoIP) OnFeedback(f *media.Feedback) {
+	for _, a := range f.Arrivals {
+		t.recv = append(t.recv, report{visible: f.Arrived, arrival: a.Arrived, send: a.Sent, seq: a.Seq})
+	}
+}
+
+// Decide implements media.Policy.
+func (t *TGVoIP) Decide(now time.Duration) (media.Decision, bool) {
 	// Keep 10 s of feedback (by arrival).
 	k := 0
 	for k < len(t.recv) && now-t.recv[k].visible > 10*time.Second {
@@ -54,7 +75,7 @@ func (t *tgvoipPolicy) decide(now time.Duration) adapt.Decision {
 	}
 	t.recv = append(t.recv[:0], t.recv[k:]...)
 	// Loss over the packets reported in the last second: sequence gaps among them.
-	var recent []feedback
+	var recent []report
 	minOWD, meanOWD := time.Duration(math.MaxInt64), time.Duration(0)
 	for _, f := range t.recv {
 		minOWD = min(minOWD, f.arrival-f.send)
@@ -76,7 +97,6 @@ func (t *tgvoipPolicy) decide(now time.Duration) adapt.Decision {
 	}
 	t.lossEWMA = 0.7*t.lossEWMA + 0.3*loss
 	growth := len(recent) > 0 && meanOWD-minOWD > tgvoipDelayRise
-	prev := t.cur
 	s := t.cur
 	switch {
 	case growth:
@@ -103,29 +123,25 @@ func (t *tgvoipPolicy) decide(now time.Duration) adapt.Decision {
 		s.REDDepth = 1
 	}
 	t.cur = s
-	return adapt.Decision{Settings: s, WireBps: s.WireBps(packetOverheadBytes), Changed: s != prev}
+	return media.Decision{Settings: s}, true
 }
 
-// tgvoipReceiver is the engine's jitter buffer with a target of the mean plus two standard
-// deviations of the relative arrival delay (exponentially weighted, ≈ 2 s memory), plus one
-// playout chunk.
-func tgvoipReceiver() *AdaptiveReceiver {
-	rx := &AdaptiveReceiver{Config: jitter.Config{FEC: true}}
+// TGVoIPTarget returns the tgvoip-like receiver's jitter-buffer target policy (one per
+// receiver: it keeps state): the mean plus two standard deviations of the relative arrival
+// delay (exponentially weighted, ≈ 2 s memory), plus one playout chunk.
+func TGVoIPTarget() jitter.TargetPolicy {
 	var m, v float64
 	n := 0
-	if rx.init() {
-		rx.Buffer().SetTargetPolicy(func(e jitter.Estimate) time.Duration {
-			x := e.Last.Seconds()
-			const a = 0.02
-			if n == 0 {
-				m = x
-			}
-			n++
-			d := x - m
-			m += a * d
-			v = (1 - a) * (v + a*d*d)
-			return time.Duration((m+2*math.Sqrt(v))*float64(time.Second)) + e.Chunk
-		})
+	return func(e jitter.Estimate) time.Duration {
+		x := e.Last.Seconds()
+		const a = 0.02
+		if n == 0 {
+			m = x
+		}
+		n++
+		d := x - m
+		m += a * d
+		v = (1 - a) * (v + a*d*d)
+		return time.Duration((m+2*math.Sqrt(v))*float64(time.Second)) + e.Chunk
 	}
-	return rx
 }

@@ -1,4 +1,4 @@
-package bench
+package baseline
 
 // The congestion controller of the webrtc-like baseline is pion's Google Congestion Control,
 // github.com/pion/interceptor v0.1.51 pkg/gcc (MIT licence, Copyright 2026 The Pion community

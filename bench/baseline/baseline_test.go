@@ -1,12 +1,13 @@
-package bench
+package baseline
 
 import (
 	"testing"
 	"time"
 
-	"github.com/parley-voice/parley/internal/netem"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/rtcp"
+
+	"github.com/parley-voice/parley/engine/media"
 )
 
 // TestTWCCAcksRoundTrip records arrivals with pion's twcc.Recorder (one packet missing), sends
@@ -91,42 +92,6 @@ func FuzzTWCCAcks(f *testing.F) {
 	})
 }
 
-// TestWebRTCReducesAfterDrop runs the webrtc-like sender (ported GCC) over 8 s at 128 kb/s then
-// 8 s at 24 kb/s: it must leave its start rate, and after the drop bring its wire rate under
-// the new capacity.
-func TestWebRTCReducesAfterDrop(t *testing.T) {
-	speech := loadSpeech48(t)
-	for len(speech) < 16*SampleRateHz {
-		speech = append(speech, speech...)
-	}
-	speech = speech[:16*SampleRateHz]
-	cfg := netem.LinkConfig{Delay: netem.DelayConfig{Base: 30 * time.Millisecond},
-		Capacity: netem.CapacityConfig{Steps: []netem.RateStep{{Duration: 8 * time.Second, RateBps: 128e3},
-			{Duration: 8 * time.Second, RateBps: 24e3}}, QueueDelay: 300 * time.Millisecond}}
-	link, err := netem.NewLink(cfg, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tl := &Timeline{}
-	res, err := runLoop(speech, loopConfig{policy: newWebRTCPolicy(), rx: webrtcReceiver(), timeline: tl}, link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := wireRate(tl.Sends, 6*time.Second, 8*time.Second)
-	after := wireRate(tl.Sends, 13*time.Second, 16*time.Second)
-	t.Logf("wire rate %.1f kb/s before the drop, %.1f after; %d changes", before/1000, after/1000, res.Changes)
-	if before < 40e3 {
-		t.Errorf("before the drop the sender ran at %.1f kb/s on a 128 kb/s link", before/1000)
-	}
-	if after > 24e3 {
-		t.Errorf("after the drop to 24 kb/s the sender still sends %.1f kb/s", after/1000)
-	}
-	react, _ := reactRecover(cfg.Capacity.Steps, tl.Sends)
-	if react < 0 || react > 6*time.Second {
-		t.Errorf("react %v", react)
-	}
-}
-
 // TestGCCFeedbackAllocs: walking a TWCC report and feeding the ported GCC allocate nothing per
 // report once warm.
 func TestGCCFeedbackAllocs(t *testing.T) {
@@ -156,5 +121,52 @@ func TestGCCFeedbackAllocs(t *testing.T) {
 	run()
 	if n := testing.AllocsPerRun(50, run); n != 0 {
 		t.Errorf("%v allocations per report", n)
+	}
+}
+
+// TestFixed: the fixed policy decides its settings and target at once and never changes them.
+func TestFixed(t *testing.T) {
+	f := &Fixed{Settings: media.Settings{BitrateBps: 24000, Frame: 20 * time.Millisecond, FEC: true, LossHint: 0.1}, Target: 80 * time.Millisecond}
+	a := media.NewAdapter(f)
+	if _, ok := a.Tick(0, media.Tick); ok {
+		t.Error("decided before the first packet")
+	}
+	a.OnSend(0, media.Sent{Packet: true, WireBytes: 100})
+	for i, now := range []time.Duration{0, 100 * time.Millisecond, time.Second, time.Minute} {
+		d, ok := a.Tick(now, media.Tick)
+		if ok != (i == 0) || ok && (d.Settings != f.Settings || d.JitterTarget != f.Target) {
+			t.Errorf("tick %v: %+v, %v", now, d, ok)
+		}
+	}
+}
+
+// TestTGVoIPLadder: reported loss climbs the redundancy ladder; a clean path adds 1 kb/s a
+// second up to 32 kb/s.
+func TestTGVoIPLadder(t *testing.T) {
+	p := NewTGVoIP()
+	a := media.NewAdapter(p)
+	seq := uint16(0)
+	var log media.ArrivalLog
+	buf := make([]byte, 0, media.FeedbackMaxSize)
+	var d media.Decision
+	for now := time.Duration(0); now < 20*time.Second; now += media.Tick {
+		for range 5 { // 20 ms frames, 10 % loss
+			a.OnSend(now, media.Sent{Packet: true, SequenceNumber: seq, WireBytes: 100})
+			if seq%10 != 3 {
+				log.OnPacket(now+30*time.Millisecond, seq)
+			}
+			seq++
+		}
+		if log.FeedbackDue(now, media.Tick) {
+			if err := a.OnFeedback(now+40*time.Millisecond, log.AppendFeedback(now, buf[:0])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if x, ok := a.Tick(now, media.Tick); ok {
+			d = x
+		}
+	}
+	if d.REDDepth != 3 || !d.FEC || d.BitrateBps > tgvoipInitBps {
+		t.Errorf("after 20 s of 10 %% loss: %+v, want RED 3, FEC, rate not above the start", d.Settings)
 	}
 }

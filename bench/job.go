@@ -8,46 +8,32 @@ import (
 	"github.com/parley-voice/parley/internal/netem"
 )
 
-// Strategies of the side-by-side benchmark beyond AdaptStrategies.
-const (
-	StrategyWebRTC = "webrtc-like" // pion's GCC in virtual time + FEC/frame rules + NetEq-like buffer
-	StrategyTGVoIP = "tgvoip-like" // 1 kb/s steps, mean+2σ buffer, redundancy ladder
-	// StrategyAdaptNetEq is Parley's sender adaptation with the NetEq-like buffer (jitter's
-	// default policy) instead of the policy's jitter target: what the engine runs by default
-	// (engine.Config.AdaptJitter off).
-	StrategyAdaptNetEq = "adapt+neteq"
-	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
-	// upper reference among fixed settings, not a strategy a call could run.
-	StrategyOracle = "hindsight*"
-)
-
-// BenchStrategies lists every strategy of the side-by-side benchmark, in table order.
-var BenchStrategies = []string{StrategyFixed, StrategyFixedFEC, StrategyWebRTC, StrategyTGVoIP, StrategyAdapt, StrategyAdaptNetEq, StrategyOracle}
-
-// BenchLink is one link of the benchmark: a name and a configuration (or a function building it
+// Link is one link of the benchmark: a name and a configuration (or a function building it
 // for the run's length, for schedules that scale with it).
-type BenchLink struct {
+type Link struct {
 	Name   string
 	Config func(d time.Duration) (netem.LinkConfig, error)
 }
 
-// BenchJob is one run: a strategy (or one point of the hindsight grid) on one link, clip and
-// seed. The same link configuration and seed are used for every strategy.
-type BenchJob struct {
-	Link     BenchLink
+// Job is one run: a strategy (or one point of the hindsight grid) on one link, clip and seed.
+// The same link configuration and seed are used for every strategy; the reverse path (the
+// receiver's feedback) is ReverseLink of it, seeded with netem.ReverseSeed(Seed).
+type Job struct {
+	Link     Link
 	Clip     Clip
 	Seed     uint64
 	Repeat   int
 	Strategy string
 	// Fixed is the grid point when Strategy is StrategyOracle.
 	Fixed FixedSetting
-	// Adapt configures StrategyAdapt and StrategyAdaptNetEq (zero: RunAdaptive's defaults). A Controller set here is
-	// consumed by the run: give each job its own.
+	// Adapt configures the strategies' encoder complexity, and the controller of StrategyAdapt
+	// and StrategyAdaptNetEq (zero: the defaults). A Controller set here is consumed by the
+	// run: give each job its own.
 	Adapt AdaptConfig
 }
 
-// BenchRow is one run's outcome.
-type BenchRow struct {
+// Row is one run's outcome.
+type Row struct {
 	Profile, Clip, Strategy string
 	Seed                    uint64
 	RunMetrics
@@ -124,46 +110,36 @@ func benchSpeech(clip Clip, repeat int) []float32 {
 	return append(speech, make([]float32, SampleRateHz)...)
 }
 
-// RunBenchJob runs one job: the strategy over the job's link with real libopus, PESQ-WB on each
-// repetition of the clip, and every metric of RunMetrics.
-func RunBenchJob(job BenchJob) (BenchRow, error) {
+// RunJob runs one job: its strategy (from the Strategies table) over the job's link with real
+// libopus, PESQ-WB on each repetition of the clip, and every metric of RunMetrics.
+func RunJob(job Job) (Row, error) {
+	st, err := LookupStrategy(job.Strategy)
+	if err != nil {
+		return Row{}, err
+	}
 	speech := benchSpeech(job.Clip, job.Repeat)
 	d := time.Duration(len(speech)) * time.Second / SampleRateHz
 	cfg, err := job.Link.Config(d)
 	if err != nil {
-		return BenchRow{}, err
+		return Row{}, err
 	}
 	link, err := netem.NewLink(cfg, job.Seed)
 	if err != nil {
-		return BenchRow{}, err
+		return Row{}, err
+	}
+	reverse, err := netem.NewLink(ReverseLink(cfg), netem.ReverseSeed(job.Seed))
+	if err != nil {
+		return Row{}, err
 	}
 	tl := &Timeline{}
-	var res AdaptResult
-	switch job.Strategy {
-	case StrategyFixed:
-		res, err = runFixed(speech, FixedSetting{BitrateBps: 32000, Buffer: DefaultFixedDelay}, link, tl)
-	case StrategyFixedFEC:
-		res, err = runFixed(speech, FixedSetting{BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay}, link, tl)
-	case StrategyOracle:
-		res, err = runFixed(speech, job.Fixed, link, tl)
-	case StrategyWebRTC:
-		res, err = runLoop(speech, loopConfig{policy: newWebRTCPolicy(), rx: webrtcReceiver(), timeline: tl}, link)
-	case StrategyTGVoIP:
-		res, err = runLoop(speech, loopConfig{policy: newTGVoIPPolicy(), rx: tgvoipReceiver(), timeline: tl}, link)
-	case StrategyAdapt:
-		res, err = runAdaptive(speech, job.Adapt, link, &AdaptiveReceiver{Config: adaptJitterConfig()}, tl)
-	case StrategyAdaptNetEq:
-		res, err = runAdaptiveNetEq(speech, job.Adapt, link, tl)
-	default:
-		return BenchRow{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, job.Strategy, strings.Join(BenchStrategies, ", "))
-	}
+	res, err := runStrategy(st, job, speech, link, reverse, tl)
 	if err != nil {
-		return BenchRow{}, fmt.Errorf("bench: %s on %s: %w", job.Strategy, job.Link.Name, err)
+		return Row{}, fmt.Errorf("bench: %s on %s: %w", job.Strategy, job.Link.Name, err)
 	}
-	row := BenchRow{Profile: job.Link.Name, Clip: job.Clip.Name, Strategy: job.Strategy, Seed: job.Seed,
+	row := Row{Profile: job.Link.Name, Clip: job.Clip.Name, Strategy: job.Strategy, Seed: job.Seed,
 		RunMetrics: runMetrics(tl, res.Result), Fixed: job.Fixed, Changes: res.Changes, Timeline: tl}
 	if row.PESQ, err = scoreRepeats(res.Result, len(job.Clip.Samples), job.Repeat); err != nil {
-		return BenchRow{}, fmt.Errorf("bench: %s %s: %w", job.Link.Name, job.Strategy, err)
+		return Row{}, fmt.Errorf("bench: %s %s: %w", job.Link.Name, job.Strategy, err)
 	}
 	return row, nil
 }
@@ -193,17 +169,14 @@ func scoreRepeats(res Result, n, repeat int) (float64, error) {
 // best PESQ-WB (the first on ties), labelled StrategyOracle; the fixed32 and fixed32+fec runs of
 // the same link count as grid points too (they are fixed settings), so the oracle is never below
 // them. Other rows pass through in order; without grid rows for a link there is no oracle row.
-func PickOracle(rows []BenchRow) []BenchRow {
+func PickOracle(rows []Row) []Row {
 	type key struct {
 		p, c string
 		s    uint64
 	}
-	fixed := map[string]FixedSetting{
-		StrategyFixed:    {BitrateBps: 32000, Buffer: DefaultFixedDelay},
-		StrategyFixedFEC: {BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay},
-	}
+	fixed := map[string]FixedSetting{StrategyFixed: fixed32, StrategyFixedFEC: fixed32FEC}
 	best := map[key]int{}
-	var out []BenchRow
+	var out []Row
 	for _, r := range rows {
 		if r.Strategy != StrategyOracle {
 			out = append(out, r)

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parley-voice/parley/adapt"
+	"github.com/parley-voice/parley/bench/baseline"
+	"github.com/parley-voice/parley/codec"
+	"github.com/parley-voice/parley/engine/jitter"
+	"github.com/parley-voice/parley/engine/media"
+	"github.com/parley-voice/parley/internal/netem"
+)
+
+// Strategies of the side-by-side benchmark, in table order.
+const (
+	StrategyFixed    = "fixed32"     // 32 kb/s, 20 ms, no FEC, 80 ms fixed buffer
+	StrategyFixedFEC = "fixed32+fec" // the same with in-band FEC (loss hint 10 %)
+	StrategyWebRTC   = "webrtc-like" // pion's GCC in virtual time + FEC/frame rules + NetEq-like buffer
+	StrategyTGVoIP   = "tgvoip-like" // 1 kb/s steps, mean+2σ buffer, redundancy ladder
+	StrategyAdapt    = "adapt"       // media.AdaptPolicy, the buffer following its jitter target
+	// StrategyAdaptNetEq is Parley's sender adaptation with the NetEq-like buffer (jitter's
+	// default policy) instead of the policy's jitter target: what the engine runs by default
+	// (engine.Config.AdaptJitter off).
+	StrategyAdaptNetEq = "adapt+neteq"
+	// StrategyAdaptFloor is Parley's sender adaptation with the NetEq-like buffer whose target
+	// is raised to the floor the sender's redundancy needs (adapt.PolicyConfig.TargetFloor):
+	// a receiver target that knows the sender's frame and redundancy depth.
+	StrategyAdaptFloor = "adapt+floor"
+	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
+	// upper reference among fixed settings, not a strategy a call could run.
+	StrategyOracle = "hindsight*"
+)
+
+// Strategy is one strategy of the side-by-side benchmark: how to build its sender's policy and
+// its receiver for a job. Every strategy runs the media core's send step, driven by its
+// policy through a media.Adapter, with feedback over the reverse link.
+type Strategy struct {
+	Name string
+	// NewPolicy builds the sender's policy for job.
+	NewPolicy func(job Job) (media.Policy, error)
+	// NewReceiver builds the receiver for job (fresh for each run).
+	NewReceiver func(job Job) Receiver
+	// Follow says the receiver (an *AdaptiveReceiver) plays with the policy's decided
+	// JitterTarget plus one playout chunk, as if the receiver decided what the sender does.
+	Follow bool
+	// Floor (with Follow) makes the decided JitterTarget a floor under the buffer's own
+	// NetEq-like target: the buffer plays at the larger of the two.
+	Floor bool
+}
+
+// Strategies is the table of strategies, in table order.
+var Strategies = []Strategy{
+	{Name: StrategyFixed, NewPolicy: fixedPolicy(fixed32), NewReceiver: fixedReceiver(fixed32)},
+	{Name: StrategyFixedFEC, NewPolicy: fixedPolicy(fixed32FEC), NewReceiver: fixedReceiver(fixed32FEC)},
+	{Name: StrategyWebRTC,
+		NewPolicy:   func(Job) (media.Policy, error) { return baseline.NewWebRTC(), nil },
+		NewReceiver: func(Job) Receiver { return netEqReceiver() }},
+	{Name: StrategyTGVoIP,
+		NewPolicy: func(Job) (media.Policy, error) { return baseline.NewTGVoIP(), nil },
+		NewReceiver: func(Job) Receiver {
+			return &AdaptiveReceiver{Config: jitter.Config{FEC: true}, Target: baseline.TGVoIPTarget()}
+		}},
+	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
+		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
+	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() }},
+	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() },
+		Follow: true, Floor: true},
+	{Name: StrategyOracle,
+		NewPolicy:   func(j Job) (media.Policy, error) { return j.Fixed.policy(), nil },
+		NewReceiver: func(j Job) Receiver { return j.Fixed.receiver() }},
+}
+
+// StrategyNames lists the strategies' names in table order.
+func StrategyNames() []string {
+	names := make([]string, len(Strategies))
+	for i, s := range Strategies {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// LookupStrategy returns the strategy named name.
+func LookupStrategy(name string) (Strategy, error) {
+	for _, s := range Strategies {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Strategy{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, name, strings.Join(StrategyNames(), ", "))
+}
+
+// FixedSetting is one fixed sender and receiver configuration.
+type FixedSetting struct {
+	BitrateBps int
+	FEC        bool
+	REDDepth   int
+	Buffer     time.Duration // fixed jitter-buffer delay
+}
+
+var (
+	fixed32    = FixedSetting{BitrateBps: 32000, Buffer: DefaultFixedDelay}
+	fixed32FEC = FixedSetting{BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay}
+)
+
+// settings returns the sender settings of f (20 ms frames; FEC with a 10 % loss hint).
+func (f FixedSetting) settings() media.Settings {
+	s := media.Settings{BitrateBps: f.BitrateBps, Frame: 20 * time.Millisecond, FEC: f.FEC, REDDepth: f.REDDepth}
+	if f.FEC {
+		s.LossHint = 0.1
+	}
+	return s
+}
+
+func (f FixedSetting) policy() media.Policy {
+	return &baseline.Fixed{Settings: f.settings(), Target: f.Buffer}
+}
+
+func (f FixedSetting) receiver() Receiver { return &FixedReceiver{Delay: f.Buffer, FEC: f.FEC} }
+
+func fixedPolicy(f FixedSetting) func(Job) (media.Policy, error) {
+	return func(Job) (media.Policy, error) { return f.policy(), nil }
+}
+
+func fixedReceiver(f FixedSetting) func(Job) Receiver {
+	return func(Job) Receiver { return f.receiver() }
+}
+
+// adaptPolicy is the engine's default policy over the job's controller (nil: the embedded
+// model with the default policy).
+func adaptPolicy(j Job) (media.Policy, error) {
+	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return p, nil
+}
+
+// adaptFloorPolicy is adaptPolicy whose decided jitter target is the floor of the sender's
+// redundancy (adapt.PolicyConfig.TargetFloor), over the job's controller when it has one.
+func adaptFloorPolicy(j Job) (media.Policy, error) {
+	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{TargetFloor: true})
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return p, nil
+}
+
+// netEqReceiver is the NetEq-like buffer: jitter's default policy.
+func netEqReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: jitter.Config{FEC: true}} }
+
+// adaptJitterConfig is the adaptive run's buffer: FEC negotiated (the policy may turn it on),
+// targets from 10 ms.
+func adaptJitterConfig() jitter.Config {
+	return jitter.Config{FEC: true, MinTarget: 10 * time.Millisecond}
+}
+
+// ReverseLink is the configuration of the path back from the receiver for a forward link cfg:
+// the same loss, duplication, reordering, delay and outages, without the capacity limit (it
+// carries only the feedback here, where a live call would also carry the peer's audio). The
+// bench seeds it with netem.ReverseSeed of the forward seed, as a netem.Net seeds its ingress.
+func ReverseLink(cfg netem.LinkConfig) netem.LinkConfig {
+	cfg.Capacity = netem.CapacityConfig{}
+	return cfg
+}
+
+// codecBase is the encoder's fixed part in the benchmark: the call's complexity (or the one
+// given), no DTX, full band.
+func codecBase(complexity int) codec.Settings {
+	if complexity == 0 {
+		complexity = codec.DefaultSettings().Complexity
+	}
+	return codec.Settings{Complexity: complexity, MaxBandwidth: codec.BandwidthAuto}
+}
+
+// runStrategy runs strategy st for job over the forward link and its reverse.
+func runStrategy(st Strategy, job Job, speech []float32, link, reverse *netem.Link, tl *Timeline) (AdaptResult, error) {
+	pol, err := st.NewPolicy(job)
+	if err != nil {
+		return AdaptResult{}, err
+	}
+	cfg := loopConfig{policy: pol, codec: codecBase(job.Adapt.Complexity), rx: st.NewReceiver(job), follow: st.Follow, floor: st.Floor,
+		reverse: reverse, timeline: tl}
+	if ap, ok := pol.(*media.AdaptPolicy); ok {
+		cfg.target0 = ap.Controller().Policy.Current().JitterTarget
+	}
+	return runLoop(speech, cfg, link)
+}
