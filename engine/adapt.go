@@ -83,7 +83,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 	snd, rcv := c.send, c.recv
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 		}
@@ -95,7 +95,7 @@ func (c *Call) adaptLoop(dc *webrtc.DataChannel) {
 		}
 		rcv.mu.Unlock()
 		if len(b) > 0 {
-			if err := dc.Send(b); err != nil && c.ctx.Err() == nil {
+			if err := dc.Send(b); err != nil && !c.hasEnded() {
 				c.log.Debug("arrival feedback not sent", "err", err)
 			}
 		}

@@ -28,8 +28,7 @@ type Call struct {
 	caller bool
 	log    *slog.Logger
 	events chan Event
-	ctx    context.Context // cancelled when the call ends
-	cancel context.CancelFunc
+	ended  chan struct{} // closed when the call ends (end), before teardown
 	done   chan struct{} // closed when teardown is complete
 	muted  atomic.Bool
 	// hangingUp is set when Hangup starts: a hang-up of the peer seen after it is ours.
@@ -113,10 +112,10 @@ func start(ctx context.Context, cfg Config, sig Signal, commit *e2ee.Commit) (*C
 		log:    s.Logger.With("call", sig.CallID().String()[:8], "role", role),
 		events: make(chan Event, eventBuffer),
 		done:   make(chan struct{}),
+		ended:  make(chan struct{}),
 		start:  s.Now(),
 		fo:     failover{kick: make(chan string, 1)},
 	}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if c.proc, err = processing(s); err != nil {
 		return nil, err
 	}
@@ -278,7 +277,7 @@ func (c *Call) end(r Reason, err error) {
 	} else {
 		c.log.Info("call ended", "reason", r)
 	}
-	c.cancel()
+	close(c.ended)
 }
 
 // fail ends the call with ReasonError.
@@ -319,7 +318,7 @@ func (c *Call) closeProcessing() {
 // teardown waits for the end, closes the media stack, waits for every goroutine and emits the
 // final event.
 func (c *Call) teardown(timeout *time.Timer) {
-	<-c.ctx.Done()
+	<-c.ended
 	timeout.Stop()
 	c.mu.Lock()
 	pc := c.pc
@@ -348,4 +347,31 @@ func (c *Call) teardown(timeout *time.Timer) {
 	close(c.events)
 	c.mu.Unlock()
 	close(c.done)
+}
+
+// hasEnded reports whether the call has ended (its ended channel is closed).
+func (c *Call) hasEnded() bool {
+	select {
+	case <-c.ended:
+		return true
+	default:
+		return false
+	}
+}
+
+// life is a context that is done when the call ends, for the calls that take one (Signal,
+// sealed sends): the call keeps a channel, not a context.
+func (c *Call) life() context.Context { return callLife{c} }
+
+// callLife is the context of Call.life: Done is the call's ended channel.
+type callLife struct{ c *Call }
+
+func (l callLife) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (l callLife) Done() <-chan struct{}       { return l.c.ended }
+func (l callLife) Value(any) any               { return nil }
+func (l callLife) Err() error {
+	if l.c.hasEnded() {
+		return context.Canceled
+	}
+	return nil
 }

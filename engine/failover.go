@@ -130,7 +130,7 @@ func (c *Call) kickRestart(why string) {
 func (c *Call) restarter() {
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case why := <-c.fo.kick:
 			if !c.fo.sigUp.Load() {
@@ -138,7 +138,7 @@ func (c *Call) restarter() {
 			}
 			if c.caller {
 				c.maybeRestart(why)
-			} else if err := c.sendSealed(c.ctx, envRestart, nil); err != nil && c.ctx.Err() == nil {
+			} else if err := c.sendSealed(c.life(), envRestart, nil); err != nil && !c.hasEnded() {
 				c.log.Warn("ICE restart request not sent", "err", err)
 			}
 		}
@@ -162,7 +162,7 @@ func (c *Call) maybeRestart(why string) {
 	c.log.Info("restarting ICE", "why", why)
 	if err := c.restartICE(); err != nil {
 		c.answered()
-		if c.ctx.Err() == nil {
+		if !c.hasEnded() {
 			c.log.Warn("ICE restart failed", "err", err)
 		}
 	}
@@ -266,7 +266,7 @@ func (c *Call) watchdog() {
 	restartAt := max(lostAfter, min(restartAfter, c.s.DisconnectTimeout/2))
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 		}

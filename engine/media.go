@@ -42,7 +42,7 @@ func (c *Call) newPeerConnection() (*webrtc.PeerConnection, error) {
 		c.spawnLocked(func() { drainRTCPReceiver(rc) })
 		if !c.playing {
 			c.playing = true
-			c.spawnLocked(func() { c.recv.playLoop(c.ctx) })
+			c.spawnLocked(func() { c.recv.playLoop(c.ended) })
 		}
 	})
 
@@ -88,7 +88,7 @@ func (c *Call) onConnectionState(st webrtc.PeerConnectionState) {
 		}
 		if !c.sending {
 			c.sending = true
-			c.spawnLocked(func() { c.send.loop(c.ctx) })
+			c.spawnLocked(func() { c.send.loop(c.ended) })
 		}
 		c.setStateLocked(StateConnected, false)
 		c.mu.Unlock()
@@ -129,12 +129,12 @@ func (c *Call) reportLoop(dc *webrtc.DataChannel) {
 	var buf [reportSize]byte
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 		}
 		r := c.recv.report()
-		if err := dc.Send(r.appendBinary(buf[:0])); err != nil && c.ctx.Err() == nil {
+		if err := dc.Send(r.appendBinary(buf[:0])); err != nil && !c.hasEnded() {
 			c.log.Debug("report not sent", "err", err)
 		}
 	}

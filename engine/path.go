@@ -515,12 +515,12 @@ func (c *Call) pathLoop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 			c.paths.hello()
 		case m := <-c.paths.out:
-			if err := c.writeCheck(m); err != nil && c.ctx.Err() == nil {
+			if err := c.writeCheck(m); err != nil && !c.hasEnded() {
 				c.log.Debug("path check not sent", "op", m.op, "err", err)
 			}
 		}

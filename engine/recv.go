@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,10 +110,10 @@ func (r *receiver) receiveAt(pkt []byte, redPT int, at time.Duration) {
 	r.bytesRecv.Add(uint64(len(pkt)))
 }
 
-// playLoop pulls 10 ms of audio per tick into the sink until ctx ends. Ticks that came late
+// playLoop pulls 10 ms of audio per tick into the sink until done is closed. Ticks that came late
 // are caught up (at most maxCatchUp chunks; older ones are skipped), so the sink sees a steady
 // 100 chunks per second.
-func (r *receiver) playLoop(ctx context.Context) {
+func (r *receiver) playLoop(done <-chan struct{}) {
 	const maxCatchUp = 5
 	t := time.NewTicker(chunk)
 	defer t.Stop()
@@ -123,7 +122,7 @@ func (r *receiver) playLoop(ctx context.Context) {
 	played := int64(0)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return
 		case <-t.C:
 		}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"sync"
@@ -79,11 +78,11 @@ func newSender(s *settings, muted *atomic.Bool) (*sender, error) {
 // clock is the sender's media clock.
 func (s *sender) clock() time.Duration { return s.now().Sub(s.base) }
 
-// loop sends one frame per frame duration until ctx ends; the frame duration may change
+// loop sends one frame per frame duration until done is closed; the frame duration may change
 // between frames. After a stall (a descheduled goroutine) it catches up by at most maxCatchUp
 // of audio and drops older frames, so the source keeps real time without bursting the network
 // for long.
-func (s *sender) loop(ctx context.Context) {
+func (s *sender) loop(done <-chan struct{}) {
 	const maxCatchUp = 200 * time.Millisecond
 	t := time.NewTimer(s.ms.Settings().Frame)
 	defer t.Stop()
@@ -99,7 +98,7 @@ func (s *sender) loop(ctx context.Context) {
 		}
 		t.Reset(sent - elapsed)
 		select {
-		case <-ctx.Done():
+		case <-done:
 			return
 		case <-t.C:
 		}

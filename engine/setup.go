@@ -35,7 +35,7 @@ func (c *Call) run(commit *e2ee.Commit) {
 		return
 	}
 	if err != nil {
-		if c.ctx.Err() == nil {
+		if !c.hasEnded() {
 			c.fail(err)
 		}
 		return
@@ -43,10 +43,10 @@ func (c *Call) run(commit *e2ee.Commit) {
 	c.fo.sigUp.Store(true)
 	c.fo.heardPeer(c.s.Now())
 	for {
-		m, err := c.sig.Recv(c.ctx)
+		m, err := c.sig.Recv(c.life())
 		if err != nil {
 			c.signalingDown()
-			if c.ctx.Err() == nil {
+			if !c.hasEnded() {
 				c.log.Warn("signaling lost; the call continues on its media path", "err", err)
 			}
 			return
@@ -59,7 +59,7 @@ func (c *Call) run(commit *e2ee.Commit) {
 			// hang-up, by ours, or as peer_lost when media stops.
 			r, _ := remoteReason(m)
 			c.signalingDown()
-			if c.ctx.Err() == nil { // not the clean-up hang-up behind a sealed one
+			if !c.hasEnded() { // not the clean-up hang-up behind a sealed one
 				c.log.Warn("unsealed hang-up from the signaling service ignored; the call continues on its media path", "reason", r)
 			}
 			return
@@ -98,12 +98,12 @@ func (c *Call) setupCaller() error {
 	if err != nil {
 		return err
 	}
-	if err := c.sendMsg(c.ctx, Message{Kind: KindInvite, Data: b}); err != nil {
+	if err := c.sendMsg(c.life(), Message{Kind: KindInvite, Data: b}); err != nil {
 		return fmt.Errorf("%w: invite: %w", ErrSignal, err)
 	}
 	var resp e2ee.Response
 	for {
-		m, err := c.sig.Recv(c.ctx)
+		m, err := c.sig.Recv(c.life())
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrSignal, err)
 		}
@@ -130,7 +130,7 @@ func (c *Call) setupCaller() error {
 	if b, err = reveal.MarshalBinary(); err != nil {
 		return err
 	}
-	if err := c.sendMsg(c.ctx, Message{Kind: KindRelay, Data: b}); err != nil {
+	if err := c.sendMsg(c.life(), Message{Kind: KindRelay, Data: b}); err != nil {
 		return fmt.Errorf("%w: reveal: %w", ErrSignal, err)
 	}
 	if err := c.keyed(sess); err != nil {
@@ -165,10 +165,10 @@ func (c *Call) setupCallee(commit *e2ee.Commit) error {
 	if err != nil {
 		return err
 	}
-	if err := c.sendMsg(c.ctx, Message{Kind: KindAccept, Data: b}); err != nil {
+	if err := c.sendMsg(c.life(), Message{Kind: KindAccept, Data: b}); err != nil {
 		return fmt.Errorf("%w: accept: %w", ErrSignal, err)
 	}
-	m, err := c.sig.Recv(c.ctx)
+	m, err := c.sig.Recv(c.life())
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSignal, err)
 	}
@@ -230,7 +230,7 @@ func (c *Call) keyed(sess *e2ee.Session) error {
 // with ReasonKeyChanged before any media flows.
 func (c *Call) refuseKey(err error) {
 	c.log.Warn("peer identity key differs from the verified one: call refused", "peer", c.s.PeerName, "err", err)
-	sctx, cancel := context.WithTimeout(c.ctx, time.Second)
+	sctx, cancel := context.WithTimeout(c.life(), time.Second)
 	_ = c.sendSealed(sctx, envHangup, []byte(ReasonRemoteHangup))
 	_ = c.sendMsg(sctx, Message{Kind: KindHangup, Reason: string(ReasonHangup)})
 	cancel()
@@ -395,7 +395,7 @@ func (c *Call) sendSealed(ctx context.Context, typ byte, body []byte) error {
 
 // sendDescription sends our offer or answer, then the candidates gathered meanwhile.
 func (c *Call) sendDescription(typ byte, sdp string) error {
-	if err := c.sendSealed(c.ctx, typ, []byte(sdp)); err != nil {
+	if err := c.sendSealed(c.life(), typ, []byte(sdp)); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -404,7 +404,7 @@ func (c *Call) sendDescription(typ byte, sdp string) error {
 	c.pending = nil
 	c.mu.Unlock()
 	for _, b := range pending {
-		if err := c.sendSealed(c.ctx, envCandidate, b); err != nil {
+		if err := c.sendSealed(c.life(), envCandidate, b); err != nil {
 			return err
 		}
 	}
@@ -428,7 +428,7 @@ func (c *Call) onCandidate(cand *webrtc.ICECandidate) {
 		return
 	}
 	c.mu.Unlock()
-	if err := c.sendSealed(c.ctx, envCandidate, b); err != nil && c.ctx.Err() == nil {
+	if err := c.sendSealed(c.life(), envCandidate, b); err != nil && !c.hasEnded() {
 		c.log.Warn("candidate not sent", "err", err)
 	}
 }

@@ -16,7 +16,7 @@ func (c *Call) hangupAfterSource() {
 	var endedAt time.Time
 	for {
 		select {
-		case <-c.ctx.Done():
+		case <-c.ended:
 			return
 		case <-t.C:
 		}
