@@ -53,6 +53,7 @@
 //     (measured codec table, actual mouth-to-ear delay) less InterruptionR per interruption.
 //   - ValueModel (value.go, value_train.go) is a learned correction of the quality model's
 //     ranking, fitted by ridge regression to counterfactual rollouts (bench.ValueSamples,
-//     `parley bench train --value`), embedded as value.bin; on by default (PolicyConfig.Unlearned turns it off).
+//     `parley bench train --value`), embedded as value.bin; PolicyConfig.Learned turns it on (off by default: it has not beaten
+//     the quality model alone on the bench).
 //   - Controller (controller.go) ties a Tracker, a Predictor and a Policy together.
 package adapt

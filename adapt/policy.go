@@ -61,11 +61,12 @@ type PolicyConfig struct {
 	// NoPredictor makes the default decision ignore the learned predictor: the conditions
 	// come from the measured windows only.
 	NoPredictor bool
-	// Value is the learned correction of the quality model's score in the default decision
-	// (the value model trained from counterfactual rollouts; nil: DefaultValueModel), and
-	// Unlearned turns it off (the quality model alone ranks the candidates).
-	Value     *ValueModel
-	Unlearned bool
+	// Learned adds the learned correction of the quality model's score (the value model
+	// trained from counterfactual rollouts: Value, nil meaning DefaultValueModel) to the
+	// default decision. Off by default: on the bench it has not beaten the quality model
+	// alone (issue 13's closing note has the figures).
+	Learned bool
+	Value   *ValueModel
 	// TargetFloor makes the default decision's JitterTarget a floor for a receiver that keeps
 	// its own delay estimate (the NetEq-like buffer) and plays at the larger of the two: the
 	// least target at which the setting's FEC or RED copies arrive in time, when waiting for
@@ -108,7 +109,7 @@ func (c *PolicyConfig) defaults() error {
 	defD(&c.MinTarget, DefaultMinTarget)
 	defD(&c.MaxTarget, DefaultMaxTarget)
 	defD(&c.Hold, DefaultHold)
-	if c.Value == nil && !c.Unlearned {
+	if c.Value == nil && c.Learned {
 		v, err := DefaultValueModel()
 		if err != nil {
 			return err
@@ -161,8 +162,8 @@ const (
 // Policy picks the settings that maximise the predicted quality within the sustainable rate,
 // with hysteresis. By default (steady.go) the rate is a delay-gradient estimate, the conditions
 // are the measured windows joined with the learned predictor's forecast while it is trusted
-// (with hysteresis on that switch), and a correction learned from counterfactual rollouts
-// (ValueModel; PolicyConfig.Unlearned turns it off) refines the quality model's ranking. With PolicyConfig.Legacy it is the decision
+// (with hysteresis on that switch), and, with PolicyConfig.Learned, a correction learned from
+// counterfactual rollouts (ValueModel) refines the quality model's ranking. With PolicyConfig.Legacy it is the decision
 // before issue 13: the predictor's rate, and a rule ladder whenever a prediction is not
 // trusted. The clock is the now given to Decide. Decide does not allocate. Not safe for
 // concurrent use.
@@ -202,7 +203,7 @@ func NewPolicy(cfg PolicyConfig) (*Policy, error) {
 		return nil, err
 	}
 	p := &Policy{cfg: cfg, cur: cfg.Initial}
-	if cfg.Value != nil && !cfg.Unlearned {
+	if cfg.Value != nil && cfg.Learned {
 		p.value = newValueState(cfg.Value)
 		p.value.overhead = cfg.OverheadBytes
 	}

@@ -115,12 +115,12 @@ func TestSteadyKeepsPrimary(t *testing.T) {
 // TestSteadyJitterTargetKnowsRedundancy: the target leaves time for the copies the setting
 // carries when they are worth it, and stays short on a clean path.
 func TestSteadyJitterTargetKnowsRedundancy(t *testing.T) {
-	p := newSteady(t, PolicyConfig{Unlearned: true})
+	p := newSteady(t, PolicyConfig{})
 	d := p.Decide(0, snap(0, 0, 1, 5*ms), pred(500e3, 0, 1, 5*ms))
 	if d.JitterTarget > 40*ms {
 		t.Errorf("clean path: target %v (%+v)", d.JitterTarget, d.Settings)
 	}
-	q := newSteady(t, PolicyConfig{Unlearned: true})
+	q := newSteady(t, PolicyConfig{})
 	d = q.Decide(0, snap(0, 0.2, 2.5, 20*ms), pred(300e3, 0.2, 2.5, 20*ms))
 	t.Logf("bursty: %+v", d.Settings)
 	if d.REDDepth == 0 || d.JitterTarget < d.Frame+20*ms {
@@ -137,10 +137,10 @@ func TestSteadyDecideZeroAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkSteadyDecide is the cost of one decision of the steady policy without the value
-// model (target ≤ 50 µs, 0 allocs).
+// BenchmarkSteadyDecide is the cost of one decision of the default (steady) policy (target
+// ≤ 50 µs, 0 allocs).
 func BenchmarkSteadyDecide(b *testing.B) {
-	p := newSteady(b, PolicyConfig{Unlearned: true})
+	p := newSteady(b, PolicyConfig{})
 	f := snap(0, 0.05, 2, 40*ms)
 	f.SendRateBps = 100e3
 	pr := pred(200e3, 0.05, 2, 40*ms)
@@ -153,8 +153,8 @@ func BenchmarkSteadyDecide(b *testing.B) {
 	}
 }
 
-// TestLearnedValueModel: the embedded value model decodes, is trained, and the default policy,
-// which uses it, still decides within the budget without allocating.
+// TestLearnedValueModel: the embedded value model decodes, is trained, and with Learned set the
+// policy still decides within the budget without allocating.
 func TestLearnedValueModel(t *testing.T) {
 	m, err := DefaultValueModel()
 	if err != nil {
@@ -170,7 +170,7 @@ func TestLearnedValueModel(t *testing.T) {
 	if _, err := DecodeValueModel(b[:len(b)-1]); err == nil {
 		t.Error("truncated value model decoded")
 	}
-	p := newSteady(t, PolicyConfig{})
+	p := newSteady(t, PolicyConfig{Learned: true})
 	f := snap(0, 0.05, 2, 40*ms)
 	f.SendRateBps = 80e3
 	d := p.Decide(0, f, pred(200e3, 0.05, 2, 40*ms))
@@ -197,11 +197,11 @@ func FuzzDecodeValueModel(f *testing.F) {
 // TestSteadyTargetFloor: as a floor for a receiver's own estimate, the target is 0 on a clean
 // path and covers the copies under bursty loss.
 func TestSteadyTargetFloor(t *testing.T) {
-	p := newSteady(t, PolicyConfig{TargetFloor: true, Unlearned: true})
+	p := newSteady(t, PolicyConfig{TargetFloor: true})
 	if d := p.Decide(0, snap(0, 0, 1, 5*ms), pred(500e3, 0, 1, 5*ms)); d.JitterTarget != 0 {
 		t.Errorf("clean path: floor %v (%+v)", d.JitterTarget, d.Settings)
 	}
-	q := newSteady(t, PolicyConfig{TargetFloor: true, Unlearned: true})
+	q := newSteady(t, PolicyConfig{TargetFloor: true})
 	d := q.Decide(0, snap(0, 0.2, 2.5, 20*ms), pred(300e3, 0.2, 2.5, 20*ms))
 	if (d.REDDepth > 0 || d.FEC) && d.JitterTarget < d.Frame {
 		t.Errorf("20 %% bursty loss: floor %v for %+v", d.JitterTarget, d.Settings)
@@ -209,10 +209,9 @@ func TestSteadyTargetFloor(t *testing.T) {
 	t.Logf("bursty: %+v", d.Settings)
 }
 
-// BenchmarkSteadyDecideLearned is BenchmarkSteadyDecide with the value model's correction (the
-// default).
+// BenchmarkSteadyDecideLearned is BenchmarkSteadyDecide with the value model's correction.
 func BenchmarkSteadyDecideLearned(b *testing.B) {
-	p := newSteady(b, PolicyConfig{})
+	p := newSteady(b, PolicyConfig{Learned: true})
 	f := snap(0, 0.05, 2, 40*ms)
 	f.SendRateBps = 100e3
 	pr := pred(200e3, 0.05, 2, 40*ms)

@@ -99,7 +99,7 @@ func rolloutLink(cfg RolloutConfig, q *adapt.Quality, lc netem.LinkConfig, seed 
 	if err != nil {
 		return nil, fmt.Errorf("bench: rollout link: %w", err)
 	}
-	ctl, err := adapt.NewController(nil, adapt.PolicyConfig{Quality: q, Unlearned: true})
+	ctl, err := adapt.NewController(nil, adapt.PolicyConfig{Quality: q})
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}

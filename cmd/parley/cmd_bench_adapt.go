@@ -84,7 +84,7 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 	plots := fs.String("plots", "", "write PNG plots into this directory")
 	timeline := fs.String("timeline", "steps", "link whose per-strategy timeline is plotted")
 	quiet := fs.Bool("quiet", false, "no per-run table and no progress bar")
-	decision := fs.String("adapt-decision", "default", "adapt's decision for adapt and adapt+neteq: default (= learned), learned (steady + the value model from counterfactual rollouts), steady (trendline rate, hysteresis, quality model alone), no-predictor (learned on measurements only), no-predictor-steady, or legacy (before issue 13)")
+	decision := fs.String("adapt-decision", "default", "adapt's decision for adapt and adapt+neteq: default (= steady), steady (trendline rate, hysteresis, quality model alone), learned (steady + the value model from counterfactual rollouts), no-predictor (steady on measurements only), no-predictor-learned, or legacy (before issue 13)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -121,16 +121,16 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 	switch *decision {
 	case "default":
 	case "steady":
-		policyCfg.Unlearned = true
 	case "learned":
+		policyCfg.Learned = true
 	case "legacy":
 		policyCfg.Legacy = true
 	case "no-predictor":
 		policyCfg.NoPredictor = true
-	case "no-predictor-steady":
-		policyCfg.NoPredictor, policyCfg.Unlearned = true, true
+	case "no-predictor-learned":
+		policyCfg.NoPredictor, policyCfg.Learned = true, true
 	default:
-		return usagef("--adapt-decision %q: want default, steady, learned, no-predictor, no-predictor-steady or legacy", *decision)
+		return usagef("--adapt-decision %q: want default, steady, learned, no-predictor, no-predictor-learned or legacy", *decision)
 	}
 	gridPts, err := bench.OracleGrid(*grid)
 	if err != nil {
