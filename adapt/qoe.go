@@ -22,52 +22,29 @@ const (
 type Outcome struct {
 	Settings   Settings
 	Concealed  float64       // fraction 0..1 of frames concealed
-	BurstRatio float64       // burst ratio of the concealment (≥ 1; 1 random)
+	MeanBurst  float64       // mean run of consecutive concealed frames (0 or 1: random)
 	MouthToEar time.Duration // mean mouth-to-ear delay over the window
 	// Interruptions counts runs of concealment of InterruptionMin or longer.
 	Interruptions int
 }
 
-// QoE is the one per-window quality objective: the wideband E-model R of the outcome (the
-// setting's own codec impairment Ie from the refit table, the concealed loss scored with the
-// Bpl of the setting without recovery, since recovered frames are not in it, and the absolute
-// delay impairment of the actual mouth-to-ear delay), less InterruptionR per interruption. It
-// is used to label counterfactual rollouts for training, and by the policy's quality model
-// (Score) as its forecast. Over a bitrate-only table the setting's table entry is used. It
-// does not allocate; −Inf when the model cannot score the setting.
-func (q *Quality) QoE(o *Outcome) float64 {
-	s := &o.Settings
-	var ie, bpl float64
-	burstR := max(o.BurstRatio, 1)
-	if q.refit != nil {
-		full, ok := q.refitImpairment(s.BitrateBps, s.Frame, s.FEC, s.REDDepth, s.REDLowRateBps)
-		if !ok {
-			return math.Inf(-1)
-		}
-		plain, ok := q.refitImpairment(s.BitrateBps, s.Frame, false, 0, 0)
-		if !ok {
-			plain = full
-		}
-		ie, bpl = full.Ie, harmonicBpl(plain, burstR)
-	} else {
-		im := &q.imp[bitrateIndex(s.BitrateBps)]
-		if s.FEC {
-			im = &q.impFEC[bitrateIndex(s.BitrateBps)]
-		}
-		ie, bpl = im.Ie, im.Bpl(burstR)*frameBplFactor(max(s.Frame, 10*time.Millisecond))
+// QoE is the one per-window quality objective: emodel.ScoreCall's R for the outcome (Parley's
+// measured codec table, the concealed audio as its loss, the actual mouth-to-ear delay: the
+// call score the engine's Stats.MOS, the demo and the bench report), less InterruptionR per
+// interruption. It labels the counterfactual rollouts the value model is trained on; the
+// policy ranks candidates by the quality model's forecast of it (Score) plus that model's
+// correction. −Inf when the E-model cannot score the outcome.
+func QoE(o *Outcome) float64 {
+	res, err := emodel.ScoreCall(emodel.Call{BitrateBps: o.Settings.BitrateBps, Frame: o.Settings.Frame,
+		Loss: clamp(o.Concealed, 0, 1), MeanBurst: max(o.MeanBurst, 0), MouthToEar: o.MouthToEar})
+	if err != nil {
+		return math.Inf(-1)
 	}
-	ie = clamp(ie, 0, emodel.RmaxWideband)
-	ppl := 100 * clamp(o.Concealed, 0, 1)
-	frac := 0.0
-	if ppl > 0 {
-		frac = min(ppl/(ppl/burstR+max(bpl, 1)), 1)
-	}
-	ieEff := ie + (emodel.RmaxWideband-ie)*frac
-	return emodel.R0Wideband - q.delayImpairment(o.MouthToEar) - ieEff - InterruptionR*float64(o.Interruptions)
+	return max(res.R, -200) - InterruptionR*float64(o.Interruptions)
 }
 
 // MouthToEar is the mouth-to-ear delay the quality model assumes for s over a path of base
-// one-way delay oneWay: the fixed terminal delay, one frame, the path and the jitter target.
-func (q *Quality) MouthToEar(s *Settings, oneWay time.Duration) time.Duration {
-	return q.fixedDelay + max(s.Frame, 10*time.Millisecond) + oneWay + s.JitterTarget
+// one-way delay oneWay: emodel.MouthToEar of the path, the jitter target and the frame.
+func MouthToEar(s *Settings, oneWay time.Duration) time.Duration {
+	return emodel.MouthToEar(oneWay, s.JitterTarget, max(s.Frame, 10*time.Millisecond))
 }

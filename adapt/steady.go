@@ -25,6 +25,8 @@ const (
 	// upHeadroom is the share of the rate budget a new setting may use: the estimate runs
 	// up to the capacity, and a setting right at it would build a queue.
 	upHeadroom = 0.9
+	// climbWindow is how long after an over-use cut the policy counts as climbing back.
+	climbWindow = 10 * time.Second
 	// climbRoom is the budget, as a multiple of the current wire rate, above which a higher
 	// rate is taken without waiting for the hold.
 	climbRoom = 1.4
@@ -86,7 +88,7 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 		switch {
 		case held && gain > p.cfg.RMargin:
 		case gain > urgentGain && now-p.changedAt >= p.cfg.Hold/4:
-		case budget >= climbRoom*curWire && now-p.changedAt >= p.cfg.Hold/4:
+		case budget >= climbRoom*curWire && now-p.changedAt >= p.cfg.Hold/4 && p.rate.cutRate > 0 && now-p.rate.cutAt < climbWindow:
 			// Climbing back after a drop (the budget well above the current rate) is not
 			// held, and half the margin will do: the estimate is capped near the rate in
 			// use, so waiting for a big step would keep it from growing. It is judged by the
@@ -110,6 +112,14 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 	if math.IsInf(best.Score.R, -1) { // nothing fits: the least wire rate there is
 		best = cheapest
 		best.LimitBps = budget
+	}
+	// The FEC loss hint is not a knob of its own: it follows the measured loss only when that
+	// has at least doubled or halved, and only after the hold.
+	if p.decided && best.FEC && p.cur.FEC {
+		h, old := best.LossHint, p.cur.LossHint
+		if !(held && (h >= 2*old || 2*h <= old)) {
+			best.LossHint = old
+		}
 	}
 	// The jitter target moves on its own hysteresis: up at once by TargetMargin or more (late
 	// loss), down only after the hold, by TargetMaxDrop at most per change.

@@ -287,7 +287,7 @@ func runMetrics(tl *Timeline, res Result) RunMetrics {
 	}
 	m.M2EP50, m.M2EP95 = durPercentile(m2e, 0.5), durPercentile(m2e, 0.95)
 	m.BufferDelay = tl.BufferDelay
-	m.ConcealLate, m.ConcealLost = concealSplit(tl.Ticks, tl.Sends, res.Receive.RecoveredFEC+res.Receive.RecoveredRED)
+	m.ConcealLate, m.ConcealLost = concealSplit(tl.Ticks, tl.Sends, res.Receive.RecoveredFEC+res.Receive.RecoveredRED+res.Receive.RecoveredDRED)
 	if n, min := interruptions(tl.Ticks, InterruptionMin); min > 0 {
 		m.InterruptionsPerMin = float64(n) / min
 	}

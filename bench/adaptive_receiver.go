@@ -118,12 +118,13 @@ func (r *AdaptiveReceiver) Stats() ReceiveStats {
 	s := r.buf.Stats()
 	frames := func(samples uint64) int { return int((samples + uint64(r.fs)/2) / uint64(r.fs)) }
 	return ReceiveStats{
-		Frames:       frames(s.TotalSamplesReceived),
-		Decoded:      int(s.FramesDecoded),
-		RecoveredRED: int(s.FramesRecoveredRED),
-		RecoveredFEC: int(s.FramesRecoveredFEC),
-		Concealed:    frames(s.ConcealedSamples),
-		Late:         int(s.PacketsDiscarded),
-		Silent:       frames(s.DTXSamples),
+		Frames:        frames(s.TotalSamplesReceived),
+		Decoded:       int(s.FramesDecoded),
+		RecoveredRED:  int(s.FramesRecoveredRED),
+		RecoveredFEC:  int(s.FramesRecoveredFEC),
+		RecoveredDRED: int(s.FramesRecoveredDRED),
+		Concealed:     frames(s.ConcealedSamples),
+		Late:          int(s.PacketsDiscarded),
+		Silent:        frames(s.DTXSamples),
 	}
 }

@@ -136,3 +136,29 @@ func TestConditionSeedsIndependentOfSelection(t *testing.T) {
 			ro[0].Condition, ro[0].NetworkLoss, ro[0].WB, rf[7].NetworkLoss, rf[7].WB)
 	}
 }
+
+// TestFixedDREDStrategy runs the opt-in fixed32+dred strategy of bench adapt next to fixed32 on
+// the bursty20 link: DRED must rebuild lost frames and score above plain fixed 32 kb/s.
+func TestFixedDREDStrategy(t *testing.T) {
+	if _, err := LookupStrategy(StrategyFixedDRED); err != nil {
+		t.Fatal(err)
+	}
+	if !codec.Features().DRED {
+		t.Skipf("linked %s", codec.Features())
+	}
+	clips, err := DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := Link{Name: "bursty20", Config: func(d time.Duration) (netem.LinkConfig, error) { return AdaptProfile("bursty20", d) }}
+	var rows [2]Row
+	for i, st := range []string{StrategyFixed, StrategyFixedDRED} {
+		if rows[i], err = RunJob(Job{Link: link, Clip: clips[0], Seed: 1, Repeat: 1, Strategy: st}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: PESQ-WB %.2f, concealed (lost) %.1f %%", st, rows[i].PESQ, 100*rows[i].ConcealLost)
+	}
+	if rows[1].PESQ < rows[0].PESQ+0.3 {
+		t.Errorf("fixed32+dred PESQ-WB %.2f is not 0.3 above fixed32's %.2f", rows[1].PESQ, rows[0].PESQ)
+	}
+}

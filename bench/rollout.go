@@ -197,7 +197,7 @@ func forkCandidates(cfg RolloutConfig, q *adapt.Quality, ctl *adapt.Controller, 
 				if err != nil {
 					return nil, err
 				}
-				qoe := q.QoE(&o)
+				qoe := adapt.QoE(&o)
 				fc := ctl.Policy.Forecast(&s)
 				if math.IsInf(qoe, 0) || math.IsInf(fc, 0) {
 					continue
@@ -281,14 +281,12 @@ func forkRun(cfg RolloutConfig, lc netem.LinkConfig, seed uint64, hist []simSend
 		run++
 	}
 	endRun()
-	o := adapt.Outcome{Settings: *s, MouthToEar: adapt.DefaultFixedDelay + s.Frame + base + s.JitterTarget,
-		Interruptions: interruptions, BurstRatio: 1}
+	o := adapt.Outcome{Settings: *s, MouthToEar: adapt.MouthToEar(s, base), Interruptions: interruptions}
 	if n > 0 {
 		o.Concealed = float64(concealed) / float64(n)
 	}
-	if runs > 0 && o.Concealed < 1 {
-		// Burst ratio: the mean run of concealed frames over the mean run of random loss.
-		o.BurstRatio = max(float64(concealed)/float64(runs)*(1-o.Concealed), 1)
+	if runs > 0 {
+		o.MeanBurst = float64(concealed) / float64(runs)
 	}
 	return o, nil
 }

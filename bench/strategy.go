@@ -31,6 +31,10 @@ const (
 	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
 	// upper reference among fixed settings, not a strategy a call could run.
 	StrategyOracle = "hindsight*"
+	// StrategyFixedDRED is fixed32 with 200 ms of DRED (libopus 1.5, 20 % loss hint) and a
+	// Deep PLC receiver that rebuilds lost frames from later packets' DRED, with a 100 ms fixed
+	// buffer. One of the OptionalStrategies: run only when named (needs codec.Features().DRED).
+	StrategyFixedDRED = "fixed32+dred"
 )
 
 // Strategy is one strategy of the side-by-side benchmark: how to build its sender's policy and
@@ -72,6 +76,12 @@ var Strategies = []Strategy{
 		NewReceiver: func(j Job) Receiver { return j.Fixed.receiver() }},
 }
 
+// OptionalStrategies run only when named (`bench adapt -strategies`): they need libopus 1.5's
+// neural features, which a plain build lacks, and would lengthen every default run.
+var OptionalStrategies = []Strategy{
+	{Name: StrategyFixedDRED, NewPolicy: fixedPolicy(fixed32DRED), NewReceiver: fixedReceiver(fixed32DRED)},
+}
+
 // StrategyNames lists the strategies' names in table order.
 func StrategyNames() []string {
 	names := make([]string, len(Strategies))
@@ -83,12 +93,16 @@ func StrategyNames() []string {
 
 // LookupStrategy returns the strategy named name.
 func LookupStrategy(name string) (Strategy, error) {
-	for _, s := range Strategies {
+	for _, s := range append(Strategies[:len(Strategies):len(Strategies)], OptionalStrategies...) {
 		if s.Name == name {
 			return s, nil
 		}
 	}
-	return Strategy{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, name, strings.Join(StrategyNames(), ", "))
+	names := StrategyNames()
+	for _, s := range OptionalStrategies {
+		names = append(names, s.Name)
+	}
+	return Strategy{}, fmt.Errorf("%w: strategy %q (have %s)", ErrConfig, name, strings.Join(names, ", "))
 }
 
 // FixedSetting is one fixed sender and receiver configuration.
@@ -97,11 +111,19 @@ type FixedSetting struct {
 	FEC        bool
 	REDDepth   int
 	Buffer     time.Duration // fixed jitter-buffer delay
+	// DRED is the Deep REDundancy sent (libopus 1.5; loss hint 20 %), decoded by the receiver;
+	// DecoderComplexity the receiver's decoder level (codec.DecoderDeepPLC: Deep PLC).
+	DRED              time.Duration
+	DecoderComplexity int
 }
 
 var (
 	fixed32    = FixedSetting{BitrateBps: 32000, Buffer: DefaultFixedDelay}
 	fixed32FEC = FixedSetting{BitrateBps: 32000, FEC: true, Buffer: DefaultFixedDelay}
+	// fixed32DRED's buffer waits 3 frames past a loss for a packet carrying DRED (as bench codec's
+	// DRED configs do).
+	fixed32DRED = FixedSetting{BitrateBps: 32000, DRED: 200 * time.Millisecond, DecoderComplexity: codec.DecoderDeepPLC,
+		Buffer: 100 * time.Millisecond}
 )
 
 // settings returns the sender settings of f (20 ms frames; FEC with a 10 % loss hint).
@@ -110,6 +132,9 @@ func (f FixedSetting) settings() media.Settings {
 	if f.FEC {
 		s.LossHint = 0.1
 	}
+	if f.DRED > 0 {
+		s.DRED, s.LossHint = f.DRED, 0.2
+	}
 	return s
 }
 
@@ -117,7 +142,9 @@ func (f FixedSetting) policy() media.Policy {
 	return &baseline.Fixed{Settings: f.settings(), Target: f.Buffer}
 }
 
-func (f FixedSetting) receiver() Receiver { return &FixedReceiver{Delay: f.Buffer, FEC: f.FEC} }
+func (f FixedSetting) receiver() Receiver {
+	return &FixedReceiver{Delay: f.Buffer, FEC: f.FEC, Complexity: f.DecoderComplexity, DRED: f.DRED > 0}
+}
 
 func fixedPolicy(f FixedSetting) func(Job) (media.Policy, error) {
 	return func(Job) (media.Policy, error) { return f.policy(), nil }

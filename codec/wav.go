@@ -52,15 +52,25 @@ func ReadWAVFile(path string) (Audio, error) {
 // (written by streaming tools: ffmpeg, sox to a pipe) runs to the end of the stream; any other truncation is an error. Every error
 // wraps ErrWAV and names what is wrong.
 func ReadWAV(r io.Reader) (Audio, error) {
+	f, size, err := readWAVHeader(r)
+	if err != nil {
+		return Audio{}, err
+	}
+	return readWAVData(r, f, size)
+}
+
+// readWAVHeader reads the RIFF header and the chunks up to the data chunk's header, and
+// returns the format and the data chunk's size field; r is then at the first sample.
+func readWAVHeader(r io.Reader) (wavFmt, uint32, error) {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return Audio{}, fmt.Errorf("%w: reading RIFF header: %v", ErrWAV, err)
+		return wavFmt{}, 0, fmt.Errorf("%w: reading RIFF header: %v", ErrWAV, err)
 	}
 	if string(hdr[0:4]) != "RIFF" {
-		return Audio{}, fmt.Errorf("%w: not a RIFF file (starts with %q)", ErrWAV, hdr[0:4])
+		return wavFmt{}, 0, fmt.Errorf("%w: not a RIFF file (starts with %q)", ErrWAV, hdr[0:4])
 	}
 	if string(hdr[8:12]) != "WAVE" {
-		return Audio{}, fmt.Errorf("%w: RIFF form is %q, not WAVE", ErrWAV, hdr[8:12])
+		return wavFmt{}, 0, fmt.Errorf("%w: RIFF form is %q, not WAVE", ErrWAV, hdr[8:12])
 	}
 	var (
 		f       wavFmt
@@ -71,39 +81,39 @@ func ReadWAV(r io.Reader) (Audio, error) {
 		if _, err := io.ReadFull(r, ch[:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				if !haveFmt {
-					return Audio{}, fmt.Errorf("%w: no fmt chunk", ErrWAV)
+					return wavFmt{}, 0, fmt.Errorf("%w: no fmt chunk", ErrWAV)
 				}
-				return Audio{}, fmt.Errorf("%w: no data chunk", ErrWAV)
+				return wavFmt{}, 0, fmt.Errorf("%w: no data chunk", ErrWAV)
 			}
-			return Audio{}, fmt.Errorf("%w: reading chunk header: %v", ErrWAV, err)
+			return wavFmt{}, 0, fmt.Errorf("%w: reading chunk header: %v", ErrWAV, err)
 		}
 		id := string(ch[0:4])
 		size := binary.LittleEndian.Uint32(ch[4:8])
 		switch id {
 		case "fmt ":
 			if haveFmt {
-				return Audio{}, fmt.Errorf("%w: two fmt chunks", ErrWAV)
+				return wavFmt{}, 0, fmt.Errorf("%w: two fmt chunks", ErrWAV)
 			}
 			if size < 16 || size > 1024 {
-				return Audio{}, fmt.Errorf("%w: fmt chunk of %d bytes (want 16 to 1024)", ErrWAV, size)
+				return wavFmt{}, 0, fmt.Errorf("%w: fmt chunk of %d bytes (want 16 to 1024)", ErrWAV, size)
 			}
 			buf := make([]byte, size+size%2)
 			if _, err := io.ReadFull(r, buf); err != nil {
-				return Audio{}, fmt.Errorf("%w: truncated fmt chunk: %v", ErrWAV, err)
+				return wavFmt{}, 0, fmt.Errorf("%w: truncated fmt chunk: %v", ErrWAV, err)
 			}
 			var err error
 			if f, err = parseWAVFmt(buf[:size]); err != nil {
-				return Audio{}, err
+				return wavFmt{}, 0, err
 			}
 			haveFmt = true
 		case "data":
 			if !haveFmt {
-				return Audio{}, fmt.Errorf("%w: data chunk before fmt chunk", ErrWAV)
+				return wavFmt{}, 0, fmt.Errorf("%w: data chunk before fmt chunk", ErrWAV)
 			}
-			return readWAVData(r, f, size)
+			return f, size, nil
 		default:
 			if _, err := io.CopyN(io.Discard, r, int64(size)+int64(size%2)); err != nil {
-				return Audio{}, fmt.Errorf("%w: truncated %q chunk: %v", ErrWAV, id, err)
+				return wavFmt{}, 0, fmt.Errorf("%w: truncated %q chunk: %v", ErrWAV, id, err)
 			}
 		}
 	}
@@ -148,10 +158,13 @@ func parseWAVFmt(b []byte) (wavFmt, error) {
 	return f, nil
 }
 
+// streamingSize reports whether a data chunk size means "to the end of the stream": 0 and
+// 0xFFFFFFFF are what ffmpeg and most streaming writers put; sox writes 0x7FFFF000 when its
+// output is a pipe.
+func streamingSize(size uint32) bool { return size == 0 || size == 0xFFFFFFFF || size == 0x7FFFF000 }
+
 func readWAVData(r io.Reader, f wavFmt, size uint32) (Audio, error) {
-	// 0 and 0xFFFFFFFF are what ffmpeg and most streaming writers put; sox writes 0x7FFFF000
-	// when its output is a pipe.
-	streaming := size == 0 || size == 0xFFFFFFFF || size == 0x7FFFF000
+	streaming := streamingSize(size)
 	limit := int64(maxWAVDataBytes)
 	if !streaming {
 		if int64(size) > limit {

@@ -336,6 +336,13 @@ func (c *Call) watchdog() {
 			}
 			if !w.suspected || now.Sub(w.probeAt) >= every {
 				w.suspected, w.probeAt = true, now
+				// The pair pion sends on now: the probes of the active pair must go to it.
+				c.mu.Lock()
+				pc := c.pc
+				c.mu.Unlock()
+				if p := pathOf(selectedPair(pc)); p.Local != "" {
+					c.paths.selected(p)
+				}
 				c.paths.probeRound()
 			}
 			c.paths.decide()

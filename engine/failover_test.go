@@ -95,7 +95,7 @@ func TestPathHandover(t *testing.T) {
 			// The standby dies while the active path works: nothing may change.
 			s0, sw0 := b.Stats(), a.Stats().Switches+b.Stats().Switches
 			other.Cut()
-			time.Sleep(2500 * time.Millisecond)
+			time.Sleep(standbyFresh + time.Second)
 			alive()
 			sa := a.Stats()
 			if sa.Path.Relayed() != active.Relayed() || sa.Switches+b.Stats().Switches != sw0 || sa.ICERestarts != 0 {
@@ -105,7 +105,7 @@ func TestPathHandover(t *testing.T) {
 			if sa.Standby.Local != "" && sa.Standby.Relayed() != active.Relayed() {
 				t.Errorf("alice still shows the dead standby %v (%v ago)", sa.Standby, sa.StandbyAge)
 			}
-			t.Logf("standby (%s) died for 2.5 s on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], active, lost(s0))
+			t.Logf("standby (%s) died for %v on %v: no switch, bob lost %v of audio", map[bool]string{true: "relay", false: "direct"}[!active.Relayed()], standbyFresh+time.Second, active, lost(s0))
 			other.Restore()
 			i := 0
 			for sa := a.Stats(); sa.Standby.Local == "" || sa.Standby.Relayed() == active.Relayed(); sa = a.Stats() {
@@ -465,4 +465,131 @@ func connectPipes(t testing.TB, ctx context.Context, ca, cb Config) (*Call, *Cal
 		t.Fatal(err)
 	}
 	return a, b, pa, pb
+}
+
+// TestBurstyLinkNoSwitch runs a call over a bursty emulated uplink (alice's, as in the demo)
+// without any cut: every pair shares that link, so its delivery gaps and outages silence them
+// all and no switch can help. It counts the switches and ICE restarts and the silences bob and
+// alice lived through, and requires no switch unless a silence outlasted lostAfter, and no
+// restart unless one outlasted restartAfter. PARLEY_BURSTY_DURATION sets each link's duration (default 8 s; the figure
+// is over 3m).
+func TestBurstyLinkNoSwitch(t *testing.T) {
+	dur := 8 * time.Second
+	if v := os.Getenv("PARLEY_BURSTY_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			t.Fatalf("PARLEY_BURSTY_DURATION=%q: want a positive duration", v)
+		}
+		dur = d
+	}
+	for _, name := range []string{"3g", "lte-bursty"} {
+		t.Run(name, func(t *testing.T) { testBurstyLink(t, name, dur) })
+	}
+}
+
+func testBurstyLink(t *testing.T, profile string, dur time.Duration) {
+	base := runtime.NumGoroutine()
+	prof, err := netem.Profile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ca, cb := lab(t, natlab.NoNAT, natlab.NoNAT)
+	link, err := netem.NewNet(ca.Net, netem.NetConfig{Egress: prof, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca.Net = link
+	ca.Source = &audio.Tone{FrequencyHz: 440, Amplitude: 0.3}
+	ctx, cancel := context.WithTimeout(context.Background(), dur+60*time.Second)
+	defer cancel()
+	a, b := connect(t, ctx, ca, cb)
+	waitState(t, ctx, b, StateConnected)
+	waitAudio(t, b, b, 25)
+	// silences counts the silences at one side by length: over suspectMin, 300 ms (the old
+	// trigger), lostAfter and restartAfter; longest is the longest.
+	type silences struct {
+		over     [4]int
+		longest  time.Duration
+		inSilent time.Duration
+	}
+	limits := [4]time.Duration{suspectMin, 300 * time.Millisecond, lostAfter, restartAfter}
+	var sa, sb silences
+	watch := func(s *silences, c *Call, now time.Time) {
+		last := c.recv.lastArrival()
+		silent := now.Sub(last)
+		if silent < s.inSilent { // the silence ended: count it
+			for i, lim := range limits {
+				if s.inSilent >= lim {
+					s.over[i]++
+				}
+			}
+		}
+		s.inSilent = silent
+		s.longest = max(s.longest, silent)
+	}
+	a0, b0 := a.Stats(), b.Stats()
+	for end := time.Now().Add(dur); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		if a.State() == StateEnded || b.State() == StateEnded {
+			t.Fatalf("the call ended (alice %v, bob %v)", a.State(), b.State())
+		}
+		now := time.Now()
+		watch(&sa, a, now)
+		watch(&sb, b, now)
+	}
+	as, bs := a.Stats(), b.Stats()
+	switches := as.Switches - a0.Switches + bs.Switches - b0.Switches
+	restarts := as.ICERestarts - a0.ICERestarts
+	r0, r := b0.Receive, bs.Receive
+	t.Logf("%s for %v: %d path switches (alice %v, bob %v), %d ICE restarts; silences over %v/%v/%v/%v: bob %v (longest %v), alice %v (longest %v); bob concealed %.1f%%",
+		profile, dur, switches, as.SwitchLog, bs.SwitchLog, restarts, limits[0], limits[1], limits[2], limits[3],
+		sb.over, sb.longest.Round(time.Millisecond), sa.over, sa.longest.Round(time.Millisecond),
+		100*float64(r.ConcealedSamples-r0.ConcealedSamples)/float64(max(1, r.TotalSamplesReceived-r0.TotalSamplesReceived)))
+	// Every pair shares the link: a switch gains nothing, and only an outage longer than the
+	// evidence a switch needs without a check of the active pair (lostAfter) may cause one;
+	// a restart needs one longer than restartAfter.
+	longest := max(sa.longest, sb.longest)
+	if switches != 0 && longest < lostAfter {
+		t.Errorf("%d path switches on a link every pair shares, though no silence reached %v", switches, lostAfter)
+	}
+	if restarts != 0 && longest < restartAfter {
+		t.Errorf("%d ICE restarts though no silence reached %v", restarts, restartAfter)
+	}
+	hangup(t, a)
+	<-b.Done()
+	_ = link.Close()
+	_ = l.Close()
+	waitGoroutines(t, base, 10*time.Second)
+}
+
+// TestGapStatsQuantile checks the adaptive threshold's window: quantiles from the histogram,
+// the oldest gaps leaving the window, and the bounds of suspectAfter.
+func TestGapStatsQuantile(t *testing.T) {
+	var w pathWatch
+	if got := w.suspectAfter(); got != suspectMin {
+		t.Errorf("empty window: suspectAfter %v, want %v", got, suspectMin)
+	}
+	for range gapWindow {
+		w.gaps.add(20 * time.Millisecond)
+	}
+	for range 10 { // under 3 %: a loaded machine's stalls
+		w.gaps.add(400 * time.Millisecond)
+	}
+	if got := w.gaps.quantile(0.97); got != 30*time.Millisecond {
+		t.Errorf("p97 %v, want 30ms (the 20 ms bucket's upper bound)", got)
+	}
+	if got := w.suspectAfter(); got != suspectMin {
+		t.Errorf("suspectAfter %v, want %v", got, suspectMin)
+	}
+	for range gapWindow / 10 { // a bursty link: 10 % of gaps at 150 ms
+		w.gaps.add(150 * time.Millisecond)
+	}
+	if got := w.suspectAfter(); got != 240*time.Millisecond {
+		t.Errorf("suspectAfter %v, want 240ms (1.5 × the 160 ms bucket bound)", got)
+	}
+	for range gapWindow {
+		w.gaps.add(5 * time.Second) // clamped into the last bucket
+	}
+	if got := w.suspectAfter(); got != suspectMax {
+		t.Errorf("suspectAfter %v, want %v", got, suspectMax)
+	}
 }

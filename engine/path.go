@@ -54,11 +54,13 @@ const (
 	// standbyFresh is how recently the peer must have reached us over a pair for it to count
 	// as a live standby (the controlling side checks every pair every iceKeepalive, and both
 	// sides probe the active pair and their two best standbys every helloEvery).
-	standbyFresh = helloEvery + 500*time.Millisecond
+	standbyFresh = 2*helloEvery + 500*time.Millisecond
 	// pairForget drops a pair not heard from for this long (an ICE restart replaces them all).
 	// It is long because the active pair must stay known for probing: the controlling side
 	// hears the peer on it during ICE's checks, and afterwards only if the peer sends on it.
 	pairForget = 2 * time.Minute
+	// probeStandbys is how many standby pairs a round of a suspicion probes.
+	probeStandbys = 3
 	// maxSwitches bounds the switch log kept for Stats.
 	maxSwitches = 64
 )
@@ -96,7 +98,7 @@ type pairEntry struct {
 	p     *ice.CandidatePair
 	path  Path
 	heard time.Time     // the peer's last connectivity check on it
-	rtt   time.Duration // smoothed round trip of our probes on it (0: none answered yet)
+	rtt   time.Duration // round trip of our probes on it, near its floor (0: none answered yet)
 }
 
 // pathMsg is one of our checks waiting to be written.
@@ -197,7 +199,7 @@ func (ps *paths) onBindingRequest(m *stun.Message, _, _ ice.Candidate, pair *ice
 	case opProbe:
 		ps.queueLocked(pair, opEcho, id)
 	case opEcho:
-		return ps.onEchoLocked(e, id, now)
+		return ps.onEchoLocked(id, now)
 	case opSwitch:
 		ps.queueLocked(pair, opSwitched, id)
 		if sameEnds(e.path, ps.active) {
@@ -206,28 +208,34 @@ func (ps *paths) onBindingRequest(m *stun.Message, _, _ ice.Candidate, pair *ice
 		ps.recordLocked(now, e.path, "the peer switched to it")
 		return true
 	case opSwitched:
-		return !sameEnds(e.path, ps.active) || ps.movingTo == pair
+		return ps.movingTo == pair && !sameEnds(e.path, ps.active)
 	}
 	return false
 }
 
 // onEchoLocked takes an echo: it updates the pair's round trip and, during a suspicion,
 // switches to a standby whose echo came back while the active pair's is overdue.
-func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
-	i := slices.IndexFunc(ps.probes, func(pr probe) bool { return pr.id == id && pr.pair == e.p })
+//
+// The echo is matched to its probe by id alone, and credited to the pair the probe left on:
+// it may come back on another pair object when two local candidates share an address (a
+// server-reflexive candidate behind no NAT is its host candidate's address).
+func (ps *paths) onEchoLocked(id uint32, now time.Time) bool {
+	i := slices.IndexFunc(ps.probes, func(pr probe) bool { return pr.id == id })
 	if i < 0 {
 		return false
 	}
 	pr := &ps.probes[i]
-	if pr.answered {
+	e := ps.findLocked(pr.pair)
+	if pr.answered || e == nil {
 		return false
 	}
 	pr.answered = true
-	rtt := now.Sub(pr.at)
-	if e.rtt == 0 {
+	// The pair's round trip tracks its floor: at once down, slowly up. A check answered
+	// late (a queue, a stalled process) says less of the path than one answered early.
+	if rtt := now.Sub(pr.at); e.rtt == 0 || rtt < e.rtt {
 		e.rtt = rtt
 	} else {
-		e.rtt += (rtt - e.rtt) / 4
+		e.rtt += (rtt - e.rtt) / 16
 	}
 	if pr.round == 0 || ps.suspect.IsZero() {
 		return false
@@ -243,6 +251,7 @@ func (ps *paths) onEchoLocked(e *pairEntry, id uint32, now time.Time) bool {
 	}
 	cp := *pr
 	ps.pending = &cp
+	ps.log.Debug("path check: a standby answered", "round", pr.round, "path", e.path)
 	return ps.decideLocked(now, true)
 }
 
@@ -275,6 +284,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 		}
 	} else {
 		if act.answered || conf != nil && conf.answered {
+			ps.log.Debug("path check: the active pair answered", "round", pr.round)
 			ps.pending = nil
 			return false
 		}
@@ -296,6 +306,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 			return false
 		}
 		if conf == nil {
+			ps.log.Debug("path check: the active pair's check is overdue; checking again", "round", pr.round, "wait", wait)
 			if e := ps.findLocked(act.pair); e != nil {
 				ps.probeLocked(e, now, true)
 				ps.probes[len(ps.probes)-1].round, ps.probes[len(ps.probes)-1].confirm = pr.round, true
@@ -309,6 +320,7 @@ func (ps *paths) decideLocked(now time.Time, inHandler bool) bool {
 	last := ps.last()
 	e := ps.findLocked(pr.pair)
 	if e == nil || last.After(pr.at) || sameEnds(e.path, ps.active) {
+		ps.log.Debug("path check: no switch", "delivered", last.After(pr.at), "known", e != nil)
 		ps.pending = nil
 		return false // the active path delivered after all: a gap, not a failure
 	}
@@ -353,7 +365,8 @@ func (ps *paths) recordLocked(now time.Time, to Path, cause string) {
 	ps.switches = append(ps.switches, sw)
 	ps.count++
 	ps.switched = now
-	ps.active = to
+	// ps.active changes when pion reports the new pair (selected): it is pion's truth, what
+	// the probes of the active pair must go to.
 }
 
 // queueLocked hands a check to the writer, or drops it when the writer is behind.
@@ -426,7 +439,7 @@ func (ps *paths) standby() (Path, time.Duration, bool) {
 }
 
 // probeRound starts or continues a suspicion: a new round of probes, on the active pair and
-// on each of the (at most two) best live standby pairs. It reports whether there was a
+// on each of the (at most probeStandbys) best live standby pairs. It reports whether there was a
 // standby to probe.
 func (ps *paths) probeRound() bool {
 	now := ps.now()
@@ -436,6 +449,7 @@ func (ps *paths) probeRound() bool {
 		ps.suspect = now
 	}
 	ps.round++
+	ps.log.Debug("path check round", "round", ps.round, "active", ps.active)
 	for _, e := range ps.pairs {
 		if sameEnds(e.path, ps.active) {
 			ps.probeLocked(e, now, true)
@@ -444,7 +458,7 @@ func (ps *paths) probeRound() bool {
 	}
 	s := ps.standbysLocked(now)
 	for i, e := range s {
-		if i == 2 {
+		if i == probeStandbys {
 			break
 		}
 		ps.probeLocked(e, now, false)

@@ -17,7 +17,7 @@ type Stats struct {
 	// Path is the selected ICE candidate pair (empty before connected).
 	Path Path
 	// Standby is the best other candidate pair the peer reached this side on within the last
-	// 1.5 s (ICE keeps it checked; the call switches to it when the path fails, without an ICE
+	// 2.5 s (ICE keeps it checked; the call switches to it when the path fails, without an ICE
 	// restart) and StandbyAge how long ago; empty when there is none.
 	Standby    Path
 	StandbyAge time.Duration

@@ -112,8 +112,9 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 		return usagef("--strategies: name at least one of %s", strings.Join(bench.StrategyNames(), ", "))
 	}
 	for _, s := range sts {
-		if !slices.Contains(bench.StrategyNames(), s) {
-			return usagef("--strategies: unknown strategy %q (have %s)", s, strings.Join(bench.StrategyNames(), ", "))
+		if _, err := bench.LookupStrategy(s); err != nil {
+			return usagef("--strategies: unknown strategy %q (have %s; and %s when named)", s,
+				strings.Join(bench.StrategyNames(), ", "), bench.StrategyFixedDRED)
 		}
 	}
 	var policyCfg adapt.PolicyConfig

@@ -35,6 +35,7 @@ type callFlags struct {
 	frame                                 time.Duration
 	red                                   int
 	proc                                  processingFlags
+	liveIn                                bool // -in - plays standard input as it arrives (call)
 }
 
 func addCallFlags(fs *flag.FlagSet, f *callFlags) {
@@ -42,7 +43,8 @@ func addCallFlags(fs *flag.FlagSet, f *callFlags) {
 	fs.StringVar(&f.server, "server", envOr(envServer, defaultServer), "signaling server WebSocket `URL` (environment: $"+envServer+")")
 	fs.StringVar(&f.dir, "dir", "", "config `directory` holding identity.key (default $"+envDir+", else $XDG_CONFIG_HOME/parley);\n"+
 		"without an identity a one-time key is used")
-	fs.StringVar(&f.in, "in", "", "WAV `file` to send (any rate, mixed to mono; - reads standard input to its end);\n"+
+	fs.StringVar(&f.in, "in", "", "WAV `file` to send (any rate, mixed to mono); - reads standard input: call plays a 48 kHz\n"+
+		"stream as it arrives (sox/arecord pipes), other rates and listen read it to its end first;\n"+
 		"without it the microphone, or silence")
 	fs.StringVar(&f.out, "out", "", "WAV `file` recording what you hear (48 kHz mono 16-bit), written as the call goes;\n"+
 		"listen records call n to FILE-n.wav from the second call on, or to the %d of a name like bob-%d.wav;\n"+
@@ -105,6 +107,7 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := checkCallFlags(&f); err != nil {
 		return err
 	}
+	f.liveIn = true
 	p, err := openPhone(ctx, env, &f)
 	if err != nil {
 		return err
@@ -119,7 +122,7 @@ func cmdCall(ctx context.Context, env *cmdEnv, args []string) error {
 	cfg := p.cfg
 	cfg.PeerName = to
 	cfg.Source = p.source()
-	if p.src != nil && *dur == 0 {
+	if (p.src != nil || p.stream != nil) && *dur == 0 {
 		p.hangupAfterSrc = time.Second // the file's last second reaches the peer first
 		cfg.HangupAfterSourceEnds = p.hangupAfterSrc
 	}
@@ -264,6 +267,7 @@ type phone struct {
 	line    *line.Line
 	cfg     engine.Config // without Source and Sink: source and sink give one per call
 	src     *audio.Samples
+	stream  audio.Source // call -in - at 48 kHz: standard input as it arrives
 	mic     audio.Source
 	speaker audio.Sink
 	emu     *netem.Net
@@ -305,15 +309,22 @@ func openPhone(ctx context.Context, env *cmdEnv, f *callFlags) (*phone, error) {
 	default:
 		var src audio.Source
 		var err error
-		if f.in == "-" {
+		switch {
+		case f.in == "-" && f.liveIn:
+			src, err = audio.StreamWAV(env.stdin()) // 48 kHz plays as it arrives
+		case f.in == "-":
 			src, err = audio.ReadWAV(env.stdin(), false)
-		} else {
+		default:
 			src, err = audio.OpenWAV(f.in, false)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("cannot open -in %s: %w", f.in, err)
 		}
-		p.src = src.(*audio.Samples)
+		if samples, ok := src.(*audio.Samples); ok {
+			p.src = samples
+		} else {
+			p.stream = src
+		}
 	}
 	if f.out == "" {
 		if spk, err := portaudio.OpenSpeaker(); err != nil {
@@ -389,6 +400,8 @@ func (p *phone) source() audio.Source {
 	switch {
 	case p.src != nil:
 		return &audio.Samples{Audio: p.src.Audio}
+	case p.stream != nil:
+		return p.stream
 	case p.mic != nil:
 		return p.mic
 	}

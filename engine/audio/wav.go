@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -58,4 +59,31 @@ func (l *looping) Read(p []float32) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// StreamWAV returns a Source playing the WAV stream r as it arrives (e.g. standard input fed
+// by sox or arecord): a 48 kHz stream is read as the call consumes it, so a live pipe works;
+// a stream at another rate is read to its end first and resampled, like ReadWAV. Read blocks
+// while the pipe has no data.
+func StreamWAV(r io.Reader) (Source, error) {
+	s, err := codec.NewWAVStream(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+	}
+	if s.SampleRateHz() == SampleRateHz {
+		return s, nil
+	}
+	var all []float32
+	p := make([]float32, 4800)
+	for {
+		n, err := s.Read(p)
+		all = append(all, p[:n]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrFormat, err)
+		}
+	}
+	return fromAudio(codec.Audio{SampleRateHz: s.SampleRateHz(), Samples: all}, false)
 }

@@ -3,6 +3,7 @@ package audio
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -137,5 +138,58 @@ func BenchmarkWAVWriterWrite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = w.Write(p)
+	}
+}
+
+// TestStreamWAV: a 48 kHz stream plays as it arrives; another rate is resampled.
+func TestStreamWAV(t *testing.T) {
+	pr, pw := io.Pipe()
+	src, errc := make(chan Source, 1), make(chan error, 1)
+	go func() {
+		s, err := StreamWAV(pr)
+		src <- s
+		errc <- err
+	}()
+	w := NewWAVStream(pw, 0) // writes the "size unknown" header a pipe gets
+	more := make(chan struct{})
+	go func() {
+		_ = w.Write(tone10ms(0))
+		_ = w.Flush() // an io.Pipe write returns once read
+		<-more
+		_ = w.Write(tone10ms(1))
+		_ = w.Close()
+		_ = pw.Close()
+	}()
+	s := <-src
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	// The writer has not finished: the first 10 ms are readable already.
+	p := make([]float32, 480)
+	if n, err := s.Read(p); n != 480 || err != nil {
+		t.Fatalf("first 10 ms of a live stream: %d, %v", n, err)
+	}
+	close(more)
+	if n, err := s.Read(p); n != 480 || err != nil {
+		t.Fatalf("next 10 ms: %d, %v", n, err)
+	}
+	if n, err := s.Read(p); n != 0 || !errors.Is(err, io.EOF) {
+		t.Fatalf("after the writer closed: %d, %v", n, err)
+	}
+
+	var buf bytes.Buffer
+	if err := codec.WriteWAV(&buf, codec.Audio{SampleRateHz: 16000, Samples: make([]float32, 1600)}, codec.WAVPCM16); err != nil {
+		t.Fatal(err)
+	}
+	s, err := StreamWAV(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]float32, 10000)
+	if n, _ := s.Read(big); n != 4800 {
+		t.Errorf("0.1 s at 16 kHz played %d samples at 48 kHz, want 4800", n)
+	}
+	if _, err := StreamWAV(bytes.NewReader([]byte("not a wav file"))); !errors.Is(err, ErrFormat) {
+		t.Errorf("bad stream: %v, want ErrFormat", err)
 	}
 }
