@@ -171,7 +171,9 @@ func BenchmarkSend(b *testing.B) {
 	w := &writer{}
 	pcm := make([]float32, s.FrameSamples())
 	tone(pcm, 0)
+	_, _ = s.Send(pcm, w)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for b.Loop() {
 		_, _ = s.Send(pcm, w)
 	}
