@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,20 @@ type cliProc struct {
 	out  *syncBuffer // stdout and stderr, interleaved as a terminal shows them
 	done chan struct{}
 	code int
+}
+
+// writeSpeechWAV writes the first 3 s of the first default speech clip (16-bit, bench's
+// rate) to path, for the CLI's -wav flags.
+func writeSpeechWAV(t *testing.T, path string) {
+	t.Helper()
+	clips, err := bench.DefaultClips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	speech := clips[0].Samples[:min(len(clips[0].Samples), 3*bench.SampleRateHz)]
+	if err := codec.WriteWAVFile(path, codec.Audio{SampleRateHz: bench.SampleRateHz, Samples: speech}, codec.WAVPCM16); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startParley starts `parley args...` in dir with the environment env (added to the test's).
@@ -114,20 +127,8 @@ func TestCallOutcomesCLI(t *testing.T) {
 		t.Skip("starts parley processes and places real calls")
 	}
 	tmp := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	clips, err := bench.DefaultClips()
-	if err != nil {
-		t.Fatal(err)
-	}
-	speech := clips[0].Samples[:min(len(clips[0].Samples), 3*bench.SampleRateHz)]
-	if err := codec.WriteWAVFile(filepath.Join(tmp, "speech.wav"), codec.Audio{SampleRateHz: bench.SampleRateHz, Samples: speech}, codec.WAVPCM16); err != nil {
-		t.Fatal(err)
-	}
+	addr := freeAddr(t)
+	writeSpeechWAV(t, filepath.Join(tmp, "speech.wav"))
 	srv := startParley(t, tmp, nil, "serve", "-addr", addr, "-turn-listen", "127.0.0.1:0", "-ring-timeout", "3s", "-data", filepath.Join(tmp, "serve"))
 	srv.waitOutput(t, "parley serve: listening", 15*time.Second)
 	server := "PARLEY_SERVER=ws://" + addr + "/v1/ws"

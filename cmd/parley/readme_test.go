@@ -14,9 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/parley-voice/parley/bench"
-	"github.com/parley-voice/parley/codec"
 )
 
 // The README drift check. Every line of a fenced shell block in README.md is a command the
@@ -312,20 +309,8 @@ type bgCommand struct {
 // runREADME runs the README's command lines that readmeRuns covers, in README order.
 func runREADME(t *testing.T, cmds []readmeCommand) {
 	tmp := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	clips, err := bench.DefaultClips()
-	if err != nil {
-		t.Fatal(err)
-	}
-	speech := clips[0].Samples[:min(len(clips[0].Samples), 3*bench.SampleRateHz)]
-	if err := codec.WriteWAVFile(filepath.Join(tmp, "speech.wav"), codec.Audio{SampleRateHz: bench.SampleRateHz, Samples: speech}, codec.WAVPCM16); err != nil {
-		t.Fatal(err)
-	}
+	addr := freeAddr(t)
+	writeSpeechWAV(t, filepath.Join(tmp, "speech.wav"))
 	subst := strings.NewReplacer("{TMP}", tmp, "{ADDR}", addr, "{WS}", "ws://"+addr+"/v1/ws")
 
 	var bg []*bgCommand
