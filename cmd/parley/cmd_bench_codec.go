@@ -65,19 +65,9 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 		return nil
 	}
 	if *configs != "" {
-		keep := map[string]bool{}
-		for _, n := range strings.Split(*configs, ",") {
-			keep[strings.TrimSpace(n)] = true
-		}
-		var sel []bench.CodecConfig
-		for _, c := range sweep.Configs {
-			if keep[c.Name] {
-				sel = append(sel, c)
-				delete(keep, c.Name)
-			}
-		}
-		for n := range keep {
-			return usagef("-configs: unknown config %q (see -list)", n)
+		sel, err := pickNamed(sweep.Configs, func(c bench.CodecConfig) string { return c.Name }, *configs, "-configs", "config")
+		if err != nil {
+			return err
 		}
 		sweep.Configs = sel
 	} else {
@@ -98,19 +88,9 @@ including RED, and the loss left after FEC/RED; writes codec.csv, codec.json and
 		sweep.Configs = avail
 	}
 	if *conditions != "" {
-		keep := map[string]bool{}
-		for _, n := range strings.Split(*conditions, ",") {
-			keep[strings.TrimSpace(n)] = true
-		}
-		var sel []bench.Condition
-		for _, c := range sweep.Conditions {
-			if keep[c.Name] {
-				sel = append(sel, c)
-				delete(keep, c.Name)
-			}
-		}
-		for n := range keep {
-			return usagef("-conditions: unknown condition %q (see -list)", n)
+		sel, err := pickNamed(sweep.Conditions, func(c bench.Condition) string { return c.Name }, *conditions, "-conditions", "condition")
+		if err != nil {
+			return err
 		}
 		sweep.Conditions = sel
 	}
@@ -239,3 +219,23 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// pickNamed keeps the items of all (in their order) whose name is in the comma-separated list
+// csv; a name in csv that no item has is a usage error naming flag and what.
+func pickNamed[T any](all []T, name func(T) string, csv, flag, what string) ([]T, error) {
+	keep := map[string]bool{}
+	for _, n := range strings.Split(csv, ",") {
+		keep[strings.TrimSpace(n)] = true
+	}
+	var sel []T
+	for _, c := range all {
+		if keep[name(c)] {
+			sel = append(sel, c)
+			delete(keep, name(c))
+		}
+	}
+	for n := range keep {
+		return nil, usagef("%s: unknown %s %q (see -list)", flag, what, n)
+	}
+	return sel, nil
+}
