@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/parley-voice/parley/e2ee"
 	"github.com/parley-voice/parley/signaling"
@@ -227,31 +224,9 @@ func TestFaultServerRestart(t *testing.T) {
 // is killed with SIGKILL. A call between two users of node 1 still sets up; bob, who was on
 // node 2 with node 1 as his fallback, reconnects there and can be called again.
 func TestFaultNATSNodeKilled(t *testing.T) {
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
-	}
 	natsAddr := freeAddr(t)
 	host, port, _ := net.SplitHostPort(natsAddr)
-	ns := exec.Command(bin, "-a", host, "-p", port, "-js", "-sd", t.TempDir())
-	if err := ns.Start(); err != nil {
-		t.Fatal(err)
-	}
-	nsDone := make(chan struct{})
-	go func() { _ = ns.Wait(); close(nsDone) }()
-	t.Cleanup(func() { _ = ns.Process.Kill(); <-nsDone })
-	natsURL := "nats://" + natsAddr
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		nc, err := nats.Connect(natsURL)
-		if err == nil {
-			nc.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // no readiness signal from the process
-	}
+	natsURL := startNATSServer(t, natsAddr, "-a", host, "-p", port, "-js", "-sd", t.TempDir())
 	node := func(id string) (*proc, string) {
 		addr := freeAddr(t)
 		p := startProc(t, "serve", "-addr", addr, "-turn-listen", "", "-nats", natsURL, "-id", id)

@@ -12,14 +12,39 @@ import (
 	"github.com/nats-io/nkeys"
 )
 
-// TestServeNATSCredentials runs real 'parley serve -nats' processes against a real
-// nats-server that requires authorization (issue 15 item 2): without credentials the node is
-// refused and exits 1; with -nats-nkey, or -nats-user and $PARLEY_NATS_PASSWORD, it serves.
-func TestServeNATSCredentials(t *testing.T) {
+// startNATSServer runs the real nats-server with args (which make it listen at addr) until
+// the test ends, and returns its URL once it accepts connections there.
+func startNATSServer(t *testing.T, addr string, args ...string) string {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
 	}
+	ns := exec.Command(bin, args...)
+	if err := ns.Start(); err != nil {
+		t.Fatal(err)
+	}
+	nsDone := make(chan struct{})
+	go func() { _ = ns.Wait(); close(nsDone) }()
+	t.Cleanup(func() { _ = ns.Process.Kill(); <-nsDone })
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server did not come up: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond) // no readiness signal from the process
+	}
+	return "nats://" + addr
+}
+
+// TestServeNATSCredentials runs real 'parley serve -nats' processes against a real
+// nats-server that requires authorization (issue 15 item 2): without credentials the node is
+// refused and exits 1; with -nats-nkey, or -nats-user and $PARLEY_NATS_PASSWORD, it serves.
+func TestServeNATSCredentials(t *testing.T) {
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
@@ -41,25 +66,7 @@ func TestServeNATSCredentials(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ns := exec.Command(bin, "-c", conf)
-	if err := ns.Start(); err != nil {
-		t.Fatal(err)
-	}
-	nsDone := make(chan struct{})
-	go func() { _ = ns.Wait(); close(nsDone) }()
-	t.Cleanup(func() { _ = ns.Process.Kill(); <-nsDone })
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", natsAddr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // no readiness signal from the process
-	}
-	url := "nats://" + natsAddr
+	url := startNATSServer(t, natsAddr, "-c", conf)
 
 	anon := startProc(t, "serve", "-addr", freeAddr(t), "-turn-listen", "", "-nats", url)
 	select {
