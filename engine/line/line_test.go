@@ -16,11 +16,11 @@ import (
 	"github.com/parley-voice/parley/signaling/server"
 )
 
-// TestCallThroughServer places an engine call between two users logged in to a real
-// in-process signaling server; media runs across a natlab WAN.
-func TestCallThroughServer(t *testing.T) {
-	base := runtime.NumGoroutine()
-	srv, err := server.New(server.Config{})
+// serveSignaling serves a real signaling server with cfg on a free loopback port and returns
+// it with its WebSocket URL; the caller closes it.
+func serveSignaling(t *testing.T, cfg server.Config) (*server.Server, string) {
+	t.Helper()
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,14 @@ func TestCallThroughServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	url := "ws://" + ln.Addr().String() + server.PathWS
+	return srv, "ws://" + ln.Addr().String() + server.PathWS
+}
+
+// TestCallThroughServer places an engine call between two users logged in to a real
+// in-process signaling server; media runs across a natlab WAN.
+func TestCallThroughServer(t *testing.T) {
+	base := runtime.NumGoroutine()
+	srv, url := serveSignaling(t, server.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -128,17 +135,8 @@ func TestCallThroughServer(t *testing.T) {
 // TestDeclineAndCancel: a declined call ends with ReasonDeclined at the caller; a call the
 // caller hangs up while it rings reaches the callee as a hangup on its Signal.
 func TestDeclineAndCancel(t *testing.T) {
-	srv, err := server.New(server.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
+	srv, url := serveSignaling(t, server.Config{})
 	defer srv.Close()
-	url := "ws://" + ln.Addr().String() + server.PathWS
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	login := func(user string) (*signaling.Client, *line.Line) {

@@ -3,7 +3,6 @@ package line_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,8 @@ import (
 // TestCallOutcomes: every way a call can fail before it is answered reaches the engine as its
 // own Reason, on the caller and on the callee's devices, through a real signaling server.
 func TestCallOutcomes(t *testing.T) {
-	srv, err := server.New(server.Config{RingTimeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
+	srv, url := serveSignaling(t, server.Config{RingTimeout: 500 * time.Millisecond})
 	defer srv.Close()
-	url := "ws://" + ln.Addr().String() + server.PathWS
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	keys := map[string]*e2ee.IdentityKey{}
