@@ -11,7 +11,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -83,17 +82,8 @@ func testPKI(t *testing.T) (ca, srvCert, srvKey, cliCert, cliKey string) {
 // "pw") may only use chat.>.
 func startSecureNATS(t *testing.T, nodePub string) (url, ca, cliCert, cliKey string) {
 	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
-	}
 	ca, srvCert, srvKey, cliCert, cliKey := testPKI(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
+	port := freePort(t)
 	conf := filepath.Join(t.TempDir(), "nats.conf")
 	body := `listen: "127.0.0.1:` + strconv.Itoa(port) + `"
 jetstream { store_dir: "` + t.TempDir() + `" }
@@ -108,14 +98,8 @@ authorization {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-c", conf)
 	var out syncBuf
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &natsProc{url: "nats://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, waited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.waited) }()
+	p := launchNATS(t, port, &out, "-c", conf)
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {

@@ -3,6 +3,7 @@ package natsbroker
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -31,25 +32,44 @@ func (p *natsProc) stop() {
 	<-p.waited
 }
 
-// startNATS runs Debian's nats-server with JetStream on a free loopback port.
-func startNATS(t *testing.T) *natsProc {
+// freePort returns a loopback TCP port free at the moment of asking.
+func freePort(t *testing.T) int {
 	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
+	return port
+}
+
+// launchNATS starts Debian's nats-server with args (which make it listen on loopback port
+// port), its output going to out (nil: discarded). It does not wait for the server to come
+// up; the caller stops it.
+func launchNATS(t *testing.T, port int, out io.Writer, args ...string) *natsProc {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Fatalf("nats-server not installed: run scripts/deps.sh (make test does): %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	if out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	p := &natsProc{url: "nats://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, waited: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.waited) }()
+	return p
+}
+
+// startNATS runs Debian's nats-server with JetStream on a free loopback port.
+func startNATS(t *testing.T) *natsProc {
+	t.Helper()
+	port := freePort(t)
+	p := launchNATS(t, port, nil, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", t.TempDir())
 	t.Cleanup(p.stop)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
