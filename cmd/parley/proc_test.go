@@ -41,6 +41,13 @@ func startProc(t *testing.T, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "PARLEY_TEST_AS_CLI=1")
+	return runProc(t, cmd, "parley "+strings.Join(args, " "))
+}
+
+// runProc starts cmd with its stdout and stderr collected in the returned proc; at cleanup
+// it is killed, and its output logged under label if the test failed.
+func runProc(t *testing.T, cmd *exec.Cmd, label string) *proc {
+	t.Helper()
 	p := &proc{cmd: cmd, out: &syncBuffer{}, waited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
@@ -50,7 +57,7 @@ func startProc(t *testing.T, args ...string) *proc {
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
-			t.Logf("parley %s:\n%s", strings.Join(args, " "), p.out.String())
+			t.Logf("%s:\n%s", label, p.out.String())
 		}
 	})
 	return p

@@ -188,18 +188,7 @@ func TestSASPromptOnTerminal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := &proc{cmd: cmd, out: &syncBuffer{}, waited: make(chan struct{})}
-		cmd.Stdout, cmd.Stderr = p.out, p.out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { p.err = cmd.Wait(); close(p.waited) }()
-		t.Cleanup(func() {
-			p.kill()
-			if t.Failed() {
-				t.Logf("alice on a terminal:\n%s", p.out.String())
-			}
-		})
+		p := runProc(t, cmd, "alice on a terminal")
 		waitOutput(t, p, "Does "+bobName+" see the same SAS?")
 		if _, err := in.Write([]byte(answer + "\n")); err != nil {
 			t.Fatal(err)
