@@ -57,6 +57,12 @@ func (j *jsonLines) poll() []timedObj {
 }
 
 // waitFor polls until ok holds for one object (returned) or d passes.
+// heardPeer reports whether o is a per-second stats object in which packets arrived from the peer.
+func heardPeer(o timedObj) bool {
+	n, _ := field(o, "in", "packets").(float64)
+	return field(o, "type") == "stats" && n > 0
+}
+
 func (j *jsonLines) waitFor(t *testing.T, d time.Duration, what string, ok func(timedObj) bool) timedObj {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -96,10 +102,7 @@ func TestFaultPeerKilled(t *testing.T) {
 	waitOutput(t, bob, "listening as bob")
 	alice := startProc(t, "call", "bob", "-as", "alice", "-dir", filepath.Join(dir, "alice"), "-direct", "-for", "2m", "-stats", "json", "-server", url)
 	j := &jsonLines{p: alice}
-	j.waitFor(t, 30*time.Second, "a second with audio from bob", func(o timedObj) bool {
-		n, _ := field(o, "in", "packets").(float64)
-		return field(o, "type") == "stats" && n > 0
-	})
+	j.waitFor(t, 30*time.Second, "a second with audio from bob", heardPeer)
 	bob.kill()
 	killed := time.Now()
 	lossy := j.waitFor(t, 10*time.Second, "a second with 100 % loss", func(o timedObj) bool {
@@ -170,10 +173,7 @@ func TestFaultServerRestart(t *testing.T) {
 	waitOutput(t, bob, "listening as bob")
 	alice := startProc(t, "call", "bob", "-as", "alice", "-dir", filepath.Join(dir, "alice"), "-direct", "-for", "8s", "-stats", "json", "-server", url)
 	j := &jsonLines{p: alice}
-	j.waitFor(t, 30*time.Second, "audio from bob", func(o timedObj) bool {
-		n, _ := field(o, "in", "packets").(float64)
-		return field(o, "type") == "stats" && n > 0
-	})
+	j.waitFor(t, 30*time.Second, "audio from bob", heardPeer)
 	srv.kill()
 	killed := time.Now()
 	srv = serve()
