@@ -111,7 +111,7 @@ func TestTrackPolicyRedundancyFloor(t *testing.T) {
 		{"loss, no redundancy", func(e *Estimate) { e.Loss = 0.05 }, 16 * time.Millisecond},
 		{"loss, RED 2", func(e *Estimate) { e.Loss, e.REDDepth = 0.05, 2 }, 90 * time.Millisecond},
 		{"loss, FEC", func(e *Estimate) { e.Loss, e.FEC = 0.05, true }, 50 * time.Millisecond},
-		{"loss, jitter above the floor", func(e *Estimate) { e.Loss, e.FEC, e.Recent = 0.05, true, 70 * time.Millisecond }, 80 * time.Millisecond},
+		{"loss, jitter above the floor", func(e *Estimate) { e.Loss, e.FEC, e.Recent = 0.05, true, 70*time.Millisecond }, 80 * time.Millisecond},
 	} {
 		e := base
 		c.mod(&e)
