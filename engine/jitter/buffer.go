@@ -101,7 +101,7 @@ func New(cfg Config) (*Buffer, error) {
 		dec:       dec,
 		dred:      dred,
 		policy:    modePolicy(cfg.Mode),
-		est:       newEstimator(cfg.ForgetFactor),
+		est:       newEstimator(cfg.ForgetFactor, cfg.Quantile),
 		pkts:      newStore(cfg.Capacity),
 		sync:      newSyncBuffer(4 * maxFrameSamples),
 		frame:     make([]float32, maxFrameSamples),
@@ -196,7 +196,7 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 		b.restart(ets)
 	}
 	b.noteSender(at, p.RED, primary, newest, gap, n)
-	b.est.update(at, ets)
+	b.est.update(at, ets, tsDuration(int64(n)))
 	b.updateTarget(at, n)
 	if !b.started {
 		b.started = true

@@ -22,6 +22,7 @@ const minRingLen = 256
 // from. The zero value is not usable; see newEstimator.
 type estimator struct {
 	forget float64
+	q      float64 // the configured quantile (Config.Quantile)
 	// hist holds weights; a newer packet weighs 1/forget times the one before, which is an
 	// exponential forgetting of the older ones without touching every bin per packet.
 	hist   [histBins]float64
@@ -41,8 +42,12 @@ type estimator struct {
 	peakSec   int64 // the second peaks[peakSec%peakBuckets] belongs to
 	havePeaks bool
 
-	// recent is the same relative delay, forgetting in time (TrackMemory), for ModeTrack.
-	recent timeHist
+	// recent is the same relative delay, forgetting in time (TrackMemory), for ModeTrack,
+	// without the backlog of outages.
+	recent      timeHist
+	lastArrival time.Duration
+	haveArrival bool
+	backlog     bool // the packets arriving now are an outage's backlog
 }
 
 // peakBuckets is the peak memory in seconds.
@@ -53,8 +58,8 @@ type offsetSample struct {
 	offset time.Duration
 }
 
-func newEstimator(forget float64) *estimator {
-	return &estimator{forget: forget, weight: 1, recent: timeHist{tau: TrackMemory}}
+func newEstimator(forget, q float64) *estimator {
+	return &estimator{forget: forget, q: q, weight: 1, recent: timeHist{tau: TrackMemory}}
 }
 
 // tsDuration converts RTP timestamp units (48 kHz) to time, without overflow for any
@@ -69,7 +74,7 @@ func durationTS(d time.Duration) int64 {
 }
 
 // update records a packet with extended RTP timestamp ts arriving at at.
-func (e *estimator) update(at time.Duration, ts int64) {
+func (e *estimator) update(at time.Duration, ts int64, frame time.Duration) {
 	off := at - tsDuration(ts)
 	// Forget samples older than the window, then add this one (dropping the oldest if full).
 	for e.n > 0 && at-e.ring[e.head].at > minWindow {
@@ -92,7 +97,21 @@ func (e *estimator) update(at time.Duration, ts int64) {
 	rel := off - e.minOffset
 	e.last = rel
 	e.notePeak(at, rel)
-	e.recent.add(at, rel)
+	// An outage's backlog does not train the tracking histogram: a packet arriving after a
+	// delivery gap longer than outageGap, and those delivered back to back after it.
+	switch {
+	case !e.haveArrival:
+	case at-e.lastArrival > outageGap:
+		e.backlog = true
+	case e.backlog && rel <= e.recent.quantile(e.q)+frame:
+		e.backlog = false
+	}
+	e.lastArrival, e.haveArrival = at, true
+	if e.backlog {
+		e.recent.add(at, rel, backlogWeight)
+	} else {
+		e.recent.add(at, rel, 1)
+	}
 
 	b := histBin(rel)
 	// Equal weights while count < 1/(1−forget), so the start is a plain average; then each new

@@ -5,13 +5,18 @@ import (
 	"time"
 )
 
-// The tracking target (ModeTrack) differs from the NetEq-like one in three ways, each measured
-// with `parley bench adapt -strategies adapt+neteq,adapt+track` on cellular capacity traces:
+// The tracking target (ModeTrack) differs from the NetEq-like one in four ways, measured with
+// `parley bench adapt -strategies adapt+neteq,adapt+track` on cellular capacity traces:
 //
 //   - Memory in time, not in packets. The NetEq-like histogram forgets per packet (0.995), so
 //     its memory is 4 s of 20 ms frames but 12 s of 60 ms frames, the frames a sender picks on
 //     a poor link; one delay spike then holds the target up for 12 s. The tracking histogram
 //     forgets with a time constant (TrackMemory) whatever the frame size.
+//   - Outages are not jitter. After a delivery gap of outageGap or more, the backlog the link
+//     delivers (packets that waited out the outage in a queue, with relative delays up to the
+//     outage's length) weighs backlogWeight in the histogram, not 1: the NetEq-like target
+//     jumps to the outage's length after each one and stays there for seconds, so every
+//     packet of those seconds pays for an outage that is over.
 //   - A shorter hold. When nothing is buffered the NetEq-like buffer holds its position for
 //     twice the target (at least 100 ms) and every held millisecond stays in the delay until
 //     stretching removes it. On a link with outages these holds stacked up to seconds of
@@ -24,6 +29,19 @@ import (
 // TrackMemory is the time constant of the tracking histogram's forgetting: a relative delay
 // observed TrackMemory ago weighs 1/e of one observed now.
 const TrackMemory = 4 * time.Second
+
+// outageGap is the delivery gap from which ModeTrack takes the packets that follow for an
+// outage's backlog rather than jitter: a packet arriving after no packet for this long, and the
+// packets after it until one arrives within the recent quantile again (see estimator.update).
+// The link's own jitter bursts are shorter: a delivery gap this long is an outage, during which
+// audio is lost or held whatever the target, and raising the target for it afterwards adds its
+// length to every packet of the next seconds.
+const outageGap = 300 * time.Millisecond
+
+// backlogWeight is the weight of an outage's backlog in the tracking histogram, against 1 for
+// other packets: it still raises the target a little after an outage (jitter is often worse
+// right after one), but not to the outage's length.
+const backlogWeight = 0.25
 
 // trackHoldMin is the shortest hold of ModeTrack (see holdLimit).
 const trackHoldMin = 60 * time.Millisecond
@@ -51,7 +69,7 @@ type timeHist struct {
 }
 
 // add records relative delay rel observed at at (times must not decrease).
-func (h *timeHist) add(at, rel time.Duration) {
+func (h *timeHist) add(at, rel time.Duration, weight float64) {
 	if !h.begun {
 		h.begun, h.t0 = true, at
 	}
@@ -63,8 +81,8 @@ func (h *timeHist) add(at, rel time.Duration) {
 		h.total /= w
 		h.t0, w = at, 1
 	}
-	h.hist[histBin(rel)] += w
-	h.total += w
+	h.hist[histBin(rel)] += w * weight
+	h.total += w * weight
 }
 
 // quantile is the relative delay below which a fraction q of the weight fell (the upper edge
@@ -123,10 +141,10 @@ func (v *senderView) fec(at time.Duration) bool { return v.lbrr && at-v.lbrrAt <
 
 // TrackPolicy is the tracking target of ModeTrack: the configured quantile of the relative
 // delay over the last few seconds (Estimate.Recent, forgetting with TrackMemory in time, not
-// per packet) plus one playout chunk; and, while packets are being lost (Estimate.Loss of 1 %
-// or more), at least the depth of the sender's redundancy (Estimate.REDDepth frames, or one
-// frame of in-band FEC) plus one chunk, so that the copy of a lost frame arrives before the
-// frame is due.
+// per packet, an outage's backlog weighing little) plus one playout chunk; and, while packets
+// are being lost (Estimate.Loss of 1 % or more), the depth of the sender's redundancy
+// (Estimate.REDDepth frames, or one frame of in-band FEC) on top of that, so that the packet
+// carrying the copy of a lost frame, sent that much later, arrives before the frame is due.
 func TrackPolicy(e Estimate) time.Duration {
 	t := e.Recent + e.Chunk
 	if e.Loss >= trackLossFloor {
@@ -134,7 +152,7 @@ func TrackPolicy(e Estimate) time.Duration {
 		if depth == 0 && e.FEC {
 			depth = 1
 		}
-		t = max(t, time.Duration(depth)*e.Frame+e.Chunk)
+		t = max(t, time.Duration(depth)*e.Frame+e.Recent+e.Chunk)
 	}
 	return t
 }

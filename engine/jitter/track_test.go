@@ -109,9 +109,9 @@ func TestTrackPolicyRedundancyFloor(t *testing.T) {
 	}{
 		{"no loss", func(e *Estimate) { e.REDDepth = 2 }, 16 * time.Millisecond},
 		{"loss, no redundancy", func(e *Estimate) { e.Loss = 0.05 }, 16 * time.Millisecond},
-		{"loss, RED 2", func(e *Estimate) { e.Loss, e.REDDepth = 0.05, 2 }, 90 * time.Millisecond},
-		{"loss, FEC", func(e *Estimate) { e.Loss, e.FEC = 0.05, true }, 50 * time.Millisecond},
-		{"loss, jitter above the floor", func(e *Estimate) { e.Loss, e.FEC, e.Recent = 0.05, true, 70*time.Millisecond }, 80 * time.Millisecond},
+		{"loss, RED 2", func(e *Estimate) { e.Loss, e.REDDepth = 0.05, 2 }, 96 * time.Millisecond},
+		{"loss, FEC", func(e *Estimate) { e.Loss, e.FEC = 0.05, true }, 56 * time.Millisecond},
+		{"loss, FEC, more jitter", func(e *Estimate) { e.Loss, e.FEC, e.Recent = 0.05, true, 70*time.Millisecond }, 120 * time.Millisecond},
 	} {
 		e := base
 		c.mod(&e)
@@ -149,16 +149,16 @@ func TestSenderView(t *testing.T) {
 func TestTimeHistForgetsInTime(t *testing.T) {
 	h := timeHist{tau: time.Second}
 	for i := range 100 { // 200 ms relative delay for a second
-		h.add(time.Duration(i)*10*time.Millisecond, 200*time.Millisecond)
+		h.add(time.Duration(i)*10*time.Millisecond, 200*time.Millisecond, 1)
 	}
 	for i := range 500 { // then 10 ms for 5 s
-		h.add(time.Second+time.Duration(i)*10*time.Millisecond, 10*time.Millisecond)
+		h.add(time.Second+time.Duration(i)*10*time.Millisecond, 10*time.Millisecond, 1)
 	}
 	if q := h.quantile(0.95); q > 20*time.Millisecond {
 		t.Errorf("95th percentile %v five time constants after the spike, want ≤ 20ms", q)
 	}
 	for i := range 100000 { // renormalisation keeps it finite
-		h.add(6*time.Second+time.Duration(i)*time.Second, 40*time.Millisecond)
+		h.add(6*time.Second+time.Duration(i)*time.Second, 40*time.Millisecond, 1)
 	}
 	if q := h.quantile(0.5); q != 42*time.Millisecond {
 		t.Errorf("median %v, want 42ms", q)
@@ -179,5 +179,37 @@ func BenchmarkPushPullTrack(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		step()
+	}
+}
+
+// An outage's backlog barely moves the tracking quantile, while the NetEq-like one jumps to the
+// outage's length: 3 s of 20 ms packets on time, a 500 ms outage whose packets all arrive at
+// its end, then packets on time again.
+func TestOutageBacklogIsNotJitter(t *testing.T) {
+	e := newEstimator(DefaultForgetFactor, DefaultQuantile)
+	const frame = 20 * time.Millisecond
+	ts := int64(0)
+	send := func(at time.Duration) {
+		e.update(at, ts, frame)
+		ts += durationTS(frame)
+	}
+	var at time.Duration
+	for ; at < 3*time.Second; at += frame {
+		send(at + 5*time.Millisecond*time.Duration(ts/960%2)) // 0 or 5 ms of jitter
+	}
+	end := at + 500*time.Millisecond
+	for ; at < end; at += frame {
+		send(end) // queued behind the outage
+	}
+	for ; at < end+time.Second; at += frame {
+		send(at)
+	}
+	neteq, track := e.quantile(DefaultQuantile), e.recent.quantile(DefaultQuantile)
+	t.Logf("1 s after a 500 ms outage: NetEq-like 95th percentile %v, tracking %v", neteq, track)
+	if neteq < 200*time.Millisecond {
+		t.Errorf("NetEq-like percentile %v: the outage should show in it", neteq)
+	}
+	if track > neteq/4 {
+		t.Errorf("tracking percentile %v, over a quarter of NetEq-like's: the outage's backlog counted as jitter", track)
 	}
 }
