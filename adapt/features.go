@@ -305,7 +305,7 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 	minSend, maxSend := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
 	var firstArr, lastArr time.Duration
 	var outLost, outRuns int64 // outages between consecutive arrivals
-	prevArr := now // walking backwards: the next-newer arrival
+	prevArr := now             // walking backwards: the next-newer arrival
 	var next record
 	for i := t.count - 1; i >= 0; i-- {
 		r := t.ring[(t.head+i)%len(t.ring)]
