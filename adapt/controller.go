@@ -45,3 +45,12 @@ func (c *Controller) Decide(now time.Duration) Decision {
 
 // LastPrediction is the prediction the last Decide used.
 func (c *Controller) LastPrediction() Prediction { return c.last }
+
+// Overuse reports whether the tracker's snapshot at now shows this call's packets queueing at a
+// bottleneck (see the package function Overuse), changing nothing: a driver asks between
+// decisions so that a capacity drop is answered on the feedback that shows it. It does not
+// allocate.
+func (c *Controller) Overuse(now time.Duration) bool {
+	f := c.Tracker.Features(now)
+	return Overuse(&f)
+}

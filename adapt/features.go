@@ -30,6 +30,16 @@ const (
 	baseBuckets = 6
 )
 
+// An outage is a run of at least OutageRun consecutive missing sequence numbers spanning at
+// least OutageSpan of send time: the path delivered nothing at all (a cut, a path switch), which
+// redundancy cannot repair and a lower rate would not shorten. Its packets are left out of the
+// windows' Loss and MeanBurst (MaxBurst still counts them), and the base delay is measured
+// afresh after it: the path that came back may be another one.
+const (
+	OutageRun  = 8
+	OutageSpan = 300 * time.Millisecond
+)
+
 // WindowFeatures summarises the packets that arrived within one window ending at the snapshot
 // time. Delays are one-way delays above the base delay (the minimum one-way delay seen over
 // the last minute), so an unknown offset between the sender's and receiver's clocks cancels.
@@ -41,8 +51,8 @@ type WindowFeatures struct {
 	PacketRate     float64       // packets per second
 	ArrivalRateBps float64       // received bits per second (sizes as given to OnPacket)
 	// Loss is the fraction 0..1 of sequence numbers missing between the lowest and highest one
-	// that arrived in the window; a loss at the very end of the window is seen only once a later
-	// packet arrives.
+	// that arrived in the window, outages left out; a loss at the very end of the window is
+	// seen only once a later packet arrives.
 	Loss float64
 	// MeanBurst is the mean length, in packets, of the runs of missing sequence numbers (0 when
 	// none is missing); MaxBurst the longest.
@@ -120,17 +130,20 @@ type Tracker struct {
 	lost    int64
 	recv    int64
 
-	base [baseBuckets]struct {
-		start time.Duration
-		min   time.Duration
-		ok    bool
-	}
+	base [baseBuckets]baseMin
 
 	rtt, rttMin time.Duration
 
 	// Scratch for Features, sized like the ring.
 	scratchF []float64
 	scratchS []int64
+}
+
+// baseMin is one bucket of the base-delay minimum.
+type baseMin struct {
+	start time.Duration
+	min   time.Duration
+	ok    bool
 }
 
 // NewTracker returns a tracker retaining the last capacity arrivals (0: DefaultCapacity). A
@@ -170,6 +183,12 @@ func (t *Tracker) OnPacket(arrival, sendTS time.Duration, seq uint16, sizeBytes 
 		t.maxSeq = ext
 	} else {
 		ext = t.maxSeq + int64(int16(seq-uint16(t.maxSeq)))
+		if t.count > 0 {
+			prev := t.ring[(t.head+t.count-1)%len(t.ring)]
+			if ext-prev.seq-1 >= OutageRun && sendTS-prev.send >= OutageSpan {
+				t.base = [baseBuckets]baseMin{} // an outage: the path may have changed
+			}
+		}
 		switch {
 		case ext > t.maxSeq:
 			t.lost += ext - t.maxSeq - 1
@@ -285,7 +304,8 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 	var sx, sy, sxx, sxy float64
 	minSend, maxSend := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
 	var firstArr, lastArr time.Duration
-	prevArr := now // walking backwards: the next-newer arrival
+	var outLost, outRuns int64 // outages between consecutive arrivals
+	prevArr := now             // walking backwards: the next-newer arrival
 	var next record
 	for i := t.count - 1; i >= 0; i-- {
 		r := t.ring[(t.head+i)%len(t.ring)]
@@ -303,6 +323,10 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 			dA := next.arrival - r.arrival
 			dS := next.send - r.send
 			sumJ += math.Abs((dA - dS).Seconds())
+			if miss := next.seq - r.seq - 1; miss >= OutageRun && dS >= OutageSpan {
+				outLost += miss
+				outRuns++
+			}
 		}
 		firstArr = r.arrival
 		next = r
@@ -365,6 +389,9 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 			runs++
 			wf.MaxBurst = max(wf.MaxBurst, int(gap-1))
 		}
+	}
+	if outRuns > 0 && outRuns <= runs && outLost <= lost {
+		lost, runs = lost-outLost, runs-outRuns
 	}
 	if lost > 0 {
 		wf.Loss = float64(lost) / float64(lost+uniq)

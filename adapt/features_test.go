@@ -156,3 +156,33 @@ func BenchmarkFeatures(b *testing.B) {
 		_ = tr.Features(1000 * 20 * ms)
 	}
 }
+
+// TestFeaturesOutage: a run of OutageRun or more missing packets spanning OutageSpan (a cut, a
+// path switch) is no loss for the windows, while a short burst still is; the base delay is
+// measured afresh after it.
+func TestFeaturesOutage(t *testing.T) {
+	tr := NewTracker(0)
+	// 20 ms packets at 40 ms one-way; packets 100..119 (400 ms) lost, then the path is back at
+	// 70 ms; a burst of 3 lost at 150..152.
+	for i := range 250 {
+		if i >= 100 && i < 120 || i >= 150 && i < 153 {
+			continue
+		}
+		owd := 40 * ms
+		if i >= 120 {
+			owd = 70 * ms
+		}
+		send := time.Duration(i) * 20 * ms
+		tr.OnPacket(send+owd, send, uint16(i), 100)
+	}
+	f := tr.Features(250*20*ms + 70*ms)
+	long := f.Windows[2]
+	near(t, "long-window loss (burst of 3 in 250)", long.Loss, 3.0/250, 0.01)
+	near(t, "long-window mean burst", long.MeanBurst, 3, 0.01)
+	if long.MaxBurst != 20 {
+		t.Errorf("MaxBurst %d, want the outage's 20", long.MaxBurst)
+	}
+	if long.DelayP50 > 5*ms {
+		t.Errorf("delay above base %v after the path came back 30 ms slower: the base was not re-measured", long.DelayP50)
+	}
+}

@@ -29,6 +29,9 @@ const (
 	rateGrowth     = 1.0
 	rateGrowthNear = 0.1
 	rateNear       = 1.15
+	// rateNearFor is how long after an over-use growth near its rate stays slow: the capacity
+	// found then may have risen since.
+	rateNearFor = 3 * time.Second
 	// rateSettle is how long after a cut the estimate does not grow: the queue drains first.
 	rateSettle = time.Second
 	// rateProbeCap bounds the estimate to this multiple of the sender's own recent rate (the
@@ -58,7 +61,8 @@ type RateEstimator struct {
 	est     float64
 	last    time.Duration
 	started bool
-	// cutRate is the estimate set at the last over-use (0: none yet) and cutAt its time.
+	// cutRate is the rate found at the last over-use, before the cut that drains the queue
+	// (0: none yet), and cutAt its time: growth slows near it.
 	cutRate float64
 	cutAt   time.Duration
 	// Overuse reports whether the last Update saw over-use.
@@ -80,27 +84,20 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 		dt = 0
 	}
 	short, mid := &f.Windows[0], &f.Windows[1]
+	limit, congested := overuse(f)
 	r.Overuse = false
-	limit, congested := congestionLimit(f)
-	switch {
-	case congested:
-	case mid.Packets >= 5 && mid.DelayP50 > trendQueue && mid.Gradient > trendOveruse:
-		limit, congested = rateDecrease*delivery(f), true
-	case mid.Packets >= 5 && mid.Loss > lossCongestion && mid.DelayP95 > lossQueue:
-		limit, congested = rateDecrease*delivery(f)*(1-mid.Loss/2), true
-	}
-	// A bottleneck delivers less than it is offered: delay that rises while the packets still
-	// arrive as fast as they were sent is a delay impulse (cross traffic, a radio stall), not
-	// this call's rate, and cutting the rate would not shorten it.
-	if congested && mid.Packets >= 5 && f.SendRateBps > 0 && mid.ArrivalRateBps >= limitedShare*f.SendRateBps {
-		congested = false
-	}
 	if congested && limit > 0 {
+		// The estimate drops below the bottleneck's rate by as much as the standing queue
+		// needs to drain (drainLimit); the rate found, before that, is where growth slows.
 		r.Overuse = true
-		if limit < r.est {
-			r.est = limit
+		found := min(limit, r.est)
+		if r.cutRate > 0 && now-r.cutAt < rateSettle {
+			// Still draining after a cut: the estimate is below the bottleneck's rate on
+			// purpose; the rate found is the delivery's.
+			found = min(limit, max(r.cutRate, r.est))
 		}
-		r.cutRate, r.cutAt = r.est, now
+		r.est = min(r.est, drainLimit(f, limit))
+		r.cutRate, r.cutAt = max(found, rateFloor), now
 		return r.clamp()
 	}
 	// Grow only while the path shows no queue and no rising delay, and the packets arrive as
@@ -111,7 +108,7 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 		short.Gradient < trendOveruse && (short.Packets < 3 || short.Dispersion > dispersionBuilding)
 	if quiet && (r.cutRate == 0 || now-r.cutAt >= rateSettle) {
 		g := rateGrowth
-		if r.cutRate > 0 && r.est < rateNear*r.cutRate && now-r.cutAt < 10*time.Second {
+		if r.cutRate > 0 && r.est > r.cutRate/rateNear && r.est < rateNear*r.cutRate && now-r.cutAt < rateNearFor {
 			g = rateGrowthNear
 		}
 		r.est *= math.Pow(1+g, dt)
@@ -121,6 +118,70 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 		}
 	}
 	return r.clamp()
+}
+
+// overuse reports whether f shows this call's packets queueing at a bottleneck, and the wire
+// rate (bit/s) that would drain that queue: a queue building in the short window
+// (congestionLimit), a rising medium-window trend over a queue, or loss over a long queue; in
+// each case only while the path delivers less than the sender offers.
+func overuse(f *Features) (limit float64, ok bool) {
+	mid := &f.Windows[1]
+	limit, ok = congestionLimit(f)
+	switch {
+	case ok:
+	case mid.Packets >= 5 && mid.DelayP50 > trendQueue && mid.Gradient > trendOveruse:
+		limit, ok = rateDecrease*delivery(f), true
+	case mid.Packets >= 5 && mid.Loss > lossCongestion && mid.DelayP95 > lossQueue:
+		limit, ok = rateDecrease*delivery(f)*(1-mid.Loss/2), true
+	}
+	// A bottleneck delivers less than it is offered: delay that rises while the packets still
+	// arrive as fast as they were sent is a delay impulse (cross traffic, a radio stall), not
+	// this call's rate, and cutting the rate would not shorten it.
+	if ok && mid.Packets >= 5 && f.SendRateBps > 0 && mid.ArrivalRateBps >= limitedShare*f.SendRateBps {
+		return 0, false
+	}
+	return limit, ok
+}
+
+// drainTime is how long a cut should take to drain the queue it found: a bottleneck of capacity
+// C fed at r < C drains a queue of Q seconds in Q·C/(C − r), so the rate is held at
+// C·(1 − Q/drainTime) at most (never below rateFloor, by clamp).
+const drainTime = 500 * time.Millisecond
+
+// drainLimit lowers limit so that the queue the latest packets show drains within drainTime at
+// the delivery rate. The queue is the short window's median delay above base, or, when a slow
+// bottleneck lets fewer than 3 packets through it, the latest of them (its maximum), or the
+// medium window's median when none came.
+func drainLimit(f *Features, limit float64) float64 {
+	short, mid := &f.Windows[0], &f.Windows[1]
+	var q time.Duration
+	switch {
+	case short.Packets >= 3:
+		q = short.DelayP50
+	case short.Packets > 0:
+		q = short.DelayMax
+	default:
+		q = mid.DelayP50
+	}
+	share := 1 - q.Seconds()/drainTime.Seconds()
+	if share >= 1 {
+		return limit
+	}
+	rate := delivery(f)
+	if short.Packets == 2 && short.ArrivalRateBps > 0 {
+		// A bottleneck so slow that two packets cross it per short window: their rate is the
+		// latest there is (delivery wants three).
+		rate = min(rate, short.ArrivalRateBps)
+	}
+	return min(limit, max(share, 0)*rate)
+}
+
+// Overuse reports whether f shows this call's packets queueing at a bottleneck (the test
+// Update cuts the estimate on), without changing the estimate: a driver may decide at once
+// instead of waiting for its next period.
+func Overuse(f *Features) bool {
+	_, ok := overuse(f)
+	return ok
 }
 
 func (r *RateEstimator) clamp() float64 {

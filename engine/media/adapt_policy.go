@@ -17,11 +17,15 @@ const (
 	// IdleAfter is how long after the last packet sent (silence under DTX, mute) AdaptPolicy
 	// stops deciding: with nothing sent, feedback stops, and the gap says nothing of the path.
 	IdleAfter = 2 * time.Second
+	// UrgentAfter is the least time between a decision and an urgent one (see AdaptPolicy's
+	// Urgent): one tick; Urgent also asks at most once per feedback message.
+	UrgentAfter = Tick
 )
 
 // AdaptPolicy is the default Policy: an adapt.Controller (feature tracker, learned predictor,
 // quality-model policy with its rule ladder) whose tracker sees the receiver's view of the
-// packets sent, decided every DecideEvery. Not safe for concurrent use; nothing allocates.
+// packets sent, decided every DecideEvery, and at once when a feedback message shows over-use
+// (Urgent). Not safe for concurrent use; nothing allocates.
 type AdaptPolicy struct {
 	ctl *adapt.Controller
 
@@ -31,6 +35,8 @@ type AdaptPolicy struct {
 	reportAt    time.Duration // the latest feedback's making, on the sender's clock
 	reportLocal time.Duration // when it arrived
 	decidedAt   time.Duration
+	decideLocal time.Duration // when Decide last decided (sender clock)
+	fresh       bool          // feedback arrived since the last over-use check
 
 	st AdaptState
 }
@@ -84,6 +90,20 @@ func (p *AdaptPolicy) OnFeedback(f *Feedback) {
 	if f.Made >= p.reportAt {
 		p.reportAt, p.reportLocal = f.Made, f.Arrived
 	}
+	p.fresh = true
+}
+
+// Urgent implements Urgent: a decision is due at once when feedback that arrived since the last
+// check shows over-use (adapt.Overuse on the receiver's view as of that feedback), at most once
+// per message and not within UrgentAfter of the last decision. A queue that fills in a few
+// hundred milliseconds is then answered on the feedback that shows it, not up to DecideEvery
+// later.
+func (p *AdaptPolicy) Urgent(now time.Duration) bool {
+	if !p.fresh || now-p.decideLocal < UrgentAfter || !p.sending || now-p.lastSend > FeedbackStale {
+		return false
+	}
+	p.fresh = false
+	return p.ctl.Overuse(max(p.reportAt, p.decidedAt))
 }
 
 // OnRTT implements Policy.
@@ -103,7 +123,7 @@ func (p *AdaptPolicy) Decide(now time.Duration) (Decision, bool) {
 		ahead = 0 // the sender has been silent (DTX, mute): the gap in arrivals is its own
 	}
 	at := max(p.reportAt+ahead, p.decidedAt)
-	p.decidedAt = at
+	p.decidedAt, p.decideLocal, p.fresh = at, now, false
 	d := p.ctl.Decide(at)
 	p.st.Last, p.st.Prediction = d, p.ctl.LastPrediction()
 	p.st.Decisions++

@@ -100,12 +100,13 @@ func (a *Adapter) OnRTT(rtt time.Duration) {
 
 // Tick runs the policy at time now if a decision is due: at every tick (tick is the driver's)
 // after the first packet was sent until the policy makes its first decision, then every
-// Policy.Period (within half a tick) after that decision. So the decisions fall in the same
+// Policy.Period (within half a tick) after that decision, or sooner when the policy implements
+// Urgent and asks. So the decisions fall in the same
 // phase of the media in a live call and in the bench, anchored on the first one the policy
 // could make (usually once the first feedback is in). ok says the settings returned are to be
 // applied from the next frame.
 func (a *Adapter) Tick(now, tick time.Duration) (d Decision, ok bool) {
-	if !a.sending || a.decided && now-a.lastDecide < a.pol.Period()-tick/2 {
+	if !a.sending || a.decided && now-a.lastDecide < a.pol.Period()-tick/2 && !a.urgent(now) {
 		return Decision{}, false
 	}
 	a.pol.OnRTT(now, a.rtt)
@@ -113,4 +114,10 @@ func (a *Adapter) Tick(now, tick time.Duration) (d Decision, ok bool) {
 		a.decided, a.lastDecide = true, now
 	}
 	return d, ok
+}
+
+// urgent reports whether the policy asks for a decision before its period (see Urgent).
+func (a *Adapter) urgent(now time.Duration) bool {
+	u, ok := a.pol.(Urgent)
+	return ok && u.Urgent(now)
 }

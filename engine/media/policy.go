@@ -36,6 +36,15 @@ type Policy interface {
 	Decide(now time.Duration) (d Decision, ok bool)
 }
 
+// Urgent is implemented by a Policy that may need a decision before its Period has passed: a
+// capacity drop shows in one feedback message, and every tick spent waiting fills the
+// bottleneck's queue. Between decisions the Adapter asks Urgent at every tick (after any
+// feedback of that tick was given to OnFeedback); true makes it call OnRTT and Decide at once,
+// and the next Period runs from then. The policy bounds how often it asks.
+type Urgent interface {
+	Urgent(now time.Duration) bool
+}
+
 // Decision is what a Policy decided.
 type Decision struct {
 	Settings
