@@ -155,13 +155,22 @@ func overuse(f *Features) (limit float64, ok bool) {
 			return 0, false
 		}
 	}
+	// Nor is a burst arriving faster than it was sent: packets a stall held back, released.
+	if short := &f.Windows[0]; ok && f.SendRateBps > 0 && short.ArrivalRateBps >= f.SendRateBps {
+		return 0, false
+	}
 	return limit, ok
 }
 
 // drainTime is how long a cut should take to drain the queue it found: a bottleneck of capacity
 // C fed at r < C drains a queue of Q seconds in Q·C/(C − r), so the rate is held at
-// C·(1 − Q/drainTime) at most (never below rateFloor, by clamp).
+// C·(1 − Q/drainTime) at most (but not below drainLeast·C, nor rateFloor).
 const drainTime = 500 * time.Millisecond
+
+// drainLeast is the least share of the delivery rate a drain cut leaves: a queue that long
+// drains over more than drainTime, and an over-use read wrongly (a stall of the whole host, a
+// delay spike that passed) costs a halving, not the floor.
+const drainLeast = 0.5
 
 // drainLimit lowers limit so that the queue the latest packets show drains within drainTime at
 // the delivery rate. The queue is the short window's median delay above base, or, when a slow
@@ -188,7 +197,7 @@ func drainLimit(f *Features, limit float64) float64 {
 		// latest there is (delivery wants three).
 		rate = min(rate, short.ArrivalRateBps)
 	}
-	return min(limit, max(share, 0)*rate)
+	return min(limit, max(share, drainLeast)*rate)
 }
 
 // Overuse reports whether f shows this call's packets queueing at a bottleneck (the test

@@ -70,6 +70,15 @@ func TestRateStallIsNotOveruse(t *testing.T) {
 	if Overuse(stall) {
 		t.Error("a 300 ms stall with 6 % random loss taken as over-use")
 	}
+	// The held packets released: the short window takes them faster than they were sent.
+	burst := snap(10*time.Second, 0.06, 1.5, 300*ms)
+	burst.SendRateBps = 60e3
+	burst.Windows[1].ArrivalRateBps, burst.Windows[1].Gradient = 40e3, 0.3
+	burst.Windows[0] = WindowFeatures{Window: WindowShort, Packets: 12, ArrivalRateBps: 150e3,
+		DelayP50: 200 * ms, DelayMax: 300 * ms, Gradient: -2, Dispersion: 4}
+	if Overuse(burst) {
+		t.Error("the release of a stall's held packets taken as over-use")
+	}
 	held := snap(10*time.Second, 0, 1, 300*ms)
 	held.SendRateBps = 60e3
 	held.Windows[0] = WindowFeatures{Window: WindowShort} // nothing arrived yet
