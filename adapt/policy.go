@@ -72,6 +72,11 @@ type PolicyConfig struct {
 	// least target at which the setting's FEC or RED copies arrive in time, when waiting for
 	// them pays, else 0.
 	TargetFloor bool
+	// DRED lets the policy send Deep REDundancy (libopus 1.5; see dred.go) where the quality
+	// model scores it best: set it when the sender's libopus has DRED and the receiver rebuilds
+	// lost frames from it (the engine's receiver does whenever its libopus has DRED). Off: no
+	// setting with DRED is chosen.
+	DRED bool
 }
 
 func (c *PolicyConfig) defaults() error {
@@ -358,14 +363,23 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 }
 
 // numVariants is the number of recovery variants of a bitrate and frame (see variant).
-const numVariants = 14
+const numVariants = 15
 
 // variant sets s's recovery to variant v and raises its jitter target to what the recovery
 // needs (RecoveryTarget with the delay spread p95): 0 plain, 1 FEC, 2..4 RED 1..3 with primary
-// copies, 5..7 RED 1..3 with low-rate copies, 8..13 the same RED with FEC. It reports false
-// for a variant the quality model cannot score (FEC with RED, and low-rate copies not cheaper
-// than the primary, only over a refit table that has them).
+// copies, 5..7 RED 1..3 with low-rate copies, 8..13 the same RED with FEC, 14 DRED (see
+// dred.go; only with PolicyConfig.DRED). It reports false for a variant the quality model
+// cannot score (FEC with RED, and low-rate copies not cheaper than the primary, only over a
+// refit table that has them; DRED only over a refit table) or the encoder would not send (DRED
+// below 24 kb/s or on frames other than 20 ms).
 func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bool {
+	if v == numVariants-1 {
+		if !p.cfg.DRED || p.cfg.Quality.refit == nil || !dredSettings(s) {
+			return false
+		}
+		s.JitterTarget = max(s.JitterTarget, RecoveryTarget(s, p95))
+		return true
+	}
 	if v >= 8 {
 		s.FEC = true
 		v -= 6
@@ -391,11 +405,11 @@ func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bo
 
 // RecoveryTarget is the least jitter target at which s's FEC or RED copies arrive in time
 // under a delay spread of p95 (above base): the copy of a frame travels d frames later in RED
-// depth d, one frame later as FEC, and must still beat the frame's playout. It is 0 without
-// recovery, and a multiple of 5 ms.
+// depth d, one frame later as FEC or DRED (which rebuilds longer runs with longer targets), and
+// must still beat the frame's playout. It is 0 without recovery, and a multiple of 5 ms.
 func RecoveryTarget(s *Settings, p95 time.Duration) time.Duration {
 	n := time.Duration(s.REDDepth) * s.Frame
-	if s.FEC {
+	if s.FEC || s.DRED > 0 {
 		n = max(n, s.Frame)
 	}
 	if n == 0 {

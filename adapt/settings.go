@@ -10,6 +10,9 @@ const (
 	MinBitrateBps = 6000
 	MaxBitrateBps = 64000
 	MaxREDDepth   = 3
+	// MaxDRED is the longest Deep REDundancy a setting may carry (libopus 1.5 accepts up to
+	// 1 s).
+	MaxDRED = time.Second
 )
 
 // Bitrates are the Opus target bitrates the policy considers, ascending.
@@ -30,6 +33,10 @@ type Settings struct {
 	// REDLowRateBps is 0 when the copies repeat the primary encoding, else the bitrate of a
 	// separate low-rate encoding used for the copies.
 	REDLowRateBps int
+	// DRED is how much audio history each packet carries as Opus Deep REDundancy (libopus
+	// 1.5), 0 (off) to MaxDRED. Its bits come out of BitrateBps (the wire rate does not
+	// change), and LossHint sets how many: see dred.go for what the policy sends.
+	DRED time.Duration
 	// JitterTarget is the receiver's target playout delay above the base one-way delay.
 	JitterTarget time.Duration
 }
@@ -47,6 +54,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("%w: REDDepth %d (want 0..%d)", ErrConfig, s.REDDepth, MaxREDDepth)
 	case s.REDLowRateBps < 0 || s.REDLowRateBps > MaxBitrateBps:
 		return fmt.Errorf("%w: REDLowRateBps %d", ErrConfig, s.REDLowRateBps)
+	case s.DRED < 0 || s.DRED > MaxDRED:
+		return fmt.Errorf("%w: DRED %v (want 0..%v)", ErrConfig, s.DRED, MaxDRED)
 	case s.JitterTarget < 0:
 		return fmt.Errorf("%w: JitterTarget %v (want ≥ 0)", ErrConfig, s.JitterTarget)
 	}
@@ -54,7 +63,8 @@ func (s Settings) Validate() error {
 }
 
 // WireBps is the rate the settings put on the wire, in bit/s: payload (primary, the RED copies
-// and their RFC 2198 headers) plus overheadBytes per packet.
+// and their RFC 2198 headers) plus overheadBytes per packet. DRED and in-band FEC ride inside
+// the primary's bitrate.
 func (s Settings) WireBps(overheadBytes int) float64 {
 	if s.Frame <= 0 {
 		return 0

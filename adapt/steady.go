@@ -27,6 +27,11 @@ const (
 	upHeadroom = 0.9
 	// climbWindow is how long after an over-use cut the policy counts as climbing back.
 	climbWindow = 10 * time.Second
+	// dredSwitchR is the extra gain in R a change to or from DRED must promise beyond RMargin:
+	// the encoder's DRED history starts empty when DRED is turned on and the jitter target
+	// moves by several frames either way, so flipping between two near-equal recoveries costs
+	// more than either gains.
+	dredSwitchR = 3.0
 	// climbRoom is the budget, as a multiple of the current wire rate, above which a higher
 	// rate is taken without waiting for the hold.
 	climbRoom = 1.4
@@ -85,8 +90,12 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 	if p.decided && fits {
 		keep := p.evaluate(&cur, &c, useValue)
 		gain := best.adj - keep.adj
+		margin := p.cfg.RMargin
+		if (cur.DRED > 0) != (best.DRED > 0) {
+			margin += dredSwitchR
+		}
 		switch {
-		case held && gain > p.cfg.RMargin:
+		case held && gain > margin:
 		case gain > urgentGain && now-p.changedAt >= p.cfg.Hold/4:
 		case budget >= climbRoom*curWire && now-p.changedAt >= p.cfg.Hold/4 && p.rate.cutRate > 0 && now-p.rate.cutAt < climbWindow:
 			// Climbing back after a drop (the budget well above the current rate) is not
@@ -249,7 +258,9 @@ func (p *Policy) evaluate(s *Settings, c *Conditions, useValue bool) candidate {
 // targetFor is the jitter target for s under c, knowing s's frame and redundancy: the target
 // that maximises R among the plain setting's best (the delay impairment of a longer buffer
 // against late loss) and the points where one more FEC or RED copy arrives in time at the
-// delay p95 (a copy d frames behind its primary needs d frames more).
+// delay p95 (a copy d frames behind its primary needs d frames more), or, with DRED, where the
+// buffer holds the packet after a loss run one frame longer (up to the DRED's reach): the
+// buffer waits for the packet that carries the DRED.
 func (p *Policy) targetFor(s *Settings, c *Conditions) time.Duration {
 	// The plain target trades delay against late loss; the bitrate barely moves it, so it is
 	// searched once per frame and decision, at targetRefBps.
@@ -267,12 +278,20 @@ func (p *Policy) targetFor(s *Settings, c *Conditions) time.Duration {
 	if s.FEC {
 		depth = max(depth, 1)
 	}
+	if s.DRED > 0 {
+		// DRED rebuilds the last k frames of a loss run when the buffer holds the packet after
+		// the run k frames before the run's end is due: each k up to its reach is a point to
+		// try. The gain of one frame more shrinks with k while the delay's cost grows, so the
+		// search stops at the first k that scores lower than the one before.
+		depth = max(depth, int(dredReach(s.BitrateBps, s.Frame)/max(s.Frame, 10*time.Millisecond)))
+	}
 	if depth == 0 {
 		return bestT
 	}
 	t := *s
 	t.JitterTarget = bestT
 	bestR := p.cfg.Quality.score(&t, c, p.late(c, bestT), false).R
+	prevR := math.Inf(-1)
 	for k := 1; k <= depth; k++ {
 		tt := time.Duration(k)*s.Frame + max(c.DelayP95, 0)
 		tt = (tt + targetStep - 1) / targetStep * targetStep
@@ -280,9 +299,14 @@ func (p *Policy) targetFor(s *Settings, c *Conditions) time.Duration {
 			continue
 		}
 		t.JitterTarget = tt
-		if r := p.cfg.Quality.score(&t, c, p.late(c, tt), false).R; r > bestR+0.01 {
+		r := p.cfg.Quality.score(&t, c, p.late(c, tt), false).R
+		if r > bestR+0.01 {
 			bestT, bestR = tt, r
 		}
+		if s.DRED > 0 && r < prevR {
+			break
+		}
+		prevR = r
 	}
 	return bestT
 }

@@ -68,8 +68,8 @@ var Strategies = []Strategy{
 		}},
 	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
 		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
-	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() }},
-	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return netEqReceiver() },
+	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() }},
+	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() },
 		Follow: true, Floor: true},
 	{Name: StrategyOracle,
 		NewPolicy:   func(j Job) (media.Policy, error) { return j.Fixed.policy(), nil },
@@ -155,9 +155,9 @@ func fixedReceiver(f FixedSetting) func(Job) Receiver {
 }
 
 // adaptPolicy is the engine's default policy over the job's controller (nil: the embedded
-// model with the default policy).
+// model with the default policy, sending DRED when libopus has it, as the engine does).
 func adaptPolicy(j Job) (media.Policy, error) {
-	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{})
+	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{DRED: codec.Features().DRED})
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -167,7 +167,7 @@ func adaptPolicy(j Job) (media.Policy, error) {
 // adaptFloorPolicy is adaptPolicy whose decided jitter target is the floor of the sender's
 // redundancy (adapt.PolicyConfig.TargetFloor), over the job's controller when it has one.
 func adaptFloorPolicy(j Job) (media.Policy, error) {
-	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{TargetFloor: true})
+	p, err := media.NewAdaptPolicy(j.Adapt.Controller, adapt.PolicyConfig{TargetFloor: true, DRED: codec.Features().DRED})
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -177,10 +177,25 @@ func adaptFloorPolicy(j Job) (media.Policy, error) {
 // netEqReceiver is the NetEq-like buffer: jitter's default policy.
 func netEqReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: jitter.Config{FEC: true}} }
 
-// adaptJitterConfig is the adaptive run's buffer: FEC negotiated (the policy may turn it on),
-// targets from 10 ms.
+// engineReceiver is the NetEq-like buffer as the engine's receiver runs it by default
+// (engine/recv.go): FEC, DRED recovery when libopus has DRED, and the best decoder the linked
+// libopus has (Deep PLC and NoLACE with libopus 1.5; engine.Config.DecoderComplexity's
+// default). The adaptive strategies play with it; the baselines keep classic concealment, as
+// the systems they stand for do.
+func engineReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: engineJitterConfig()} }
+
+// engineJitterConfig is the engine's default jitter-buffer configuration.
+func engineJitterConfig() jitter.Config {
+	f := codec.Features()
+	return jitter.Config{FEC: true, DRED: f.DRED, DecoderComplexity: f.BestDecoderComplexity()}
+}
+
+// adaptJitterConfig is the adaptive run's buffer: the engine's receiver (engineJitterConfig)
+// with targets from 10 ms.
 func adaptJitterConfig() jitter.Config {
-	return jitter.Config{FEC: true, MinTarget: 10 * time.Millisecond}
+	c := engineJitterConfig()
+	c.MinTarget = 10 * time.Millisecond
+	return c
 }
 
 // ReverseLink is the configuration of the path back from the receiver for a forward link cfg:
@@ -209,7 +224,9 @@ func runStrategy(st Strategy, job Job, speech []float32, link, reverse *netem.Li
 	}
 	cfg := loopConfig{policy: pol, codec: codecBase(job.Adapt.Complexity), rx: st.NewReceiver(job), follow: st.Follow, floor: st.Floor,
 		reverse: reverse, timeline: tl}
-	if ap, ok := pol.(*media.AdaptPolicy); ok {
+	if ap, ok := pol.(*media.AdaptPolicy); ok && !st.Floor {
+		// A floor starts at none: the initial settings carry no redundancy to wait for, and a
+		// floor at the policy's initial target would only be stretched away again.
 		cfg.target0 = ap.Controller().Policy.Current().JitterTarget
 	}
 	return runLoop(speech, cfg, link)

@@ -113,3 +113,16 @@ func rmsDiff(a, b []float32) float64 {
 	}
 	return math.Sqrt(s / float64(max(1, min(len(a), len(b)))))
 }
+
+// BestDecoderComplexity is the highest decoder level f supports: DecoderNoLACE with OSCE,
+// DecoderDeepPLC with Deep PLC only, else DecoderClassic. It is what a call's receiver uses
+// by default (engine.Config.DecoderComplexity).
+func (f FeatureSet) BestDecoderComplexity() int {
+	switch {
+	case f.OSCE:
+		return DecoderNoLACE
+	case f.DeepPLC:
+		return DecoderDeepPLC
+	}
+	return DecoderClassic
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/parley-voice/parley/adapt"
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/engine/media"
 )
 
@@ -29,6 +30,9 @@ var defaultJitterTarget = sync.OnceValue(func() time.Duration {
 // configured send settings (clamped into what adapt chooses from).
 func policyConfig(s *settings) adapt.PolicyConfig {
 	cfg := s.AdaptPolicy
+	// The receiver rebuilds lost frames from DRED whenever libopus has it (recv.go), so the
+	// policy may send it when the same libopus can encode it.
+	cfg.DRED = cfg.DRED || codec.Features().DRED
 	if cfg.Initial == (adapt.Settings{}) {
 		cfg.Initial = adapt.Settings{
 			BitrateBps:   min(max(s.codec.BitrateBps, adapt.MinBitrateBps), adapt.MaxBitrateBps),

@@ -142,7 +142,8 @@ type Config struct {
 	AdaptJitter bool
 	// AdaptPolicy configures the adaptation's policy (adapt.PolicyConfig; zero fields take
 	// adapt's defaults). Its Initial settings, when zero, come from this Config: Frame (10 ms
-	// becomes 20 ms), BitrateBps (clamped to 6–64 kb/s), FEC, REDDepth (at most 3).
+	// becomes 20 ms), BitrateBps (clamped to 6–64 kb/s), FEC, REDDepth (at most 3). Its DRED is
+	// set when the linked libopus has DRED (codec.Features).
 	AdaptPolicy adapt.PolicyConfig
 	// SendPolicy, when set, is the send-side adaptation instead of the default
 	// (media.AdaptPolicy over AdaptPolicy): any media.Policy, such as a learned one or a
@@ -173,17 +174,6 @@ type Config struct {
 	// frame counts the send and playout loops catch up to (they wake on real timers). Nil means
 	// time.Now.
 	Now func() time.Time
-}
-
-// bestDecoderComplexity is the highest decoder level f supports: NoLACE, Deep PLC, or classic.
-func bestDecoderComplexity(f codec.FeatureSet) int {
-	switch {
-	case f.OSCE:
-		return codec.DecoderNoLACE
-	case f.DeepPLC:
-		return codec.DecoderDeepPLC
-	}
-	return codec.DecoderClassic
 }
 
 // settings is a Config with defaults applied and values checked.
@@ -222,7 +212,7 @@ func (c *Config) resolve() (*settings, error) {
 		return nil, fmt.Errorf("%w: DecoderComplexity %d: want 0..10", ErrConfig, s.DecoderComplexity)
 	}
 	if f := codec.Features(); s.DecoderComplexity == 0 {
-		s.DecoderComplexity = bestDecoderComplexity(f)
+		s.DecoderComplexity = f.BestDecoderComplexity()
 	} else if s.DecoderComplexity >= codec.DecoderLACE && !f.OSCE || s.DecoderComplexity >= codec.DecoderDeepPLC && !f.DeepPLC {
 		return nil, fmt.Errorf("%w: DecoderComplexity %d: %w (%s)", ErrConfig, s.DecoderComplexity, codec.ErrUnavailable, f)
 	}

@@ -13,6 +13,7 @@ PKGS=(
   libc6-dev         # C headers for cgo and the libopus build
   portaudio19-dev   # engine/audio/portaudio: sound devices through cgo
   libwebrtc-audio-processing-dev # engine/audio/apm: echo cancellation, noise suppression, AGC (cgo)
+  libspeexdsp-dev   # engine/audio/apm: the linear echo filter before webrtc's canceller (cgo)
   pkg-config        # cgo flags for the two above
   codec2-examples   # real speech for tests and benches (/usr/share/codec2/raw)
   coturn            # production TURN server, for interop tests

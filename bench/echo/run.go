@@ -22,25 +22,27 @@ type Config struct {
 }
 
 // EchoConfigs are the settings the echo scenarios compare: nothing, the echo canceller alone
-// (at its default, moderate suppression, and at low), and the chain a call runs on a
-// microphone by default (AEC + NS + AGC + high-pass).
+// at its default (apm.CancellerHybrid: speexdsp's linear filter, then webrtc's AEC at low
+// suppression), webrtc's AEC alone (at moderate suppression, the previous default), and the
+// chain a call runs on a microphone by default (AEC + NS + AGC + high-pass).
 func EchoConfigs() []Config {
 	return []Config{
 		{Name: "none"},
 		{Name: "aec", APM: &apm.Config{EchoCancel: true}},
-		{Name: "aec-low", APM: &apm.Config{EchoCancel: true, EchoSuppression: apm.LevelLow}},
+		{Name: "webrtc", APM: &apm.Config{EchoCancel: true, Canceller: apm.CancellerWebRTC, EchoSuppression: apm.LevelModerate}},
 		{Name: "call", APM: &apm.Config{EchoCancel: true, NoiseSuppress: true, GainControl: true}},
 	}
 }
 
 // NSConfigs are the settings the noise scenarios compare: nothing, the high-pass filter alone
-// (always on in a call's processor), noise suppression at its default (moderate) and high.
+// (always on in a call's processor), noise suppression at its default (high, paused on clean
+// speech by its SNR gate) and the same suppressor with no gate.
 func NSConfigs() []Config {
 	return []Config{
 		{Name: "none"},
 		{Name: "hpf", APM: &apm.Config{}},
 		{Name: "ns", APM: &apm.Config{NoiseSuppress: true}},
-		{Name: "ns-high", APM: &apm.Config{NoiseSuppress: true, NoiseLevel: apm.LevelHigh}},
+		{Name: "ns-always", APM: &apm.Config{NoiseSuppress: true, NoiseAlways: true}},
 	}
 }
 

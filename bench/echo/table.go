@@ -48,7 +48,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w, "\nRobustness (far wb, path 60ms-rt200, SER 0 dB; delay change at 9 s): ERLE medians over far-only windows")
 	fmt.Fprintln(tw, "condition\tconfig\tafter 2 s\t9–11 s\t16–18 s\tdouble-talk PESQ\t")
 	for _, e := range r.Echo {
-		if e.Condition == "" && !(e.Far == "wb" && e.Path == echolab.Paths[1].Name && e.SERdB == 0 && e.Config != "none" && e.Config != "aec-low") {
+		if e.Condition == "" && !(e.Far == "wb" && e.Path == echolab.Paths[1].Name && e.SERdB == 0 && e.Config != "none" && e.Config != "webrtc") {
 			continue
 		}
 		c := e.Condition
@@ -86,7 +86,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 func (r *Report) writeSummary(w io.Writer) {
 	fmt.Fprintln(w, "\nAgainst the targets (issue 18):")
 	plain := func(e EchoRow) bool { return e.Condition == "" }
-	for _, conf := range []string{"aec", "aec-low", "call"} {
+	for _, conf := range []string{"aec", "webrtc", "call"} {
 		var erle []float64
 		for _, e := range r.Echo {
 			if plain(e) && e.Config == conf {
@@ -111,7 +111,7 @@ func (r *Report) writeSummary(w io.Writer) {
 				none[e.Far+"/"+e.Path] = e.DoubleTalkPESQ
 			}
 		}
-		for _, conf := range []string{"aec", "aec-low", "call"} {
+		for _, conf := range []string{"aec", "webrtc", "call"} {
 			var s, d []float64
 			for _, e := range r.Echo {
 				if plain(e) && e.SERdB == ser && e.Config == conf {

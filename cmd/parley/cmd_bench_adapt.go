@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-voice/parley/adapt"
 	"github.com/parley-voice/parley/bench"
+	"github.com/parley-voice/parley/codec"
 	"github.com/parley-voice/parley/internal/netem"
 	"github.com/schollz/progressbar/v3"
 )
@@ -117,7 +118,8 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 				strings.Join(bench.StrategyNames(), ", "), bench.StrategyFixedDRED)
 		}
 	}
-	var policyCfg adapt.PolicyConfig
+	// DRED as the engine sends it: whenever the linked libopus has it.
+	policyCfg := adapt.PolicyConfig{DRED: codec.Features().DRED}
 	switch *decision {
 	case "default":
 	case "steady":

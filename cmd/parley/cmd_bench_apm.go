@@ -15,7 +15,7 @@ import (
 
 func cmdBenchAPM(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := newFlagSet(env, "bench apm", "", `Measure echo cancellation, noise suppression and gain control (engine/audio/apm over
-webrtc-audio-processing 0.3) without a sound card.
+webrtc-audio-processing 0.3 and speexdsp) without a sound card.
 
 Echo scenarios (internal/echolab): a far-end talker (two clips: codec2's wideband sentence,
 and two 8 kHz male speakers) plays through three echo paths (20/60/120 ms delay with a

@@ -78,14 +78,14 @@ func (s Settings) WireBps() float64 { return s.adapt(0).WireBps(OverheadBytes) }
 func (s Settings) adapt(target time.Duration) adapt.Settings {
 	return adapt.Settings{
 		BitrateBps: s.BitrateBps, Frame: s.Frame, FEC: s.FEC, LossHint: s.LossHint,
-		REDDepth: s.REDDepth, REDLowRateBps: s.REDLowRateBps, JitterTarget: target,
+		REDDepth: s.REDDepth, REDLowRateBps: s.REDLowRateBps, DRED: s.DRED, JitterTarget: target,
 	}
 }
 
-// FromAdapt is the send part of an adapt.Settings (adapt has no DRED yet).
+// FromAdapt is the send part of an adapt.Settings.
 func FromAdapt(a adapt.Settings) Settings {
 	return Settings{
 		BitrateBps: a.BitrateBps, Frame: a.Frame, FEC: a.FEC, LossHint: a.LossHint,
-		REDDepth: a.REDDepth, REDLowRateBps: a.REDLowRateBps,
+		REDDepth: a.REDDepth, REDLowRateBps: a.REDLowRateBps, DRED: a.DRED,
 	}
 }

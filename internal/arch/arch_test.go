@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ const module = "github.com/parley-voice/parley"
 type pkgInfo struct {
 	imports  map[string]bool // non-test imports
 	cgo      bool
+	cLibs    map[string]bool // C libraries linked through `#cgo pkg-config:`
 	hasDoc   bool
 	hasFiles bool
 }
@@ -55,7 +57,7 @@ func loadPackages(t *testing.T) map[string]*pkgInfo {
 		rel = filepath.ToSlash(rel)
 		p := pkgs[rel]
 		if p == nil {
-			p = &pkgInfo{imports: map[string]bool{}}
+			p = &pkgInfo{imports: map[string]bool{}, cLibs: map[string]bool{}}
 			pkgs[rel] = p
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.ParseComments)
@@ -71,6 +73,15 @@ func loadPackages(t *testing.T) map[string]*pkgInfo {
 			ip, _ := strconv.Unquote(imp.Path.Value)
 			if ip == "C" {
 				p.cgo = true
+				for _, cg := range f.Comments { // the cgo preamble
+					for _, line := range strings.Split(cg.Text(), "\n") {
+						if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "#cgo pkg-config:"); ok {
+							for _, lib := range strings.Fields(rest) {
+								p.cLibs[lib] = true
+							}
+						}
+					}
+				}
 				continue
 			}
 			p.imports[ip] = true
@@ -181,6 +192,25 @@ func TestCgoOnlyWhereAllowed(t *testing.T) {
 	for rel, p := range loadPackages(t) {
 		if p.cgo && rel != "codec" && rel != "engine/audio/portaudio" && rel != "engine/audio/apm" {
 			t.Errorf("%s uses cgo: only codec, engine/audio/portaudio and engine/audio/apm may", rel)
+		}
+	}
+}
+
+// cLibs are the C libraries each cgo package may link (pkg-config names), all of them Debian
+// packages scripts/deps.sh installs: libopus, PortAudio (with the ALSA and JACK it is built
+// over), webrtc-audio-processing and speexdsp (apm's linear echo filter, see DESIGN).
+var cLibs = map[string][]string{
+	"codec":                  {"opus"},
+	"engine/audio/portaudio": {"portaudio-2.0", "alsa", "jack"},
+	"engine/audio/apm":       {"webrtc-audio-processing", "speexdsp"},
+}
+
+func TestCLibrariesOnlyWhereAllowed(t *testing.T) {
+	for rel, p := range loadPackages(t) {
+		for lib := range p.cLibs {
+			if !slices.Contains(cLibs[rel], lib) {
+				t.Errorf("%s links %s: allowed %v", rel, lib, cLibs[rel])
+			}
 		}
 	}
 }

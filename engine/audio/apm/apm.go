@@ -1,7 +1,7 @@
 package apm
 
 /*
-#cgo pkg-config: webrtc-audio-processing
+#cgo pkg-config: webrtc-audio-processing speexdsp
 #cgo CXXFLAGS: -std=c++11
 #include <stdlib.h>
 #include "shim.h"
@@ -49,12 +49,47 @@ func (l Level) String() string {
 	return fmt.Sprintf("Level(%d)", int(l))
 }
 
+// Canceller is how echo is removed when Config.EchoCancel is on.
+type Canceller int
+
+// Cancellers. The zero value is DefaultCanceller.
+const (
+	CancellerDefault Canceller = iota
+	// CancellerWebRTC is webrtc's AEC alone: a delay-agnostic linear filter on the low band
+	// and a non-linear suppressor that also cuts the near end during double talk.
+	CancellerWebRTC
+	// CancellerHybrid is speexdsp's linear filter (MDF, on the 0–8 kHz band) followed by
+	// webrtc's AEC on what remains: the linear filter removes most echo without touching the
+	// near end, so webrtc's suppressor has less to cut during double talk.
+	CancellerHybrid
+	// CancellerLinear is speexdsp's linear filter alone: no non-linear suppression, so the
+	// near end is untouched and more echo remains.
+	CancellerLinear
+)
+
+func (c Canceller) String() string {
+	switch c {
+	case CancellerDefault:
+		return "default"
+	case CancellerWebRTC:
+		return "webrtc"
+	case CancellerHybrid:
+		return "hybrid"
+	case CancellerLinear:
+		return "linear"
+	}
+	return fmt.Sprintf("Canceller(%d)", int(c))
+}
+
 // Defaults for the zero values of Config.
 const (
-	DefaultEchoSuppression = LevelModerate
-	DefaultNoiseLevel      = LevelModerate
+	DefaultEchoSuppression = LevelLow
+	DefaultNoiseLevel      = LevelHigh
 	DefaultAGCTargetDBFS   = 3
 	DefaultAGCGainDB       = 9
+	DefaultCanceller       = CancellerHybrid
+	DefaultEchoTail        = 250 * time.Millisecond
+	DefaultEchoQueue       = 200 * time.Millisecond
 )
 
 // Config chooses what a Processor does. The zero value processes nothing (but still runs the
@@ -65,6 +100,17 @@ type Config struct {
 	// EchoCancel removes the reverse stream's echo from the capture stream (webrtc's AEC,
 	// delay-agnostic, extended filter).
 	EchoCancel bool
+	// Canceller is the echo canceller's structure; zero means DefaultCanceller.
+	Canceller Canceller
+	// EchoTail is the longest echo (playout-to-capture delay beyond what SetDelay reports,
+	// plus the room's reverberation) speexdsp's linear filter models (every Canceller but
+	// CancellerWebRTC); zero means DefaultEchoTail; 20 ms to 1 s. Longer covers more and
+	// converges more slowly: echo beyond it is left to webrtc's stage.
+	EchoTail time.Duration
+	// EchoQueue is how far the far-end stream (AnalyzeReverse) may run ahead of the capture
+	// stream (beyond the delay SetDelay reports) before the linear filter's queue drops its
+	// oldest frames; zero means DefaultEchoQueue; 10 ms to 1 s.
+	EchoQueue time.Duration
 	// EchoSuppression is the AEC's non-linear suppression: LevelLow, LevelModerate or LevelHigh;
 	// zero means DefaultEchoSuppression. Higher removes more residual echo and more near-end
 	// voice during double talk.
@@ -73,6 +119,10 @@ type Config struct {
 	NoiseSuppress bool
 	// NoiseLevel is LevelLow to LevelVeryHigh; zero means DefaultNoiseLevel.
 	NoiseLevel Level
+	// NoiseAlways keeps noise suppression on at all times. Without it, suppression pauses
+	// while the microphone's noise floor is some 35–40 dB or more under its speech (see
+	// noiseGate): there it would cost the voice more than it removes.
+	NoiseAlways bool
 	// GainControl brings speech to a steady level (webrtc's adaptive digital AGC with its
 	// limiter; there is no analog microphone level to steer).
 	GainControl bool
@@ -95,6 +145,24 @@ func (c Config) withDefaults() (Config, error) {
 	case 8000, 16000, 32000, 48000:
 	default:
 		return c, fmt.Errorf("%w: %d Hz", ErrSampleRate, c.SampleRateHz)
+	}
+	if c.Canceller == CancellerDefault {
+		c.Canceller = DefaultCanceller
+	}
+	if c.Canceller < CancellerWebRTC || c.Canceller > CancellerLinear {
+		return c, fmt.Errorf("%w: canceller %v", ErrConfig, c.Canceller)
+	}
+	if c.EchoTail == 0 {
+		c.EchoTail = DefaultEchoTail
+	}
+	if c.EchoTail < 20*time.Millisecond || c.EchoTail > time.Second {
+		return c, fmt.Errorf("%w: echo tail %v (20 ms to 1 s)", ErrConfig, c.EchoTail)
+	}
+	if c.EchoQueue == 0 {
+		c.EchoQueue = DefaultEchoQueue
+	}
+	if c.EchoQueue < 10*time.Millisecond || c.EchoQueue > time.Second {
+		return c, fmt.Errorf("%w: echo queue %v (10 ms to 1 s)", ErrConfig, c.EchoQueue)
 	}
 	if c.EchoSuppression == LevelDefault {
 		c.EchoSuppression = DefaultEchoSuppression
@@ -134,6 +202,8 @@ type Processor struct {
 	mu       sync.Mutex // guards the following and every call into the C++ side
 	h        *C.parley_apm
 	delayMs  int
+	gate     noiseGate
+	nsFrames uint64 // capture frames the noise suppressor ran on
 	captured uint64 // capture frames processed
 	reversed uint64 // reverse frames analysed
 }
@@ -144,9 +214,13 @@ func New(cfg Config) (*Processor, error) {
 	if err != nil {
 		return nil, err
 	}
+	linear := cfg.EchoCancel && cfg.Canceller != CancellerWebRTC
 	cc := C.parley_apm_config{
 		sample_rate_hz:     C.int(cfg.SampleRateHz),
-		echo_cancel:        cbool(cfg.EchoCancel),
+		echo_cancel:        cbool(cfg.EchoCancel && cfg.Canceller != CancellerLinear),
+		linear:             cbool(linear),
+		linear_tail:        C.int(int(cfg.EchoTail/time.Millisecond) * cfg.SampleRateHz / 1000),
+		linear_ring:        C.int(int(cfg.EchoQueue / FrameDuration)),
 		echo_suppression:   C.int(cfg.EchoSuppression - LevelLow),
 		noise_suppress:     cbool(cfg.NoiseSuppress),
 		ns_level:           C.int(cfg.NoiseLevel - LevelLow),
@@ -178,9 +252,11 @@ func (p *Processor) Config() Config { return p.cfg }
 func (p *Processor) FrameSamples() int { return p.frame }
 
 // SetDelay reports the delay between a far-end frame reaching AnalyzeReverse and its echo
-// reaching ProcessCapture (playout buffering + acoustic path + capture buffering). The echo
-// canceller is delay-agnostic, so a rough value (or none) only slows its first convergence.
-// Negative values count as zero; webrtc clamps values above 500 ms.
+// reaching ProcessCapture (playout buffering + acoustic path + capture buffering). webrtc's
+// canceller is delay-agnostic, so a rough value (or none) only slows its first convergence;
+// the linear filter (every Canceller but CancellerWebRTC) holds the far end back by the delay
+// less 50 ms, so that its EchoTail covers the echo from there. Negative values count as zero;
+// values above 500 ms count as 500 ms.
 func (p *Processor) SetDelay(d time.Duration) {
 	p.mu.Lock()
 	p.delayMs = max(0, int(d/time.Millisecond))
@@ -224,7 +300,11 @@ func (p *Processor) ProcessCapture(frame []float32) error {
 	}
 	for off := 0; off < len(frame); off += p.frame {
 		sanitize(frame[off : off+p.frame])
-		rc := C.parley_apm_capture(p.h, (*C.float)(unsafe.Pointer(&frame[off])), C.int(p.delayMs))
+		ns := p.cfg.NoiseSuppress && (p.cfg.NoiseAlways || p.gate.update(frame[off:off+p.frame]))
+		if ns {
+			p.nsFrames++
+		}
+		rc := C.parley_apm_capture(p.h, (*C.float)(unsafe.Pointer(&frame[off])), C.int(p.delayMs), cbool(ns))
 		// -13 is webrtc's "parameter clamped" warning: processing went ahead.
 		if rc != 0 && rc != -13 {
 			return &Error{Op: "capture", Code: int(rc)}
@@ -269,6 +349,10 @@ type Stats struct {
 	ERLEdB, ERLdB                          int           // webrtc's averages; -100 when unknown
 	EchoDelay                              time.Duration // the AEC's delay estimate (median); -1 when unknown
 	SpeechProbability                      float64       // noise suppressor's, 0..1; -1 without NS
+	// NoiseActive: the noise suppressor ran on the last capture frame (it pauses on clean
+	// speech unless Config.NoiseAlways); NoiseFrames counts the frames it ran on.
+	NoiseActive bool
+	NoiseFrames uint64
 }
 
 // Stats returns the processor's current state.
@@ -281,6 +365,8 @@ func (p *Processor) Stats() Stats {
 		return st
 	}
 	st.CaptureFrames, st.ReverseFrames = p.captured, p.reversed
+	st.NoiseActive = p.cfg.NoiseSuppress && (p.cfg.NoiseAlways || !p.gate.off)
+	st.NoiseFrames = p.nsFrames
 	var cs C.parley_apm_stats
 	C.parley_apm_read_stats(p.h, &cs)
 	st.HasEcho = cs.has_echo != 0

@@ -157,6 +157,8 @@ func TestEchoCancelled(t *testing.T) {
 		min, max float64
 	}{
 		{apm.Config{EchoCancel: true}, 25, 100},
+		{apm.Config{EchoCancel: true, Canceller: apm.CancellerWebRTC}, 25, 100},
+		{apm.Config{EchoCancel: true, Canceller: apm.CancellerLinear}, 10, 100},
 		{apm.Config{}, -1, 3},
 	} {
 		p := newProc(t, tc.cfg)
@@ -165,42 +167,84 @@ func TestEchoCancelled(t *testing.T) {
 			t.Fatal(err)
 		}
 		erle := echolab.MedianERLE(sig.ERLE(out), 2*time.Second, time.Hour)
-		t.Logf("echo cancel %v: median ERLE after 2 s %.1f dB", tc.cfg.EchoCancel, erle)
+		t.Logf("echo cancel %v (%v): median ERLE after 2 s %.1f dB", tc.cfg.EchoCancel, tc.cfg.Canceller, erle)
 		if !(erle >= tc.min && erle <= tc.max) {
-			t.Errorf("echo cancel %v: median ERLE %.1f dB, want %v to %v", tc.cfg.EchoCancel, erle, tc.min, tc.max)
+			t.Errorf("echo cancel %v (%v): median ERLE %.1f dB, want %v to %v", tc.cfg.EchoCancel, tc.cfg.Canceller, erle, tc.min, tc.max)
 		}
 		st := p.Stats()
 		if st.CaptureFrames != uint64(len(out)/480) || st.ReverseFrames != st.CaptureFrames {
 			t.Errorf("stats count %d capture, %d reverse frames for %d", st.CaptureFrames, st.ReverseFrames, len(out)/480)
 		}
-		if tc.cfg.EchoCancel && (st.EchoDelay < 0 || st.ERLEdB < 10) {
+		// webrtc's delay estimate needs its AEC to see the whole echo (CancellerWebRTC); after
+		// the hybrid's linear filter it often finds too little to estimate from.
+		if tc.cfg.Canceller == apm.CancellerWebRTC && (st.EchoDelay < 0 || st.ERLEdB < 10) {
 			t.Errorf("webrtc's own metrics after 18 s of echo: %+v", st)
 		}
 	}
 }
 
+// TestLinearFollowsReportedDelay: an echo 400 ms late is beyond the linear filter's 250 ms
+// tail unless SetDelay reports the delay (the filter then holds the far end back by it).
+func TestLinearFollowsReportedDelay(t *testing.T) {
+	tk := talkers(t)
+	path := echolab.Path{Name: "400ms-rt100", Delay: 400 * time.Millisecond, RT60: 100 * time.Millisecond}
+	sig, err := echolab.Scenario{Far: tk.Far[0], Near: tk.Near, Path: path, Seed: 1}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	erle := map[bool]float64{}
+	for _, report := range []bool{false, true} {
+		p := newProc(t, apm.Config{EchoCancel: true, Canceller: apm.CancellerLinear})
+		if report {
+			p.SetDelay(path.Delay)
+		}
+		out, err := echolab.Run(p, sig.Far, sig.Mic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erle[report] = echolab.MedianERLE(sig.ERLE(out), 2*time.Second, time.Hour)
+	}
+	t.Logf("linear filter, echo 400 ms late: ERLE %.1f dB without the delay reported, %.1f dB with", erle[false], erle[true])
+	if erle[false] > 6 || erle[true] < 12 {
+		t.Errorf("ERLE %.1f dB without the delay reported (want ≤ 6), %.1f dB with (want ≥ 12)", erle[false], erle[true])
+	}
+}
+
 // TestNoiseSuppressed: speech in white noise at 5 dB SNR scores higher on PESQ-WB after noise
-// suppression (at the default level, moderate), and clean speech suffers little (0.12 measured
-// with the high-pass filter, half of it the filter's; `parley bench apm` has the figures).
+// suppression (at the default level, high), and clean speech loses at most 0.05 to it beyond
+// what the high-pass filter alone costs: the suppressor's SNR gate pauses it there
+// (`parley bench apm` has the figures over more clips and noises).
 func TestNoiseSuppressed(t *testing.T) {
 	tk := talkers(t)
 	clean := tk.Far[0].Speech[:8*48000]
 	noisy := echolab.AddNoise(clean, echolab.Noise(echolab.NoiseWhite, len(clean), -40, nil, 1), 5)
-	run := func(x []float32) []float32 {
-		out, err := echolab.Run(newProc(t, apm.Config{NoiseSuppress: true}), nil, x)
+	run := func(cfg apm.Config, x []float32) ([]float32, apm.Stats) {
+		p := newProc(t, cfg)
+		out, err := echolab.Run(p, nil, x)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return out
+		return out, p.Stats()
 	}
-	before, after := pesqWB(t, clean, noisy), pesqWB(t, clean, run(noisy))
-	cleanBefore, cleanAfter := pesqWB(t, clean, clean), pesqWB(t, clean, run(clean))
-	t.Logf("5 dB white: PESQ-WB %.2f → %.2f; clean %.2f → %.2f", before, after, cleanBefore, cleanAfter)
+	ns := apm.Config{NoiseSuppress: true}
+	outNoisy, stNoisy := run(ns, noisy)
+	outClean, stClean := run(ns, clean)
+	outHPF, _ := run(apm.Config{}, clean)
+	before, after := pesqWB(t, clean, noisy), pesqWB(t, clean, outNoisy)
+	cleanHPF, cleanAfter := pesqWB(t, clean, outHPF), pesqWB(t, clean, outClean)
+	t.Logf("5 dB white: PESQ-WB %.2f → %.2f (suppressor on %d of %d frames); clean, high-pass alone %.2f, with NS %.2f (on %d frames)",
+		before, after, stNoisy.NoiseFrames, stNoisy.CaptureFrames, cleanHPF, cleanAfter, stClean.NoiseFrames)
 	if after < before+0.3 {
 		t.Errorf("noise suppression: PESQ-WB %.2f → %.2f, want a gain of 0.3 or more", before, after)
 	}
-	if cleanAfter < cleanBefore-0.15 {
-		t.Errorf("noise suppression on clean speech: PESQ-WB %.2f → %.2f", cleanBefore, cleanAfter)
+	if cleanAfter < cleanHPF-0.05 {
+		t.Errorf("noise suppression on clean speech: PESQ-WB %.2f with the high-pass filter alone, %.2f with NS", cleanHPF, cleanAfter)
+	}
+	if !stNoisy.NoiseActive || stNoisy.NoiseFrames < stNoisy.CaptureFrames/2 {
+		t.Errorf("in 5 dB noise the suppressor ran on %d of %d frames", stNoisy.NoiseFrames, stNoisy.CaptureFrames)
+	}
+	if _, st := run(apm.Config{NoiseSuppress: true, NoiseAlways: true}, clean); st.NoiseFrames != st.CaptureFrames {
+		t.Errorf("NoiseAlways: the suppressor ran on %d of %d frames", st.NoiseFrames, st.CaptureFrames)
 	}
 }
 

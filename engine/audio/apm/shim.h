@@ -19,6 +19,9 @@ typedef struct {
 	int agc_compression_db;// 0..90
 	int high_pass;         // bool
 	int voice_detection;   // bool
+	int linear;            // bool: speexdsp's linear echo canceller (MDF) before webrtc's stages
+	int linear_tail;       // its filter length in samples
+	int linear_ring;       // far-end frames the linear stage may hold (playout ahead of capture)
 } parley_apm_config;
 
 typedef struct {
@@ -37,7 +40,8 @@ void parley_apm_free(parley_apm *a);
 int parley_apm_reverse(parley_apm *a, const float *frame);
 // parley_apm_capture processes one 10 ms capture frame in place; delay_ms is the playout-to-
 // capture delay to report (ignored without echo cancellation).
-int parley_apm_capture(parley_apm *a, float *frame, int delay_ms);
+// ns_on turns the noise suppressor (when configured) on or off from this frame on.
+int parley_apm_capture(parley_apm *a, float *frame, int delay_ms, int ns_on);
 int parley_apm_read_stats(parley_apm *a, parley_apm_stats *out);
 
 #ifdef __cplusplus

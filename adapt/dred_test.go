@@ -1,0 +1,113 @@
+package adapt
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// TestRunShare: rebuilding the last k packets of geometric loss runs recovers 1 − p^k of the
+// lost packets; random loss is all single runs.
+func TestRunShare(t *testing.T) {
+	if got := runShare(0, 2.5); got != 0 {
+		t.Errorf("k 0: %v", got)
+	}
+	if got := runShare(1, 1); got != 1 {
+		t.Errorf("random loss, k 1: %v, want 1", got)
+	}
+	if got, want := runShare(5, 2.5), 1-math.Pow(0.6, 5); math.Abs(got-want) > 1e-12 {
+		t.Errorf("k 5, burst 2.5: %v, want %v", got, want)
+	}
+	prev := 0.0
+	for k := 1; k <= 10; k++ {
+		s := runShare(k, 3)
+		if s <= prev || s > 1 {
+			t.Errorf("k %d: %v after %v (want rising, ≤ 1)", k, s, prev)
+		}
+		prev = s
+	}
+}
+
+// TestDREDReach: the encoder carries no DRED below 24 kb/s nor, as the policy sends it, on
+// frames other than 20 ms; more bitrate reaches further.
+func TestDREDReach(t *testing.T) {
+	if r := dredReach(16000, 20*ms); r != 0 {
+		t.Errorf("16 kb/s: %v", r)
+	}
+	if r := dredReach(32000, 40*ms); r != 0 {
+		t.Errorf("40 ms frames: %v", r)
+	}
+	if a, b := dredReach(24000, 20*ms), dredReach(48000, 20*ms); !(a > 0 && b > a) {
+		t.Errorf("24 kb/s %v, 48 kb/s %v", a, b)
+	}
+	s := Settings{BitrateBps: 32000, Frame: 20 * ms, FEC: true, REDDepth: 2}
+	if !dredSettings(&s) || s.FEC || s.REDDepth != 0 || s.DRED != dredAsk || s.LossHint != dredLossHint {
+		t.Errorf("dredSettings: %+v", s)
+	}
+	if err := s.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestDREDScore: the quality model prefers DRED to FEC at the same bitrate on bursty loss, and
+// plain Opus to DRED on a clean path (DRED's bits come out of the primary); DRED counts only
+// as far as the jitter target waits for the packet after a run.
+func TestDREDScore(t *testing.T) {
+	q, err := NewQuality(nil, DefaultFixedDelay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bursty := Conditions{OneWay: 20 * ms, Loss: 0.15, MeanBurst: 2.5, DelayP50: 2 * ms, DelayP95: 8 * ms, DelayP99: 12 * ms}
+	clean := Conditions{OneWay: 20 * ms, MeanBurst: 1, DelayP50: 2 * ms, DelayP95: 8 * ms, DelayP99: 12 * ms}
+	dred := Settings{BitrateBps: 32000, Frame: 20 * ms}
+	dredSettings(&dred)
+	dred.JitterTarget = 110 * ms
+	fec := Settings{BitrateBps: 32000, Frame: 20 * ms, FEC: true, LossHint: 0.15, JitterTarget: 40 * ms}
+	plain := Settings{BitrateBps: 32000, Frame: 20 * ms, JitterTarget: 40 * ms}
+	if d, f := q.Score(&dred, &bursty).R, q.Score(&fec, &bursty).R; d <= f {
+		t.Errorf("15 %% bursty: DRED R %.1f ≤ FEC %.1f", d, f)
+	}
+	short := dred
+	short.JitterTarget = 20 * ms
+	if d, s := q.Score(&dred, &bursty).R, q.Score(&short, &bursty).R; d <= s {
+		t.Errorf("15 %% bursty: DRED waiting 110 ms R %.1f ≤ waiting 20 ms %.1f", d, s)
+	}
+	dred.JitterTarget = 40 * ms
+	if d, p := q.Score(&dred, &clean).R, q.Score(&plain, &clean).R; d >= p {
+		t.Errorf("clean: DRED R %.1f ≥ plain %.1f", d, p)
+	}
+}
+
+// TestSteadyDRED: with DRED allowed, the policy sends it on bursty loss when the rate does not
+// fit RED's copies, waits for it in the jitter target, and never sends it without
+// PolicyConfig.DRED or on a clean path.
+func TestSteadyDRED(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		p := newSteady(t, PolicyConfig{DRED: allow})
+		p.rate.started, p.rate.est = true, 56e3
+		f := snap(0, 0.15, 3, 8*ms)
+		f.SendRateBps = 56e3
+		d := p.Decide(0, f, pred(500e3, 0.15, 3, 8*ms))
+		t.Logf("DRED allowed %v: %+v R %.1f", allow, d.Settings, d.Score.R)
+		switch {
+		case !allow && d.DRED > 0:
+			t.Errorf("DRED without PolicyConfig.DRED: %+v", d.Settings)
+		case allow && d.DRED == 0:
+			t.Errorf("15 %% bursty loss in 56 kb/s: no DRED (%+v)", d.Settings)
+		case allow && d.JitterTarget < 2*d.Frame:
+			t.Errorf("DRED with a jitter target of %v: the packet after a run of two is not waited for", d.JitterTarget)
+		}
+		if err := d.Settings.Validate(); err != nil {
+			t.Error(err)
+		}
+	}
+	p := newSteady(t, PolicyConfig{DRED: true})
+	for i := range 10 {
+		now := time.Duration(i) * 500 * ms
+		f := snap(now, 0, 1, 5*ms)
+		f.SendRateBps = 60e3
+		if d := p.Decide(now, f, pred(500e3, 0, 1, 5*ms)); d.DRED > 0 {
+			t.Fatalf("clean path at %v: DRED (%+v)", now, d.Settings)
+		}
+	}
+}
