@@ -343,6 +343,7 @@ func sanitize(x []float32) {
 // need far-end speech to mean anything); the bench measures ERLE from the signals instead.
 type Stats struct {
 	EchoCancel, NoiseSuppress, GainControl bool
+	Canceller                              Canceller     // with EchoCancel: the canceller's structure
 	CaptureFrames, ReverseFrames           uint64        // 10 ms frames processed so far
 	HasEcho                                bool          // the last capture frame may hold echo
 	HasVoice                               bool          // webrtc's VAD on the last capture frame
@@ -357,7 +358,7 @@ type Stats struct {
 
 // Stats returns the processor's current state.
 func (p *Processor) Stats() Stats {
-	st := Stats{EchoCancel: p.cfg.EchoCancel, NoiseSuppress: p.cfg.NoiseSuppress, GainControl: p.cfg.GainControl,
+	st := Stats{EchoCancel: p.cfg.EchoCancel, NoiseSuppress: p.cfg.NoiseSuppress, GainControl: p.cfg.GainControl, Canceller: p.cfg.Canceller,
 		ERLEdB: -100, ERLdB: -100, EchoDelay: -1, SpeechProbability: -1}
 	p.mu.Lock()
 	defer p.mu.Unlock()
