@@ -53,7 +53,7 @@ func probeLimit(f *Features, curWire float64) float64 {
 // when they show no such queue. The queue shows in the short window (delay above base beyond
 // queueBuilding with a rising delay or spread-out arrivals, its maximum beyond queueBuilding
 // with both, or its median beyond queueStanding) or, when the bottleneck is so slow that the
-// short window holds too few packets, in the medium window's trend. The delivery rate is the
+// short window holds only one or two packets, in the medium window's trend. The delivery rate is the
 // least of the short window's arrival rate, the send rate times the short window's dispersion,
 // and the send rate divided by 1 + the delay gradient (a FIFO bottleneck of capacity C fed at S
 // grows its delay by S/C − 1 seconds per second).
@@ -69,8 +69,10 @@ func congestionLimit(f *Features) (limit float64, ok bool) {
 		g = max(short.Gradient, mid.Gradient)
 	case short.Packets >= 3 && short.DelayP50 > queueStanding:
 		g = max(mid.Gradient, 0)
-	case short.Packets < 3 && mid.Packets >= 3 && max(short.DelayMax, mid.DelayMax) > queueBuilding &&
+	case short.Packets >= 1 && short.Packets < 3 && mid.Packets >= 3 && max(short.DelayMax, mid.DelayMax) > queueBuilding &&
 		mid.Gradient > 2*gradientBuilding:
+		// A slow bottleneck still lets a packet or two through per short window; nothing at
+		// all is a stall or an outage, not a rate.
 		g = mid.Gradient
 	default:
 		return 0, false

@@ -33,8 +33,8 @@ const (
 // An outage is a run of at least OutageRun consecutive missing sequence numbers spanning at
 // least OutageSpan of send time: the path delivered nothing at all (a cut, a path switch), which
 // redundancy cannot repair and a lower rate would not shorten. Its packets are left out of the
-// windows' Loss and MeanBurst (MaxBurst still counts them), and the base delay is measured
-// afresh after it: the path that came back may be another one.
+// windows' Loss, MeanBurst and MaxBurst, and the base delay is measured afresh after it: the
+// path that came back may be another one.
 const (
 	OutageRun  = 8
 	OutageSpan = 300 * time.Millisecond
@@ -304,8 +304,9 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 	var sx, sy, sxx, sxy float64
 	minSend, maxSend := time.Duration(math.MaxInt64), time.Duration(math.MinInt64)
 	var firstArr, lastArr time.Duration
-	var outLost, outRuns int64 // outages between consecutive arrivals
-	prevArr := now             // walking backwards: the next-newer arrival
+	var outFrom [4]int64 // the sequence numbers outages follow (the first few)
+	nOut := 0
+	prevArr := now // walking backwards: the next-newer arrival
 	var next record
 	for i := t.count - 1; i >= 0; i-- {
 		r := t.ring[(t.head+i)%len(t.ring)]
@@ -323,9 +324,9 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 			dA := next.arrival - r.arrival
 			dS := next.send - r.send
 			sumJ += math.Abs((dA - dS).Seconds())
-			if miss := next.seq - r.seq - 1; miss >= OutageRun && dS >= OutageSpan {
-				outLost += miss
-				outRuns++
+			if miss := next.seq - r.seq - 1; miss >= OutageRun && dS >= OutageSpan && nOut < len(outFrom) {
+				outFrom[nOut] = r.seq
+				nOut++
 			}
 		}
 		firstArr = r.arrival
@@ -384,14 +385,14 @@ func (t *Tracker) window(now, w time.Duration, base time.Duration) WindowFeature
 			continue
 		}
 		uniq++
+		if gap > 1 && slices.Contains(outFrom[:nOut], seqs[i-1]) {
+			continue // an outage, not loss
+		}
 		if gap > 1 {
 			lost += gap - 1
 			runs++
 			wf.MaxBurst = max(wf.MaxBurst, int(gap-1))
 		}
-	}
-	if outRuns > 0 && outRuns <= runs && outLost <= lost {
-		lost, runs = lost-outLost, runs-outRuns
 	}
 	if lost > 0 {
 		wf.Loss = float64(lost) / float64(lost+uniq)

@@ -179,8 +179,8 @@ func TestFeaturesOutage(t *testing.T) {
 	long := f.Windows[2]
 	near(t, "long-window loss (burst of 3 in 250)", long.Loss, 3.0/250, 0.01)
 	near(t, "long-window mean burst", long.MeanBurst, 3, 0.01)
-	if long.MaxBurst != 20 {
-		t.Errorf("MaxBurst %d, want the outage's 20", long.MaxBurst)
+	if long.MaxBurst != 3 {
+		t.Errorf("MaxBurst %d, want the burst's 3 (the outage is none)", long.MaxBurst)
 	}
 	if long.DelayP50 > 5*ms {
 		t.Errorf("delay above base %v after the path came back 30 ms slower: the base was not re-measured", long.DelayP50)

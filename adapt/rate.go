@@ -122,22 +122,41 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 
 // overuse reports whether f shows this call's packets queueing at a bottleneck, and the wire
 // rate (bit/s) that would drain that queue: a queue building in the short window
-// (congestionLimit), a rising medium-window trend over a queue, or loss over a long queue; in
-// each case only while the path delivers less than the sender offers.
+// (congestionLimit), a rising medium-window trend over a queue, or loss over a standing queue;
+// in each case only while packets arrive and the path delivers less than the sender offers.
 func overuse(f *Features) (limit float64, ok bool) {
 	mid := &f.Windows[1]
+	if f.Windows[0].Packets == 0 {
+		// A bottleneck, however slow, still delivers: nothing at all in the short window is
+		// a stall or an outage, which a lower rate would not end.
+		return 0, false
+	}
 	limit, ok = congestionLimit(f)
 	switch {
 	case ok:
 	case mid.Packets >= 5 && mid.DelayP50 > trendQueue && mid.Gradient > trendOveruse:
 		limit, ok = rateDecrease*delivery(f), true
-	case mid.Packets >= 5 && mid.Loss > lossCongestion && mid.DelayP95 > lossQueue:
+	case mid.Packets >= 5 && mid.Loss > lossCongestion && mid.DelayP50 > lossQueue:
+		// Loss over a standing queue (most packets delayed, not a few held by a stall) is
+		// the queue overflowing.
 		limit, ok = rateDecrease*delivery(f)*(1-mid.Loss/2), true
 	}
-	// A bottleneck delivers less than it is offered: delay that rises while the packets still
-	// arrive as fast as they were sent is a delay impulse (cross traffic, a radio stall), not
-	// this call's rate, and cutting the rate would not shorten it.
-	if ok && mid.Packets >= 5 && f.SendRateBps > 0 && mid.ArrivalRateBps >= limitedShare*f.SendRateBps {
+	// A bottleneck delivers less than it is offered: delay that rises while the packets that
+	// got through still arrive as fast as they were sent is a delay impulse (cross traffic, a
+	// radio stall), not this call's rate, and cutting the rate would not shorten it. Random
+	// loss lowers the arrival rate too, so it is allowed for, unless the queue stands (a full
+	// drop-tail queue delivers its capacity and drops the rest).
+	if ok && mid.Packets >= 5 && f.SendRateBps > 0 {
+		offered := f.SendRateBps
+		if mid.DelayP50 <= lossQueue {
+			offered *= 1 - mid.Loss
+		}
+		if mid.ArrivalRateBps >= limitedShare*offered {
+			return 0, false
+		}
+	}
+	// Nor is a burst arriving faster than it was sent: packets a stall held back, released.
+	if short := &f.Windows[0]; ok && f.SendRateBps > 0 && short.ArrivalRateBps >= f.SendRateBps {
 		return 0, false
 	}
 	return limit, ok
@@ -145,8 +164,13 @@ func overuse(f *Features) (limit float64, ok bool) {
 
 // drainTime is how long a cut should take to drain the queue it found: a bottleneck of capacity
 // C fed at r < C drains a queue of Q seconds in Q·C/(C − r), so the rate is held at
-// C·(1 − Q/drainTime) at most (never below rateFloor, by clamp).
+// C·(1 − Q/drainTime) at most (but not below drainLeast·C, nor rateFloor).
 const drainTime = 500 * time.Millisecond
+
+// drainLeast is the least share of the delivery rate a drain cut leaves: a queue that long
+// drains over more than drainTime, and an over-use read wrongly (a stall of the whole host, a
+// delay spike that passed) costs a halving, not the floor.
+const drainLeast = 0.5
 
 // drainLimit lowers limit so that the queue the latest packets show drains within drainTime at
 // the delivery rate. The queue is the short window's median delay above base, or, when a slow
@@ -173,7 +197,7 @@ func drainLimit(f *Features, limit float64) float64 {
 		// latest there is (delivery wants three).
 		rate = min(rate, short.ArrivalRateBps)
 	}
-	return min(limit, max(share, 0)*rate)
+	return min(limit, max(share, drainLeast)*rate)
 }
 
 // Overuse reports whether f shows this call's packets queueing at a bottleneck (the test

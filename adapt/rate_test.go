@@ -55,3 +55,44 @@ func TestRateRecoversPastCut(t *testing.T) {
 		t.Errorf("estimate %.0f → %.0f b/s in 2 s of a clean path after a drain", low, r.Estimate())
 	}
 }
+
+// TestRateStallIsNotOveruse: a radio stall (a few packets held 300 ms, then released; random
+// loss beside it) is no bottleneck, and a stall with nothing arriving in the short window is
+// none either; a drop-tail queue that stands full and overflows is.
+func TestRateStallIsNotOveruse(t *testing.T) {
+	stall := snap(10*time.Second, 0.06, 1.5, 300*ms)
+	stall.SendRateBps = 60e3
+	for i := range stall.Windows {
+		w := &stall.Windows[i]
+		w.DelayP50, w.ArrivalRateBps, w.Gradient = 20*ms, 60e3*0.94, 0.3
+	}
+	stall.Windows[0].DelayP50 = 150 * ms
+	if Overuse(stall) {
+		t.Error("a 300 ms stall with 6 % random loss taken as over-use")
+	}
+	// The held packets released: the short window takes them faster than they were sent.
+	burst := snap(10*time.Second, 0.06, 1.5, 300*ms)
+	burst.SendRateBps = 60e3
+	burst.Windows[1].ArrivalRateBps, burst.Windows[1].Gradient = 40e3, 0.3
+	burst.Windows[0] = WindowFeatures{Window: WindowShort, Packets: 12, ArrivalRateBps: 150e3,
+		DelayP50: 200 * ms, DelayMax: 300 * ms, Gradient: -2, Dispersion: 4}
+	if Overuse(burst) {
+		t.Error("the release of a stall's held packets taken as over-use")
+	}
+	held := snap(10*time.Second, 0, 1, 300*ms)
+	held.SendRateBps = 60e3
+	held.Windows[0] = WindowFeatures{Window: WindowShort} // nothing arrived yet
+	held.Windows[1].Gradient, held.Windows[1].DelayMax, held.Windows[1].ArrivalRateBps = 0.4, 300*ms, 45e3
+	if Overuse(held) {
+		t.Error("a stall in progress (no arrival in the short window) taken as over-use")
+	}
+	full := snap(10*time.Second, 0.3, 3, 320*ms)
+	full.SendRateBps = 60e3
+	for i := range full.Windows {
+		w := &full.Windows[i]
+		w.DelayP50, w.ArrivalRateBps = 290*ms, 42e3
+	}
+	if !Overuse(full) {
+		t.Error("a full, overflowing drop-tail queue not taken as over-use")
+	}
+}

@@ -14,10 +14,11 @@ import (
 	"github.com/parley-voice/parley/internal/echolab"
 )
 
-// TestSpeexComparison measures speexdsp's echo canceller (the issue's fallback) on the same
-// scenarios as `parley bench apm`, for the record of why Parley uses webrtc-audio-processing.
-// It needs libspeexdsp-dev and a C compiler, which Parley itself does not, so it runs only
-// with PARLEY_SPEEX=1:
+// TestSpeexComparison measures speexdsp's echo canceller alone, as its own example program
+// runs it (MDF and the preprocessor's residual echo suppression at 16 kHz, the tail fitted to
+// each path), on the same scenarios as `parley bench apm`: the record of why Parley uses
+// speexdsp's linear filter only as the first stage of apm.CancellerHybrid, with
+// webrtc-audio-processing after it. It builds a C program, so it runs only with PARLEY_SPEEX=1:
 //
 //	PARLEY_SPEEX=1 go test -run TestSpeexComparison -v ./bench/echo
 //

@@ -88,7 +88,7 @@ const (
 	DefaultAGCTargetDBFS   = 3
 	DefaultAGCGainDB       = 9
 	DefaultCanceller       = CancellerHybrid
-	DefaultEchoTail        = 400 * time.Millisecond
+	DefaultEchoTail        = 250 * time.Millisecond
 	DefaultEchoQueue       = 200 * time.Millisecond
 )
 
@@ -102,13 +102,14 @@ type Config struct {
 	EchoCancel bool
 	// Canceller is the echo canceller's structure; zero means DefaultCanceller.
 	Canceller Canceller
-	// EchoTail is the longest echo (playout-to-capture delay plus the room's reverberation)
-	// speexdsp's linear filter models (every Canceller but CancellerWebRTC);
-	// zero means DefaultEchoTail; 20 ms to 1 s.
+	// EchoTail is the longest echo (playout-to-capture delay beyond what SetDelay reports,
+	// plus the room's reverberation) speexdsp's linear filter models (every Canceller but
+	// CancellerWebRTC); zero means DefaultEchoTail; 20 ms to 1 s. Longer covers more and
+	// converges more slowly: echo beyond it is left to webrtc's stage.
 	EchoTail time.Duration
 	// EchoQueue is how far the far-end stream (AnalyzeReverse) may run ahead of the capture
-	// stream before the linear filter's queue drops its oldest frames; zero means
-	// DefaultEchoQueue; 10 ms to 1 s.
+	// stream (beyond the delay SetDelay reports) before the linear filter's queue drops its
+	// oldest frames; zero means DefaultEchoQueue; 10 ms to 1 s.
 	EchoQueue time.Duration
 	// EchoSuppression is the AEC's non-linear suppression: LevelLow, LevelModerate or LevelHigh;
 	// zero means DefaultEchoSuppression. Higher removes more residual echo and more near-end
@@ -251,9 +252,11 @@ func (p *Processor) Config() Config { return p.cfg }
 func (p *Processor) FrameSamples() int { return p.frame }
 
 // SetDelay reports the delay between a far-end frame reaching AnalyzeReverse and its echo
-// reaching ProcessCapture (playout buffering + acoustic path + capture buffering). The echo
-// canceller is delay-agnostic, so a rough value (or none) only slows its first convergence.
-// Negative values count as zero; webrtc clamps values above 500 ms.
+// reaching ProcessCapture (playout buffering + acoustic path + capture buffering). webrtc's
+// canceller is delay-agnostic, so a rough value (or none) only slows its first convergence;
+// the linear filter (every Canceller but CancellerWebRTC) holds the far end back by the delay
+// less 50 ms, so that its EchoTail covers the echo from there. Negative values count as zero;
+// values above 500 ms count as 500 ms.
 func (p *Processor) SetDelay(d time.Duration) {
 	p.mu.Lock()
 	p.delayMs = max(0, int(d/time.Millisecond))
@@ -340,6 +343,7 @@ func sanitize(x []float32) {
 // need far-end speech to mean anything); the bench measures ERLE from the signals instead.
 type Stats struct {
 	EchoCancel, NoiseSuppress, GainControl bool
+	Canceller                              Canceller     // with EchoCancel: the canceller's structure
 	CaptureFrames, ReverseFrames           uint64        // 10 ms frames processed so far
 	HasEcho                                bool          // the last capture frame may hold echo
 	HasVoice                               bool          // webrtc's VAD on the last capture frame
@@ -354,7 +358,7 @@ type Stats struct {
 
 // Stats returns the processor's current state.
 func (p *Processor) Stats() Stats {
-	st := Stats{EchoCancel: p.cfg.EchoCancel, NoiseSuppress: p.cfg.NoiseSuppress, GainControl: p.cfg.GainControl,
+	st := Stats{EchoCancel: p.cfg.EchoCancel, NoiseSuppress: p.cfg.NoiseSuppress, GainControl: p.cfg.GainControl, Canceller: p.cfg.Canceller,
 		ERLEdB: -100, ERLdB: -100, EchoDelay: -1, SpeechProbability: -1}
 	p.mu.Lock()
 	defer p.mu.Unlock()

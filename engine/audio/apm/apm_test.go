@@ -65,6 +65,9 @@ func TestConfigErrors(t *testing.T) {
 		{NoiseLevel: -1},
 		{AGCTargetDBFS: 32},
 		{AGCGainDB: 91},
+		{Canceller: 9},
+		{EchoTail: 5 * time.Millisecond},
+		{EchoQueue: 2 * time.Second},
 	} {
 		p, err := apm.New(cfg)
 		if err == nil {
@@ -180,6 +183,33 @@ func TestEchoCancelled(t *testing.T) {
 		if tc.cfg.Canceller == apm.CancellerWebRTC && (st.EchoDelay < 0 || st.ERLEdB < 10) {
 			t.Errorf("webrtc's own metrics after 18 s of echo: %+v", st)
 		}
+	}
+}
+
+// TestLinearFollowsReportedDelay: an echo 400 ms late is beyond the linear filter's 250 ms
+// tail unless SetDelay reports the delay (the filter then holds the far end back by it).
+func TestLinearFollowsReportedDelay(t *testing.T) {
+	tk := talkers(t)
+	path := echolab.Path{Name: "400ms-rt100", Delay: 400 * time.Millisecond, RT60: 100 * time.Millisecond}
+	sig, err := echolab.Scenario{Far: tk.Far[0], Near: tk.Near, Path: path, Seed: 1}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	erle := map[bool]float64{}
+	for _, report := range []bool{false, true} {
+		p := newProc(t, apm.Config{EchoCancel: true, Canceller: apm.CancellerLinear})
+		if report {
+			p.SetDelay(path.Delay)
+		}
+		out, err := echolab.Run(p, sig.Far, sig.Mic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erle[report] = echolab.MedianERLE(sig.ERLE(out), 2*time.Second, time.Hour)
+	}
+	t.Logf("linear filter, echo 400 ms late: ERLE %.1f dB without the delay reported, %.1f dB with", erle[false], erle[true])
+	if erle[false] > 6 || erle[true] < 12 {
+		t.Errorf("ERLE %.1f dB without the delay reported (want ≤ 6), %.1f dB with (want ≥ 12)", erle[false], erle[true])
 	}
 }
 

@@ -8,12 +8,17 @@ import "math"
 // a noise floor 35–40 dB or more under the talker is barely audible, and webrtc's
 // suppressor then takes more of the speech than it removes noise.
 const (
-	gateFrames  = 300  // 3 s of 10 ms frames: the minimum-statistics window (speech pauses in it)
-	gateOffDB   = 45.0 // spread above which suppression turns off
-	gateOnDB    = 40.0 // spread below which it turns back on
-	gateHold    = 30   // frames a new verdict must hold before it takes effect (0.3 s)
-	gateWarmup  = 100  // frames before the first verdict (1 s; the window fills over 3 s)
-	gateFloorDB = -100 // frame power floor: digital silence counts as very quiet, not -Inf
+	gateFrames = 300  // 3 s of 10 ms frames: the minimum-statistics window (speech pauses in it)
+	gateOffDB  = 45.0 // spread above which suppression turns off
+	gateOnDB   = 40.0 // spread below which it turns back on
+	gateHold   = 30   // frames a new verdict must hold before it takes effect (0.3 s)
+	gateWarmup = 100  // frames before the first full verdict (1 s; the window fills over 3 s)
+	// An early verdict at gateEarly frames turns suppression on at once if the spread is
+	// under gateEarlyOnDB: in 0.5 s, speech swings by more than that between syllables
+	// unless noise fills the gaps.
+	gateEarly     = 50
+	gateEarlyOnDB = 25.0
+	gateFloorDB   = -100 // frame power floor: digital silence counts as very quiet, not -Inf
 )
 
 // noiseGate decides, frame by frame, whether noise suppression runs, from the capture
@@ -53,11 +58,17 @@ func (g *noiseGate) update(frame []float32) bool {
 	}
 	g.spreadDB = hi - lo
 	flip := (!g.off && g.spreadDB > gateOffDB) || (g.off && g.spreadDB < gateOnDB)
-	if g.n < gateWarmup {
+	switch {
+	case g.n == gateEarly && g.spreadDB < gateEarlyOnDB:
+		g.off = false
+		return true
+	case g.n < gateWarmup:
 		return !g.off
-	}
-	if g.n == gateWarmup {
-		g.off = g.spreadDB > gateOnDB // the first verdict, at once
+	case g.n == gateWarmup:
+		if flip { // the first full verdict, at once
+			g.off = !g.off
+		}
+		return !g.off
 	}
 	if !flip {
 		g.pending = 0

@@ -19,6 +19,11 @@
 // two together delay by exactly kTaps-1 samples, which the microphone's delay line matches.
 static const int kTaps = 145;        // at the stream's rate (48 kHz: 3 ms of added delay)
 static const int kMaxFactor = 3;     // 48 kHz / 16 kHz
+// The reported playout-to-capture delay (set_stream_delay_ms's value) holds far-end frames
+// back from the linear filter, so that its tail covers the echo from the delay less a margin
+// on: up to kMaxHold frames (webrtc clamps the delay to 500 ms too), kMarginMs of margin.
+static const int kMaxHold = 50;
+static const int kMarginMs = 50;
 
 struct parley_apm {
 	webrtc::AudioProcessing *apm;
@@ -34,6 +39,8 @@ struct parley_apm {
 	float h[kTaps];          // the band-limiting FIR (unused when factor is 1)
 	float *ring;             // far-end frames waiting for the capture frame holding their echo
 	int ring_frames, ring_head, ring_len;
+	int queue_frames;        // how many frames beyond hold the ring may hold
+	int hold;                // far-end frames held back: the reported delay less a margin
 	float *far_hist, *mic_hist; // FIR input histories: kTaps-1 + frame samples
 	float *est_hist;            // zero-stuffed echo estimate: kTaps-1 + frame samples
 	float *mic_delay;           // the microphone, delayed by kTaps-1: kTaps-1 + frame samples
@@ -74,7 +81,8 @@ static bool init_linear(parley_apm *a, const parley_apm_config *cfg) {
 		for (int i = 0; i < kTaps; i++) a->h[i] = (float)(a->h[i] / sum);
 	}
 	int hist = kTaps - 1 + a->frame;
-	a->ring_frames = cfg->linear_ring > 0 ? cfg->linear_ring : 1;
+	a->queue_frames = cfg->linear_ring > 0 ? cfg->linear_ring : 1;
+	a->ring_frames = a->queue_frames + kMaxHold;
 	a->ring = new (std::nothrow) float[a->ring_frames * a->frame];
 	a->far_hist = new (std::nothrow) float[hist]();
 	a->mic_hist = new (std::nothrow) float[hist]();
@@ -100,7 +108,7 @@ static inline spx_int16_t to16(float v) {
 // push_far queues one far-end frame for the linear stage, dropping the oldest when the ring is
 // full (playout ran further ahead of capture than the ring holds).
 static void push_far(parley_apm *a, const float *frame) {
-	if (a->ring_len == a->ring_frames) {
+	if (a->ring_len >= a->hold + a->queue_frames || a->ring_len == a->ring_frames) {
 		a->ring_head = (a->ring_head + 1) % a->ring_frames;
 		a->ring_len--;
 	}
@@ -127,12 +135,20 @@ static void down(parley_apm *a, float *hist, const float *x, spx_int16_t *out) {
 }
 
 // linear removes the echo speexdsp's filter estimates from one capture frame, in place,
-// against the oldest queued far-end frame (silence when none is queued).
-static void linear(parley_apm *a, float *frame) {
+// against the oldest queued far-end frame once hold frames are queued after it (silence
+// before). delay_ms is the reported playout-to-capture delay.
+static void linear(parley_apm *a, float *frame, int delay_ms) {
+	int hold = (delay_ms - kMarginMs) / 10;
+	hold = hold < 0 ? 0 : hold > kMaxHold ? kMaxHold : hold;
+	if (hold > a->hold + 1 || hold < a->hold - 1) a->hold = hold; // ignore 10 ms of jitter
 	int m = kTaps - 1;
 	static const float silence[480] = {0};
 	const float *far = silence;
-	if (a->ring_len > 0) {
+	while (a->ring_len > a->hold + a->queue_frames) { // the delay got shorter: catch up
+		a->ring_head = (a->ring_head + 1) % a->ring_frames;
+		a->ring_len--;
+	}
+	if (a->ring_len > a->hold) {
 		far = a->ring + a->ring_head * a->frame;
 		a->ring_head = (a->ring_head + 1) % a->ring_frames;
 		a->ring_len--;
@@ -242,7 +258,7 @@ extern "C" int parley_apm_reverse(parley_apm *a, const float *frame) {
 }
 
 extern "C" int parley_apm_capture(parley_apm *a, float *frame, int delay_ms, int ns_on) {
-	if (a->mdf) linear(a, frame);
+	if (a->mdf) linear(a, frame, delay_ms);
 	if (a->noise_suppress && ns_on != a->ns_on) {
 		int rc = a->apm->noise_suppression()->Enable(ns_on != 0);
 		if (rc != 0) return rc;
