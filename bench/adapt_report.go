@@ -67,6 +67,10 @@ func WriteAdaptSummary(w io.Writer, rows []Row) {
 	has := func(st string) bool {
 		return slices.ContainsFunc(sums, func(s StrategySummary) bool { return s.Strategy == st })
 	}
+	if has(StrategyAdaptTrack) && has(StrategyAdaptNetEq) {
+		fmt.Fprintln(w)
+		writeReceiverAB(w, rows, StrategyAdaptTrack, StrategyAdaptNetEq)
+	}
 	for _, A := range []string{StrategyAdapt, StrategyAdaptNetEq, StrategyAdaptFloor} {
 		if !has(A) {
 			continue
@@ -118,16 +122,51 @@ func metMissed(ok bool) string {
 	return "MISSED"
 }
 
+// writeReceiverAB compares two receivers behind the same sender (strategies A and B) on the
+// same runs: mean buffer delay, concealment (late + lost) and PESQ-WB on cellular links (the
+// issue 13 target: at least 30 % less buffer delay at equal or lower concealment) and on the
+// other links.
+func writeReceiverAB(w io.Writer, rows []Row, A, B string) {
+	buf := func(r Row) float64 { return float64(r.BufferDelay) / float64(time.Millisecond) }
+	conc := func(r Row) float64 { return 100 * (r.ConcealLate + r.ConcealLost) }
+	pesq := func(r Row) float64 { return r.PESQ }
+	fmt.Fprintf(w, "receiver A/B, same sender and runs: %s vs %s\n", A, B)
+	for _, g := range []struct {
+		name string
+		in   func(string) bool
+	}{{"cellular links", isCellular}, {"other links", func(p string) bool { return !isCellular(p) }}} {
+		ba, ok := meanOf(rows, A, g.in, buf)
+		bb, ok2 := meanOf(rows, B, g.in, buf)
+		if !ok || !ok2 || bb <= 0 {
+			continue
+		}
+		ca, _ := meanOf(rows, A, g.in, conc)
+		cb, _ := meanOf(rows, B, g.in, conc)
+		pa, _ := meanOf(rows, A, g.in, pesq)
+		pb, _ := meanOf(rows, B, g.in, pesq)
+		fmt.Fprintf(w, "  %s: buffer delay %.0f vs %.0f ms (%+.0f%%), concealment %.2f%% vs %.2f%%, PESQ-WB %.2f vs %.2f",
+			g.name, ba, bb, 100*(ba/bb-1), ca, cb, pa, pb)
+		if g.name == "cellular links" {
+			fmt.Fprintf(w, " (target <= -30%% at <= concealment): %s", metMissed(ba <= 0.7*bb && ca <= cb))
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// isCellular says whether link p is a cellular one: the cellular profiles and the capacity
+// traces (Mahimahi, OpenNetLab, Norway HSDPA).
+func isCellular(p string) bool {
+	return slices.Contains([]string{"3g", "lte", "lte-bursty", "cellular", "edge"}, p) ||
+		strings.HasPrefix(p, "mm:") || strings.HasPrefix(p, "onl:") || strings.HasPrefix(p, "no:")
+}
+
 // writeAdaptTargets checks the adaptation issues' (7 and 13) targets that this run measured,
 // for strategy A.
 func writeAdaptTargets(w io.Writer, rows []Row, A string) {
 	is := func(names ...string) func(string) bool {
 		return func(p string) bool { return slices.Contains(names, p) }
 	}
-	cellular := func(p string) bool {
-		return slices.Contains([]string{"3g", "lte", "lte-bursty", "cellular", "edge"}, p) ||
-			strings.HasPrefix(p, "mm:") || strings.HasPrefix(p, "onl:") || strings.HasPrefix(p, "no:")
-	}
+	cellular := isCellular
 	pesq := func(r Row) float64 { return r.PESQ }
 	kbps := func(r Row) float64 { return r.PayloadKbps }
 	mos := func(r Row) float64 { return r.MOS }

@@ -35,7 +35,7 @@ type loopConfig struct {
 	follow  bool
 	target0 time.Duration
 	// floor (with follow): the decided JitterTarget is a floor under the buffer's own
-	// (jitter.DefaultPolicy) target.
+	// (jitter.NetEqPolicy) target.
 	floor bool
 	// reverse carries the receiver's feedback back to the sender; nil sends none (for
 	// policies that use none).
@@ -139,7 +139,7 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 		// The buffer keeps its own (NetEq-like) target, raised to the decided floor.
 		if arx.init() {
 			arx.Buffer().SetTargetPolicy(func(e jitter.Estimate) time.Duration {
-				return max(jitter.DefaultPolicy(e), target+e.Chunk)
+				return max(jitter.NetEqPolicy(e), target+e.Chunk)
 			})
 		}
 	} else if cfg.follow && arx != nil {

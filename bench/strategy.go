@@ -28,6 +28,12 @@ const (
 	// is raised to the floor the sender's redundancy needs (adapt.PolicyConfig.TargetFloor):
 	// a receiver target that knows the sender's frame and redundancy depth.
 	StrategyAdaptFloor = "adapt+floor"
+	// StrategyAdaptTrack is Parley's sender adaptation with the tracking receiver
+	// (jitter.ModeTrack): a target from the recent relative delay, forgetting in time, that
+	// covers the redundancy depth the receiver reads from the packets while they are lost, and
+	// a shorter hold. Unlike adapt and adapt+floor it needs nothing from the sender's policy, so
+	// a live call can run it.
+	StrategyAdaptTrack = "adapt+track"
 	// StrategyOracle is the hindsight-best fixed setting per profile and seed: an oracle, the
 	// upper reference among fixed settings, not a strategy a call could run.
 	StrategyOracle = "hindsight*"
@@ -68,7 +74,8 @@ var Strategies = []Strategy{
 		}},
 	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
 		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
-	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() }},
+	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiverMode(jitter.ModeNetEq) }},
+	{Name: StrategyAdaptTrack, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiverMode(jitter.ModeTrack) }},
 	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() },
 		Follow: true, Floor: true},
 	{Name: StrategyOracle,
@@ -174,8 +181,18 @@ func adaptFloorPolicy(j Job) (media.Policy, error) {
 	return p, nil
 }
 
-// netEqReceiver is the NetEq-like buffer: jitter's default policy.
-func netEqReceiver() *AdaptiveReceiver { return &AdaptiveReceiver{Config: jitter.Config{FEC: true}} }
+// netEqReceiver is the NetEq-like buffer (jitter.ModeNetEq).
+func netEqReceiver() *AdaptiveReceiver {
+	return &AdaptiveReceiver{Config: jitter.Config{FEC: true, Mode: jitter.ModeNetEq}}
+}
+
+// engineReceiverMode is engineReceiver with the buffer's own policy set to mode: adapt+neteq
+// and adapt+track, the receiver A/B behind the same sender.
+func engineReceiverMode(mode jitter.Mode) *AdaptiveReceiver {
+	c := engineJitterConfig()
+	c.Mode = mode
+	return &AdaptiveReceiver{Config: c}
+}
 
 // engineReceiver is the NetEq-like buffer as the engine's receiver runs it by default
 // (engine/recv.go): FEC, DRED recovery when libopus has DRED, and the best decoder the linked

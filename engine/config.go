@@ -125,6 +125,11 @@ type Config struct {
 	// adaptation layer's hook). Nil means jitter.DefaultPolicy, or the adaptation's target with
 	// AdaptJitter.
 	JitterPolicy jitter.TargetPolicy
+	// JitterMode is the receive jitter buffer's own target policy and hold (jitter.Mode; zero:
+	// jitter.ModeDefault, the NetEq-like one). jitter.ModeTrack is the tracking receiver
+	// measured by `parley bench adapt -strategies adapt+neteq,adapt+track`; it is not the
+	// default because it did not win there (README, Honest limitations).
+	JitterMode jitter.Mode
 
 	// NoAdapt turns the send-side network adaptation off: the call keeps Frame, BitrateBps,
 	// FEC and REDDepth as configured (Call.Tune still changes them). By default (false) it is

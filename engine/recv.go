@@ -43,7 +43,7 @@ type receiver struct {
 }
 
 func newReceiver(s *settings) (*receiver, error) {
-	jc := jitter.Config{FEC: !s.NoFEC, DRED: codec.Features().DRED, DecoderComplexity: s.DecoderComplexity}
+	jc := jitter.Config{FEC: !s.NoFEC, DRED: codec.Features().DRED, DecoderComplexity: s.DecoderComplexity, Mode: s.JitterMode}
 	cfg := media.ReceiverConfig{Jitter: jc, JitterPolicy: s.JitterPolicy}
 	if !s.NoAdapt && s.AdaptJitter && s.JitterPolicy == nil {
 		ctl, err := newController(s)

@@ -45,6 +45,9 @@ PESQ-WB on the decoded audio (each repetition of the clip scored alone):
                 (what a live call runs unless -adapt-jitter is given)
   adapt+floor   adapt's sender with the NetEq-like buffer whose target is raised to the floor
                 the sender's frame and FEC/RED depth need for the copies to arrive in time
+  adapt+track   adapt's sender with the tracking buffer (engine/jitter ModeTrack): a quantile
+                of the recent relative delay forgetting in time, the redundancy depth it reads
+                from the packets while they are lost, a shorter hold (A/B against adapt+neteq)
   hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid, plus
                 the two fixed baselines) chosen afterwards by PESQ-WB; an upper reference among
                 fixed settings, not a strategy a call could run
@@ -183,7 +186,7 @@ min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggrega
 			for s := range *seeds {
 				for _, st := range sts {
 					j := bench.Job{Link: l, Clip: c, Seed: uint64(s + 1), Repeat: *repeat, Strategy: st}
-					if st == bench.StrategyAdapt || st == bench.StrategyAdaptNetEq || st == bench.StrategyAdaptFloor {
+					if st == bench.StrategyAdapt || st == bench.StrategyAdaptNetEq || st == bench.StrategyAdaptFloor || st == bench.StrategyAdaptTrack {
 						// Each run consumes its controller.
 						pc := policyCfg
 						pc.TargetFloor = st == bench.StrategyAdaptFloor

@@ -34,6 +34,7 @@ type Buffer struct {
 
 	policy  TargetPolicy
 	est     *estimator
+	sender  senderView
 	pkts    *store
 	seqs    seqTracker
 	sync    syncBuffer
@@ -99,8 +100,8 @@ func New(cfg Config) (*Buffer, error) {
 		cfg:       cfg,
 		dec:       dec,
 		dred:      dred,
-		policy:    DefaultPolicy,
-		est:       newEstimator(cfg.ForgetFactor),
+		policy:    modePolicy(cfg.Mode),
+		est:       newEstimator(cfg.ForgetFactor, cfg.Quantile),
 		pkts:      newStore(cfg.Capacity),
 		sync:      newSyncBuffer(4 * maxFrameSamples),
 		frame:     make([]float32, maxFrameSamples),
@@ -112,11 +113,20 @@ func New(cfg Config) (*Buffer, error) {
 	}, nil
 }
 
-// SetTargetPolicy replaces the target policy (nil restores DefaultPolicy). It takes effect at
+// modePolicy is the target policy of mode m (after defaults).
+func modePolicy(m Mode) TargetPolicy {
+	if m == ModeTrack {
+		return TrackPolicy
+	}
+	return NetEqPolicy
+}
+
+// SetTargetPolicy replaces the target policy (nil restores the mode's own: NetEqPolicy or
+// TrackPolicy). It takes effect at
 // the next packet; the result is always clamped to [MinTarget, MaxTarget].
 func (b *Buffer) SetTargetPolicy(p TargetPolicy) {
 	if p == nil {
-		p = DefaultPolicy
+		p = modePolicy(b.cfg.Mode)
 	}
 	b.policy = p
 }
@@ -152,6 +162,10 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 	b.stats.PacketsReceived++
 	eseq := b.seqs.extend(p.SequenceNumber)
 	newest := !b.seqs.started || eseq > b.seqs.highest
+	gap := eseq - b.seqs.highest - 1
+	if !b.seqs.started {
+		gap = 0
+	}
 	dup, tooOld := b.seqs.mark(eseq)
 	if dup {
 		b.stats.PacketsDuplicated++
@@ -181,8 +195,9 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 	if b.playing && newest && b.pos-ets > b.resyncGap() {
 		b.restart(ets)
 	}
-	b.est.update(at, ets)
-	b.updateTarget(n)
+	b.noteSender(at, p.RED, primary, newest, gap, n)
+	b.est.update(at, ets, tsDuration(int64(n)))
+	b.updateTarget(at, n)
 	if !b.started {
 		b.started = true
 		b.pos = ets
@@ -242,12 +257,34 @@ func (b *Buffer) restart(ets int64) {
 	b.haveSeq = false
 }
 
+// noteSender updates what the packets say about the sender: loss (sequence gaps), RED depth
+// (the oldest copy's distance in frames of n samples) and in-band FEC (LBRR).
+func (b *Buffer) noteSender(at time.Duration, red bool, primary []byte, newest bool, gap int64, n int) {
+	b.sender.onPacket(newest, gap)
+	if red {
+		depth := 0
+		for _, blk := range b.blocks[:len(b.blocks)-1] {
+			depth = max(depth, (int(blk.TimestampOffset)+n-1)/n)
+		}
+		b.sender.redDepth = min(depth, 16)
+	} else if newest {
+		b.sender.redDepth = 0
+	}
+	if opusHasLBRR(primary) {
+		b.sender.lbrr, b.sender.lbrrAt = true, at
+	}
+}
+
 // updateTarget asks the policy for a new target after a packet of n samples arrived.
-func (b *Buffer) updateTarget(n int) {
+func (b *Buffer) updateTarget(at time.Duration, n int) {
 	e := Estimate{
 		Percentile: b.est.quantile(b.cfg.Quantile),
 		Last:       b.est.last,
 		Peak:       b.est.peak(),
+		Recent:     b.est.recent.quantile(b.cfg.Quantile),
+		Loss:       b.sender.loss,
+		REDDepth:   b.sender.redDepth,
+		FEC:        b.sender.fec(at),
 		Chunk:      b.chunk,
 		Frame:      tsDuration(int64(n)),
 		MinTarget:  b.cfg.MinTarget,

@@ -19,6 +19,35 @@ const (
 // maxTargetLimit bounds MaxTarget: the delay histogram spans this range.
 const maxTargetLimit = histBins * histBinWidth
 
+// Mode selects the buffer's own target policy and how long it holds its position waiting for
+// a late packet (a policy set with SetTargetPolicy replaces the target, not the hold).
+type Mode uint8
+
+const (
+	// ModeDefault is the default mode, ModeNetEq.
+	ModeDefault Mode = iota
+	// ModeNetEq is NetEq-like: NetEqPolicy (a quantile of the relative delay forgetting per
+	// packet), a hold of twice the target (at least 100 ms).
+	ModeNetEq
+	// ModeTrack is the tracking receiver: TrackPolicy (a quantile of the relative delay
+	// forgetting in time, and the sender's redundancy depth while packets are lost), a hold
+	// of one target (at least 60 ms). See TrackPolicy.
+	ModeTrack
+)
+
+// String names the mode.
+func (m Mode) String() string {
+	switch m {
+	case ModeDefault:
+		return "default"
+	case ModeNetEq:
+		return "neteq"
+	case ModeTrack:
+		return "track"
+	}
+	return fmt.Sprintf("Mode(%d)", m)
+}
+
 // Config configures a Buffer. The zero value is ready to use: every zero field takes the
 // default named after it.
 type Config struct {
@@ -37,6 +66,9 @@ type Config struct {
 	// OSCE speech enhancement. Levels above 4 need libopus 1.5 with the feature (New fails with
 	// codec.ErrUnavailable otherwise).
 	DecoderComplexity int
+
+	// Mode selects the target policy and the hold (zero: ModeDefault).
+	Mode Mode
 
 	// MinTarget and MaxTarget bound the target delay whatever the policy asks for. MinTarget
 	// is also the floor that absorbs small reordering and clock noise. Zero means
@@ -88,7 +120,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Capacity == 0 {
 		c.Capacity = DefaultCapacity
 	}
+	if c.Mode == ModeDefault {
+		c.Mode = ModeNetEq
+	}
 	switch {
+	case c.Mode > ModeTrack:
+		return c, fmt.Errorf("%w: Mode %v (want default, neteq or track)", ErrConfig, c.Mode)
 	case c.MinTarget < 0 || c.MinTarget > c.MaxTarget:
 		return c, fmt.Errorf("%w: MinTarget %v (want 0 to MaxTarget %v)", ErrConfig, c.MinTarget, c.MaxTarget)
 	case c.MaxTarget > maxTargetLimit:

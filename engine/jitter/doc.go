@@ -20,6 +20,16 @@
 // the result is clamped to [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs
 // reordering and clock noise.
 //
+// Config.Mode chooses the buffer's own policy. ModeNetEq (the default) is the above. ModeTrack
+// is a receiver-side tracking target (TrackPolicy): the same quantile over a histogram that
+// forgets in time (TrackMemory, 4 s) rather than per packet, in which the backlog a link
+// delivers after an outage (a delivery gap of 300 ms or more) weighs a quarter; while packets
+// are being lost, the depth of the sender's redundancy on top, which the buffer reads from the
+// packets themselves (RED blocks, and the LBRR flag of Opus in-band FEC: Estimate.REDDepth,
+// Estimate.FEC, Estimate.Loss); and a hold (below) of one target, at least 60 ms, instead of
+// two. It is measured against ModeNetEq by `parley bench adapt -strategies
+// adapt+neteq,adapt+track`.
+//
 // The target is a margin: the time between the arrival of a packet with relative delay 0 and
 // the playout of its first sample. The buffer knows its current margin exactly — when the
 // sample at its playout position will play, minus the arrival time a zero-delay packet for it

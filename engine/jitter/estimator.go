@@ -22,6 +22,7 @@ const minRingLen = 256
 // from. The zero value is not usable; see newEstimator.
 type estimator struct {
 	forget float64
+	q      float64 // the configured quantile (Config.Quantile)
 	// hist holds weights; a newer packet weighs 1/forget times the one before, which is an
 	// exponential forgetting of the older ones without touching every bin per packet.
 	hist   [histBins]float64
@@ -40,6 +41,13 @@ type estimator struct {
 	peaks     [peakBuckets]time.Duration
 	peakSec   int64 // the second peaks[peakSec%peakBuckets] belongs to
 	havePeaks bool
+
+	// recent is the same relative delay, forgetting in time (TrackMemory), for ModeTrack,
+	// without the backlog of outages.
+	recent      timeHist
+	lastArrival time.Duration
+	haveArrival bool
+	backlog     bool // the packets arriving now are an outage's backlog
 }
 
 // peakBuckets is the peak memory in seconds.
@@ -50,8 +58,8 @@ type offsetSample struct {
 	offset time.Duration
 }
 
-func newEstimator(forget float64) *estimator {
-	return &estimator{forget: forget, weight: 1}
+func newEstimator(forget, q float64) *estimator {
+	return &estimator{forget: forget, q: q, weight: 1, recent: timeHist{tau: TrackMemory}}
 }
 
 // tsDuration converts RTP timestamp units (48 kHz) to time, without overflow for any
@@ -66,7 +74,7 @@ func durationTS(d time.Duration) int64 {
 }
 
 // update records a packet with extended RTP timestamp ts arriving at at.
-func (e *estimator) update(at time.Duration, ts int64) {
+func (e *estimator) update(at time.Duration, ts int64, frame time.Duration) {
 	off := at - tsDuration(ts)
 	// Forget samples older than the window, then add this one (dropping the oldest if full).
 	for e.n > 0 && at-e.ring[e.head].at > minWindow {
@@ -89,11 +97,23 @@ func (e *estimator) update(at time.Duration, ts int64) {
 	rel := off - e.minOffset
 	e.last = rel
 	e.notePeak(at, rel)
-
-	b := int(rel / histBinWidth)
-	if b >= histBins {
-		b = histBins - 1
+	// An outage's backlog does not train the tracking histogram: a packet arriving after a
+	// delivery gap longer than outageGap, and those delivered back to back after it.
+	switch {
+	case !e.haveArrival:
+	case at-e.lastArrival > outageGap:
+		e.backlog = true
+	case e.backlog && rel <= e.recent.quantile(e.q)+frame:
+		e.backlog = false
 	}
+	e.lastArrival, e.haveArrival = at, true
+	if e.backlog {
+		e.recent.add(at, rel, backlogWeight)
+	} else {
+		e.recent.add(at, rel, 1)
+	}
+
+	b := histBin(rel)
 	// Equal weights while count < 1/(1−forget), so the start is a plain average; then each new
 	// packet weighs 1/forget times the previous one.
 	e.count++
@@ -137,18 +157,7 @@ func (e *estimator) peak() time.Duration {
 // quantile is the relative delay below which a fraction q of the (weighted) packets fell: the
 // upper edge of the bin where the cumulative weight reaches q. Zero before any packet.
 func (e *estimator) quantile(q float64) time.Duration {
-	if e.total <= 0 {
-		return 0
-	}
-	want := q * e.total
-	var cum float64
-	for i, w := range e.hist {
-		cum += w
-		if cum >= want {
-			return time.Duration(i+1) * histBinWidth
-		}
-	}
-	return histBins * histBinWidth
+	return histQuantile(e.hist[:], e.total, q)
 }
 
 // Estimate is what a TargetPolicy sees: the delay estimator's state when a packet arrived.
@@ -162,6 +171,18 @@ type Estimate struct {
 	Last time.Duration
 	// Peak is the largest relative delay of the last 10 s.
 	Peak time.Duration
+	// Recent is the relative delay at the configured Config.Quantile of a histogram that
+	// forgets in time (TrackMemory) rather than per packet, so its memory does not grow with the
+	// sender's frame size.
+	Recent time.Duration
+	// Loss is the recent fraction of packets lost (0 to 1; from sequence-number gaps, an
+	// average over about the last 50 packets; reordered packets are not losses).
+	Loss float64
+	// REDDepth is how many frames back the RED copies of the last RED packet reach (0: the
+	// sender sends no RED), and FEC whether the sender's packets carried Opus in-band FEC (an
+	// LBRR flag) within the last 2 s. The buffer reads both from the packets.
+	REDDepth int
+	FEC      bool
 	// Frame is the duration of that packet's audio.
 	Frame time.Duration
 	// Chunk is the duration of the last Pull (10 ms by default, before the first Pull).
@@ -188,7 +209,7 @@ func (e Estimate) Quantile(q float64) time.Duration {
 // call back into the Buffer.
 type TargetPolicy func(Estimate) time.Duration
 
-// DefaultPolicy is NetEq-like: the configured quantile of the relative delay plus one
+// NetEqPolicy is NetEq-like: the configured quantile of the relative delay plus one
 // playout chunk, because a Pull decodes the audio of its whole chunk when it starts. Combined
 // with the MinTarget floor it absorbs small reordering.
 //
@@ -196,4 +217,7 @@ type TargetPolicy func(Estimate) time.Duration
 // detector does) was measured too, on 8 s of speech through bench.Run, 3 seeds each: it
 // raised PESQ-WB by 0.01-0.11 on wifi, lte, 3g, lte-bursty and a 30 ms-jitter link for 0-38 ms
 // more delay, so it is left to policies that want it.
-func DefaultPolicy(e Estimate) time.Duration { return e.Percentile + e.Chunk }
+func NetEqPolicy(e Estimate) time.Duration { return e.Percentile + e.Chunk }
+
+// DefaultPolicy is the target policy of the default mode (ModeDefault): NetEqPolicy.
+func DefaultPolicy(e Estimate) time.Duration { return NetEqPolicy(e) }

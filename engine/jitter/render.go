@@ -77,10 +77,15 @@ func (b *Buffer) render() {
 func (b *Buffer) fecFrom(e *entry) bool { return b.cfg.FEC && !e.red && opusCanFEC(e.payload()) }
 
 // holdLimit is how long the position is held waiting for a late packet: twice the target,
-// at least 100 ms. Beyond it the buffer conceals with the position moving on (packets of the
-// skipped audio will be late), so a long outage or delivery gap does not add its whole length
-// to the delay.
-func (b *Buffer) holdLimit() time.Duration { return max(2*b.target, 100*time.Millisecond) }
+// at least 100 ms (ModeTrack: one target, at least trackHoldMin). Beyond it the buffer
+// conceals with the position moving on (packets of the skipped audio will be late), so a long
+// outage or delivery gap does not add its whole length to the delay.
+func (b *Buffer) holdLimit() time.Duration {
+	if b.cfg.Mode == ModeTrack {
+		return max(b.target, trackHoldMin)
+	}
+	return max(2*b.target, 100*time.Millisecond)
+}
 
 // resyncGap is how far beyond what any buffering explains a next packet may lie before the
 // position jumps to it (a timestamp discontinuity at the sender) instead of playing the gap.

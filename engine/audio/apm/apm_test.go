@@ -65,6 +65,9 @@ func TestConfigErrors(t *testing.T) {
 		{NoiseLevel: -1},
 		{AGCTargetDBFS: 32},
 		{AGCGainDB: 91},
+		{Canceller: 9},
+		{EchoTail: 5 * time.Millisecond},
+		{EchoQueue: 2 * time.Second},
 	} {
 		p, err := apm.New(cfg)
 		if err == nil {
