@@ -379,8 +379,9 @@ func (p *Policy) Forecast(s *Settings) float64 {
 func (p *Policy) Fits(s *Settings) bool { return p.fits(s, p.lastBudget) }
 
 // floorFor is the TargetFloor form of s's jitter target: targetFor's recovery point when it
-// chose one above the plain target, else 0; it rises at once and falls by steadyTargetDrop at
-// most per Hold/2, like the target.
+// chose one above the plain target, else 0; it rises at once by TargetMargin or more and falls
+// by TargetMargin or more after Hold/2, by steadyTargetDrop or half the way at most, like the
+// target.
 func (p *Policy) floorFor(s *Settings, c *Conditions, now time.Duration) time.Duration {
 	t := Settings{BitrateBps: s.BitrateBps, Frame: s.Frame}
 	plain := p.targetFor(&t, c)
@@ -388,10 +389,13 @@ func (p *Policy) floorFor(s *Settings, c *Conditions, now time.Duration) time.Du
 	if ft := p.targetFor(s, c); ft > plain {
 		want = ft
 	}
+	// Steps smaller than TargetMargin either way are not taken (the delay p95 wobbles by a
+	// few ms from one decision to the next, and every step of the floor is a step of the
+	// buffer's delay that time-stretching has to make), unless the floor goes to or from none.
 	old := p.floor
 	switch {
-	case want >= old:
-	case now-p.floorAt >= p.cfg.Hold/2:
+	case want >= old+p.cfg.TargetMargin || old == 0 && want > 0:
+	case want <= old-p.cfg.TargetMargin && now-p.floorAt >= p.cfg.Hold/2 || want == 0 && old > 0 && now-p.floorAt >= p.cfg.Hold/2:
 		want = max(want, old-max(steadyTargetDrop, (old-want)/2))
 	default:
 		want = old
