@@ -1,7 +1,7 @@
 // Package adapt holds Parley's network adaptation: receiver-side network features, the learned
 // predictor of the next seconds of the link, the quality model (the E-model in adapt/emodel with
-// an Opus impairment table), the policy that picks bitrate, frame size, FEC and RED depth with
-// hysteresis, and the jitter-buffer target. Everything here is pure computation: the clock is
+// an Opus impairment table), the policy that picks bitrate, frame size, FEC, RED depth and DRED
+// with hysteresis, and the jitter-buffer target. Everything here is pure computation: the clock is
 // injected (every call takes the current time as a time.Duration on the caller's time base),
 // nothing does I/O, and no pion or other project package except adapt/emodel is imported.
 //
@@ -48,7 +48,11 @@
 //     primary bitrate to pay for RED copies while both fit, and a jitter target that knows
 //     the setting's frame and redundancy depth. The predictor's forecast joins the measured
 //     conditions while it is trusted, switched with hysteresis so a call does not flap.
-//     PolicyConfig.Legacy selects the decision described above instead.
+//     With PolicyConfig.DRED (the engine sets it when libopus has DRED) Opus Deep REDundancy is
+//     a candidate too (dred.go): its measured reach and bit cost per bitrate, scored by the
+//     loss pattern (it rebuilds the tail of every loss run up to its reach, so bursty loss
+//     favours it and light random loss FEC), with a jitter target that waits for the packet
+//     after a run. PolicyConfig.Legacy selects the decision described above instead.
 //   - QoE (qoe.go) is the one per-window objective: the E-model R of what a window delivered
 //     (measured codec table, actual mouth-to-ear delay) less InterruptionR per interruption.
 //   - ValueModel (value.go, value_train.go) is a learned correction of the quality model's

@@ -214,4 +214,6 @@ func TestSteadyTargetFloor(t *testing.T) {
 }
 
 // BenchmarkSteadyDecideLearned is BenchmarkSteadyDecide with the value model's correction.
-func BenchmarkSteadyDecideLearned(b *testing.B) { benchDecide(b, PolicyConfig{Learned: true, DRED: true}) }
+func BenchmarkSteadyDecideLearned(b *testing.B) {
+	benchDecide(b, PolicyConfig{Learned: true, DRED: true})
+}

@@ -14,7 +14,7 @@ import (
 
 // The adaptation runs on the media core's cadence (media.Tick, media.FeedbackInterval,
 // media.DecideEvery), as the bench drives it in virtual time: a decision every 500 ms on each
-// side, an RTT sample from the ICE consent checks every second, and arrival feedback every
+// side (and one at once when a feedback message shows over-use, media.Urgent), an RTT sample from the ICE consent checks every second, and arrival feedback every
 // 200 ms, each message repeating the arrivals of the last 450 ms.
 
 // defaultJitterTarget is the adapt policy's own initial jitter target (its ladder floor).

@@ -67,7 +67,8 @@ func poll(timeout time.Duration, cond func() bool) (time.Duration, bool) {
 
 // TestAdaptBurstyLoss: alice starts without FEC or RED; the link into bob loses 8 % of packets
 // in bursts (Gilbert–Elliott, mean burst 2.5). Alice's adaptation, fed by bob's arrival
-// feedback, must turn FEC or RED on within a few seconds, and put it in force.
+// feedback, must turn FEC, RED or (with libopus 1.5) DRED on within a few seconds, and put it
+// in force.
 func TestAdaptBurstyLoss(t *testing.T) {
 	link := netem.LinkConfig{Loss: netem.LossConfig{Model: netem.LossGilbertElliott, Rate: 0.08, MeanBurst: 2.5}}
 	a, b, n, _, cleanup := adaptCall(t, link, func(ca, _ *Config) { ca.NoFEC = true })
@@ -76,12 +77,12 @@ func TestAdaptBurstyLoss(t *testing.T) {
 	var st Stats
 	took, ok := poll(8*time.Second, func() bool {
 		st = a.Stats()
-		return (st.Adapt.FEC || st.Adapt.REDDepth > 0) && (st.Send.FEC || st.Send.RED)
+		return (st.Adapt.FEC || st.Adapt.REDDepth > 0 || st.Adapt.DRED > 0) && (st.Send.FEC || st.Send.RED || st.Send.DRED > 0)
 	})
 	t.Logf("FEC/RED on %v after connected: alice %+v; send %+v; bob lost %d of %d; link %+v",
 		took.Round(10*time.Millisecond), st.Adapt, st.Send, b.Stats().Receive.PacketsLost, b.Stats().Receive.PacketsReceived, n.IngressStats())
 	if !ok {
-		t.Fatalf("no FEC or RED %v after connecting on an 8 %% bursty-loss link", time.Since(connected).Round(time.Millisecond))
+		t.Fatalf("no FEC, RED or DRED %v after connecting on an 8 %% bursty-loss link", time.Since(connected).Round(time.Millisecond))
 	}
 	if !st.Adapt.Enabled || st.Adapt.Decisions == 0 {
 		t.Errorf("adaptation stats %+v: want enabled with decisions", st.Adapt)

@@ -39,7 +39,8 @@ PESQ-WB on the decoded audio (each repetition of the clip scored alone):
                 heavy loss; 60 ms frames; FEC at 1 %, RED 1/2/3 at 2/5/8 % loss; buffer
                 target mean + 2 sigma of the relative delay
   adapt         the engine's default policy (media.AdaptPolicy over adapt.Controller):
-                settings every 500 ms from the feedback, jitter target from the policy
+                settings every 500 ms from the feedback (at once when a message shows
+                over-use), jitter target from the policy
   adapt+neteq   adapt's sender with the NetEq-like buffer instead of the policy's jitter target
                 (what a live call runs unless -adapt-jitter is given)
   adapt+floor   adapt's sender with the NetEq-like buffer whose target is raised to the floor
