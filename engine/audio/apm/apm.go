@@ -387,6 +387,9 @@ type Stats struct {
 	// speech unless Config.NoiseAlways); NoiseFrames counts the frames it ran on.
 	NoiseActive bool
 	NoiseFrames uint64
+	// EchoResets counts the times the linear filter (every Canceller but CancellerWebRTC) was
+	// reset after diverging, as it does when the echo path moves (a new device delay).
+	EchoResets int
 }
 
 // Stats returns the processor's current state.
@@ -403,6 +406,7 @@ func (p *Processor) Stats() Stats {
 	st.NoiseFrames = p.nsFrames
 	var cs C.parley_apm_stats
 	C.parley_apm_read_stats(p.h, &cs)
+	st.EchoResets = int(cs.linear_resets)
 	st.HasEcho = cs.has_echo != 0
 	st.HasVoice = cs.has_voice != 0
 	st.ERLEdB, st.ERLdB = int(cs.erle_db), int(cs.erl_db)

@@ -180,10 +180,37 @@ func TestEchoCancelled(t *testing.T) {
 		if st.CaptureFrames != uint64(len(out)/480) || st.ReverseFrames != st.CaptureFrames {
 			t.Errorf("stats count %d capture, %d reverse frames for %d", st.CaptureFrames, st.ReverseFrames, len(out)/480)
 		}
+		if st.EchoResets != 0 {
+			t.Errorf("%v: the linear filter was reset %d times on a steady echo path", tc.cfg.Canceller, st.EchoResets)
+		}
 		// webrtc's delay estimate needs its AEC to see the whole echo (CancellerWebRTC); after
 		// the hybrid's linear filter it often finds too little to estimate from.
 		if tc.cfg.Canceller == apm.CancellerWebRTC && (st.EchoDelay < 0 || st.ERLEdB < 10) {
 			t.Errorf("webrtc's own metrics after 18 s of echo: %+v", st)
+		}
+	}
+}
+
+// TestDelayChangeRecovered: when the echo path's delay grows or shrinks by 10 % mid-call, the
+// linear filter, now adding a second echo, is reset and converges again: ERLE in the 2 s after
+// the change stays at 20 dB or more (without the reset it was 15–19 dB).
+func TestDelayChangeRecovered(t *testing.T) {
+	tk := talkers(t)
+	for _, chg := range []float64{0.1, -0.1} {
+		sig, err := echolab.Scenario{Far: tk.Far[0], Near: tk.Near, Path: echolab.Paths[1], Seed: 1, DelayChange: chg}.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := newProc(t, apm.Config{EchoCancel: true})
+		out, err := echolab.Run(p, sig.Far, sig.Mic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erle := echolab.MedianERLE(sig.ERLE(out), echolab.ChangeAt, echolab.ChangeAt+2*time.Second)
+		st := p.Stats()
+		t.Logf("delay %+.0f%%: ERLE %.1f dB in the 2 s after the change, filter reset %d times", chg*100, erle, st.EchoResets)
+		if erle < 20 || st.EchoResets < 1 {
+			t.Errorf("delay %+.0f%%: ERLE %.1f dB in the 2 s after the change (want ≥ 20), filter reset %d times (want ≥ 1)", chg*100, erle, st.EchoResets)
 		}
 	}
 }

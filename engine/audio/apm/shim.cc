@@ -35,6 +35,10 @@ struct parley_apm {
 	// The optional linear stage (speexdsp). Every buffer is allocated here, at creation.
 	SpeexEchoState *mdf;
 	SpeexPreprocessState *res; // speexdsp's residual echo suppressor after mdf, or NULL
+	// Divergence watch (see watch): the filter once converged, and for how many active
+	// frames in a row its output has been louder than its input.
+	int converged, diverged;
+	int resets; // how many times watch reset the filter
 	int dc_block;
 	float dc_x, dc_y, dc_r; // DC blocker state and pole
 	int frame;               // samples per 10 ms at the stream's rate
@@ -154,6 +158,35 @@ static void down(parley_apm *a, float *hist, const float *x, spx_int16_t *out) {
 	memmove(hist, hist + a->frame, sizeof(float) * m);
 }
 
+// kDivergedFrames active frames in a row with the filter's output louder than its input, after
+// it once removed 10 dB, reset the filter (see watch).
+static const int kDivergedFrames = 10;
+
+// watch resets speexdsp's filter when it has diverged: once converged (its output 10 dB under
+// the microphone in a frame where both far end and microphone are above -50 dBFS), its output
+// louder than the microphone for kDivergedFrames such frames in a row. That is what an echo
+// path that moved (a new playout-to-capture delay) looks like: the old estimate no longer
+// cancels and adds a second echo. MDF re-adapts from there in several seconds; from zero it
+// converges in about one. The first convergence is not watched (output and input are alike
+// then), nor is double talk likely to trip it (the near end is in both).
+static void watch(parley_apm *a) {
+	double ed = 0, ee = 0, ef = 0;
+	for (int k = 0; k < a->lframe; k++) {
+		ed += (double)a->mic16[k] * a->mic16[k];
+		ee += (double)a->out16[k] * a->out16[k];
+		ef += (double)a->far16[k] * a->far16[k];
+	}
+	double floor = 1e-5 * 32768.0 * 32768.0 * a->lframe; // -50 dBFS
+	if (ef < floor || ed < floor) return;
+	if (ee < ed * 0.1) a->converged = 1;
+	a->diverged = a->converged && ee > ed ? a->diverged + 1 : 0;
+	if (a->diverged >= kDivergedFrames) {
+		speex_echo_state_reset(a->mdf);
+		a->converged = a->diverged = 0;
+		a->resets++;
+	}
+}
+
 // linear removes the echo speexdsp's filter estimates from one capture frame, in place,
 // against the oldest queued far-end frame once hold frames are queued after it (silence
 // before). delay_ms is the reported playout-to-capture delay.
@@ -176,6 +209,7 @@ static void linear(parley_apm *a, float *frame, int delay_ms) {
 	down(a, a->far_hist, far, a->far16);
 	down(a, a->mic_hist, frame, a->mic16);
 	speex_echo_cancellation(a->mdf, a->mic16, a->far16, a->out16);
+	watch(a);
 	// The residual suppressor's output, like the filter's, becomes part of the estimate of
 	// what to remove (mic - out), so the band above the linear stage still passes untouched.
 	if (a->res) speex_preprocess_run(a->res, a->out16);
@@ -322,6 +356,7 @@ extern "C" int parley_apm_read_stats(parley_apm *a, parley_apm_stats *out) {
 	out->erl_db = out->erle_db = out->rerl_db = out->a_nlp_db = -100;
 	out->delay_median_ms = out->delay_std_ms = -1;
 	out->fraction_poor_delays = -1;
+	out->linear_resets = a->resets;
 	if (a->echo_cancel) {
 		webrtc::EchoCancellation *ec = apm->echo_cancellation();
 		out->has_echo = ec->stream_has_echo() ? 1 : 0;

@@ -34,6 +34,7 @@ typedef struct {
 	int erl_db, erle_db, rerl_db, a_nlp_db; // averages, -100 when unknown
 	int delay_median_ms, delay_std_ms;      // -1 when unknown
 	float fraction_poor_delays;
+	int linear_resets;     // times the linear filter was reset after diverging
 } parley_apm_stats;
 
 // parley_apm_new returns NULL and sets *err (a webrtc AudioProcessing::Error) on failure.
