@@ -14,7 +14,9 @@
 // untouched. webrtc's AEC (delay-agnostic, with the extended filter, at low suppression)
 // removes what is left; its non-linear suppressor also cuts the near end in double talk, but
 // much less than when it faces the whole echo (CancellerWebRTC, webrtc alone). `parley bench
-// apm` has the figures of both.
+// apm` has the figures of both. When the echo path moves (a new device delay) the linear
+// filter's old estimate adds a second echo; once its output stays louder than its input for
+// 100 ms after it had converged, it is reset and converges again (Stats.EchoResets).
 //
 // A 10 Hz DC blocker runs first on the microphone. webrtc's 80 Hz high-pass filter
 // (Config.HighPass) cost clean wideband speech 0.06 PESQ-WB and helped none of the stages
