@@ -22,9 +22,10 @@ type Config struct {
 }
 
 // EchoConfigs are the settings the echo scenarios compare: nothing, the echo canceller alone
-// at its default (apm.CancellerHybrid: speexdsp's linear filter, then webrtc's AEC at low
-// suppression), webrtc's AEC alone (at moderate suppression, the previous default), and the
-// chain a call runs on a microphone by default (AEC + NS + AGC + high-pass).
+// at its default (apm.CancellerHybrid: speexdsp's linear filter and residual echo suppressor,
+// then webrtc's AEC at low suppression), webrtc's AEC alone (at moderate suppression, the
+// first default), and the chain a call runs on a microphone by default (AEC + NS + AGC, with
+// the DC blocker).
 func EchoConfigs() []Config {
 	return []Config{
 		{Name: "none"},
@@ -34,13 +35,15 @@ func EchoConfigs() []Config {
 	}
 }
 
-// NSConfigs are the settings the noise scenarios compare: nothing, the high-pass filter alone
-// (always on in a call's processor), noise suppression at its default (high, paused on clean
-// speech by its SNR gate) and the same suppressor with no gate.
+// NSConfigs are the settings the noise scenarios compare: nothing, the DC blocker alone
+// (always on in a call's processor), webrtc's 80 Hz high-pass filter alone (apm.Config's
+// HighPass, the DC blocker's alternative), noise suppression at its default (high, paused on
+// clean speech by its SNR gate) and the same suppressor with no gate.
 func NSConfigs() []Config {
 	return []Config{
 		{Name: "none"},
-		{Name: "hpf", APM: &apm.Config{}},
+		{Name: "dc", APM: &apm.Config{}},
+		{Name: "hpf", APM: &apm.Config{HighPass: true}},
 		{Name: "ns", APM: &apm.Config{NoiseSuppress: true}},
 		{Name: "ns-always", APM: &apm.Config{NoiseSuppress: true, NoiseAlways: true}},
 	}

@@ -68,6 +68,8 @@ func TestConfigErrors(t *testing.T) {
 		{Canceller: 9},
 		{EchoTail: 5 * time.Millisecond},
 		{EchoQueue: 2 * time.Second},
+		{EchoResidualDB: 3},
+		{EchoResidualActiveDB: -91},
 	} {
 		p, err := apm.New(cfg)
 		if err == nil {
@@ -215,7 +217,7 @@ func TestLinearFollowsReportedDelay(t *testing.T) {
 
 // TestNoiseSuppressed: speech in white noise at 5 dB SNR scores higher on PESQ-WB after noise
 // suppression (at the default level, high), and clean speech loses at most 0.05 to it beyond
-// what the high-pass filter alone costs: the suppressor's SNR gate pauses it there
+// what the DC blocker alone costs: the suppressor's SNR gate pauses it there
 // (`parley bench apm` has the figures over more clips and noises).
 func TestNoiseSuppressed(t *testing.T) {
 	tk := talkers(t)
@@ -248,6 +250,38 @@ func TestNoiseSuppressed(t *testing.T) {
 	}
 	if _, st := run(apm.Config{NoiseSuppress: true, NoiseAlways: true}, clean); st.NoiseFrames != st.CaptureFrames {
 		t.Errorf("NoiseAlways: the suppressor ran on %d of %d frames", st.NoiseFrames, st.CaptureFrames)
+	}
+}
+
+// TestDCBlocked: a microphone's DC offset is gone after a processor that does nothing else (the
+// default DC blocker) and after webrtc's high-pass filter (Config.HighPass), while a 440 Hz
+// tone keeps its level within 0.5 dB.
+func TestDCBlocked(t *testing.T) {
+	tone := audioTone(48000, 0.1)
+	for _, hp := range []bool{false, true} {
+		p := newProc(t, apm.Config{HighPass: hp})
+		x := make([]float32, len(tone))
+		for i := range x {
+			x[i] = tone[i] + 0.2
+		}
+		out, err := echolab.Run(p, nil, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := out[len(out)/2:]
+		var mean, pow, ref float64
+		for i, v := range last {
+			mean += float64(v)
+			pow += float64(v) * float64(v)
+			r := tone[len(out)/2+i]
+			ref += float64(r) * float64(r)
+		}
+		mean /= float64(len(last))
+		db := 10 * math.Log10((pow/float64(len(last))-mean*mean)/(ref/float64(len(last))))
+		t.Logf("high-pass %v: DC 0.2 → %.5f, tone %+.2f dB", hp, mean, db)
+		if math.Abs(mean) > 0.002 || math.Abs(db) > 0.5 {
+			t.Errorf("high-pass %v: DC 0.2 → %.5f, tone %+.2f dB", hp, mean, db)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <speex/speex_echo.h>
+#include <speex/speex_preprocess.h>
 
 #include "webrtc/modules/audio_processing/include/audio_processing.h"
 #include "shim.h"
@@ -33,6 +34,9 @@ struct parley_apm {
 
 	// The optional linear stage (speexdsp). Every buffer is allocated here, at creation.
 	SpeexEchoState *mdf;
+	SpeexPreprocessState *res; // speexdsp's residual echo suppressor after mdf, or NULL
+	int dc_block;
+	float dc_x, dc_y, dc_r; // DC blocker state and pole
 	int frame;               // samples per 10 ms at the stream's rate
 	int factor;              // stream rate / linear stage rate (1 at 8 and 16 kHz, 2, 3)
 	int lframe;              // samples per 10 ms in the linear stage
@@ -48,6 +52,7 @@ struct parley_apm {
 };
 
 static void free_linear(parley_apm *a) {
+	if (a->res) speex_preprocess_state_destroy(a->res);
 	if (a->mdf) speex_echo_state_destroy(a->mdf);
 	delete[] a->ring;
 	delete[] a->far_hist;
@@ -95,6 +100,21 @@ static bool init_linear(parley_apm *a, const parley_apm_config *cfg) {
 	a->mdf = speex_echo_state_init(a->lframe, cfg->linear_tail / a->factor);
 	if (!a->mdf) return false;
 	speex_echo_ctl(a->mdf, SPEEX_ECHO_SET_SAMPLING_RATE, &lrate);
+	if (cfg->res_db < 0) {
+		a->res = speex_preprocess_state_init(a->lframe, lrate);
+		if (!a->res) return false;
+		int off = 0, on = 1, noise = -1, sup = cfg->res_db, act = cfg->res_active_db;
+		// Denoise must be on for the suppressor's gains to apply; its own noise floor is
+		// held near 0 dB so that only echo is suppressed (webrtc's NS handles noise).
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_DENOISE, &on);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &noise);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_AGC, &off);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_VAD, &off);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_DEREVERB, &off);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS, &sup);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &act);
+		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_ECHO_STATE, a->mdf);
+	}
 	return true;
 }
 
@@ -156,6 +176,9 @@ static void linear(parley_apm *a, float *frame, int delay_ms) {
 	down(a, a->far_hist, far, a->far16);
 	down(a, a->mic_hist, frame, a->mic16);
 	speex_echo_cancellation(a->mdf, a->mic16, a->far16, a->out16);
+	// The residual suppressor's output, like the filter's, becomes part of the estimate of
+	// what to remove (mic - out), so the band above the linear stage still passes untouched.
+	if (a->res) speex_preprocess_run(a->res, a->out16);
 	if (a->factor == 1) {
 		for (int i = 0; i < a->frame; i++) frame[i] = a->out16[i] / 32768.0f;
 		return;
@@ -237,6 +260,8 @@ extern "C" parley_apm *parley_apm_new(const parley_apm_config *cfg, int *err) {
 	a->apm = apm;
 	a->stream = sc;
 	a->echo_cancel = cfg->echo_cancel;
+	a->dc_block = cfg->dc_block;
+	a->dc_r = 1.0f - 2.0f * (float)M_PI * 10.0f / cfg->sample_rate_hz; // 10 Hz corner
 	a->noise_suppress = a->ns_on = cfg->noise_suppress;
 	return a;
 }
@@ -258,6 +283,17 @@ extern "C" int parley_apm_reverse(parley_apm *a, const float *frame) {
 }
 
 extern "C" int parley_apm_capture(parley_apm *a, float *frame, int delay_ms, int ns_on) {
+	if (a->dc_block) {
+		// y[n] = x[n] - x[n-1] + r y[n-1]: a zero at DC, a pole just inside it.
+		float x1 = a->dc_x, y1 = a->dc_y, r = a->dc_r;
+		for (int i = 0; i < a->stream.num_frames(); i++) {
+			float x = frame[i];
+			y1 = x - x1 + r * y1;
+			x1 = x;
+			frame[i] = y1;
+		}
+		a->dc_x = x1, a->dc_y = y1;
+	}
 	if (a->mdf) linear(a, frame, delay_ms);
 	if (a->noise_suppress && ns_on != a->ns_on) {
 		int rc = a->apm->noise_suppression()->Enable(ns_on != 0);

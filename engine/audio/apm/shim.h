@@ -22,6 +22,9 @@ typedef struct {
 	int linear;            // bool: speexdsp's linear echo canceller (MDF) before webrtc's stages
 	int linear_tail;       // its filter length in samples
 	int linear_ring;       // far-end frames the linear stage may hold (playout ahead of capture)
+	int dc_block;          // bool: a 10 Hz first-order DC blocker on the capture stream
+	int res_db;            // 0: off; else speexdsp's residual echo suppression after the linear stage, dB (negative)
+	int res_active_db;     // the same while the near end talks
 } parley_apm_config;
 
 typedef struct {
