@@ -51,7 +51,7 @@
 //     With PolicyConfig.DRED (the engine sets it when libopus has DRED) Opus Deep REDundancy is
 //     a candidate too (dred.go): its measured reach and bit cost per bitrate, scored by the
 //     loss pattern (it rebuilds the tail of every loss run up to its reach, so bursty loss
-//     favours it and light random loss FEC), with a jitter target that waits for the packet
+//     favours it, random loss FEC or RED), with a jitter target that waits for the packet
 //     after a run. PolicyConfig.Legacy selects the decision described above instead.
 //   - QoE (qoe.go) is the one per-window objective: the E-model R of what a window delivered
 //     (measured codec table, actual mouth-to-ear delay) less InterruptionR per interruption.
