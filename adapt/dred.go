@@ -131,7 +131,11 @@ func (q *Quality) dredScore(plain *emodel.Impairment, s *Settings, c *Conditions
 // DRED settings the policy sends at 24, 32 and 48 kb/s (20 ms, 200 ms asked, loss hint 20 %,
 // FEC off), decoded as the engine decodes (NoLACE, DRED from the first packet after a gap,
 // 100 ms fixed buffer), wideband clip, 2 seeds, under no loss, random loss of 5 and 20 % and
-// bursty loss (mean burst 2.5) of 5, 10 and 20 %; RMSE 3.5 R (about 0.1 PESQ-WB). Measured
+// bursty loss (mean burst 2.5) of 5, 10 and 20 %; RMSE 3.5 R (about 0.1 PESQ-WB). The sweep's
+// configs are bench codec's 24k/32k/48k-dred200ms-h20-nolace (`parley bench codec -configs
+// 24k-dred200ms-h20-nolace,32k-dred200ms-h20-nolace,48k-dred200ms-h20-nolace,32k-nolace,
+// 32k-fec-nolace -conditions "0%,random 5%,random 20%,bursty 5%,bursty 10%,bursty 20%"`, which
+// also scores the narrowband clip, so its means differ a little). Measured
 // PESQ-WB at 32 kb/s: 4.46 lossless (plain 4.57), 3.43 at 20 % bursty (plain 2.62, FEC 3.18),
 // 3.73 at 20 % random (FEC 3.77), 4.17 at 5 % random (FEC 4.28): DRED wins on bursty loss,
 // FEC on light random loss. The refit table's FEC rows (classic concealment, Bpl pooled over
