@@ -36,7 +36,8 @@ const (
 // dredReachTable is how far back the DRED of a packet reaches with dredAsk, dredLossHint and
 // FEC off on 20 ms frames, by bitrate (the least bitrate of each row): measured by encoding the
 // codec2 wideband sentence with libopus 1.5.2 at complexity 9 and parsing every packet's DRED
-// (mean reach). Below 24 kb/s the encoder sends none.
+// (mean reach; bench's TestPolicyDREDReach repeats it against the linked libopus). Below
+// 24 kb/s the encoder sends none.
 var dredReachTable = [...]struct {
 	bitrateBps int
 	reach      time.Duration
@@ -59,6 +60,20 @@ func dredReach(bitrate int, frame time.Duration) time.Duration {
 		}
 	}
 	return r
+}
+
+// DREDReach is how much audio before a packet the DRED the policy sends (DREDSetting) rebuilds
+// at bitrateBps on frames of frame: 0 where the encoder sends none. Measured with libopus
+// 1.5.2 (bench's TestPolicyDREDReach checks it against the linked libopus).
+func DREDReach(bitrateBps int, frame time.Duration) time.Duration {
+	return dredReach(bitrateBps, frame)
+}
+
+// DREDSetting is the setting with DRED the policy sends at bitrateBps (20 ms frames, no FEC or
+// RED, jitter target 0), and false where the encoder would carry no DRED.
+func DREDSetting(bitrateBps int) (Settings, bool) {
+	s := Settings{BitrateBps: bitrateBps, Frame: dredFrame}
+	return s, dredSettings(&s)
 }
 
 // dredSettings turns s into the DRED setting the policy sends at s's bitrate and frame,
