@@ -36,7 +36,8 @@ const (
 // dredReachTable is how far back the DRED of a packet reaches with dredAsk, dredLossHint and
 // FEC off on 20 ms frames, by bitrate (the least bitrate of each row): measured by encoding the
 // codec2 wideband sentence with libopus 1.5.2 at complexity 9 and parsing every packet's DRED
-// (mean reach). Below 24 kb/s the encoder sends none.
+// (mean reach; bench's TestPolicyDREDReach repeats it against the linked libopus). Below
+// 24 kb/s the encoder sends none.
 var dredReachTable = [...]struct {
 	bitrateBps int
 	reach      time.Duration
@@ -59,6 +60,20 @@ func dredReach(bitrate int, frame time.Duration) time.Duration {
 		}
 	}
 	return r
+}
+
+// DREDReach is how much audio before a packet the DRED the policy sends (DREDSetting) rebuilds
+// at bitrateBps on frames of frame: 0 where the encoder sends none. Measured with libopus
+// 1.5.2 (bench's TestPolicyDREDReach checks it against the linked libopus).
+func DREDReach(bitrateBps int, frame time.Duration) time.Duration {
+	return dredReach(bitrateBps, frame)
+}
+
+// DREDSetting is the setting with DRED the policy sends at bitrateBps (20 ms frames, no FEC or
+// RED, jitter target 0), and false where the encoder would carry no DRED.
+func DREDSetting(bitrateBps int) (Settings, bool) {
+	s := Settings{BitrateBps: bitrateBps, Frame: dredFrame}
+	return s, dredSettings(&s)
 }
 
 // dredSettings turns s into the DRED setting the policy sends at s's bitrate and frame,
@@ -131,7 +146,11 @@ func (q *Quality) dredScore(plain *emodel.Impairment, s *Settings, c *Conditions
 // DRED settings the policy sends at 24, 32 and 48 kb/s (20 ms, 200 ms asked, loss hint 20 %,
 // FEC off), decoded as the engine decodes (NoLACE, DRED from the first packet after a gap,
 // 100 ms fixed buffer), wideband clip, 2 seeds, under no loss, random loss of 5 and 20 % and
-// bursty loss (mean burst 2.5) of 5, 10 and 20 %; RMSE 3.5 R (about 0.1 PESQ-WB). Measured
+// bursty loss (mean burst 2.5) of 5, 10 and 20 %; RMSE 3.5 R (about 0.1 PESQ-WB). The sweep's
+// configs are bench codec's 24k/32k/48k-dred200ms-h20-nolace (`parley bench codec -configs
+// 24k-dred200ms-h20-nolace,32k-dred200ms-h20-nolace,48k-dred200ms-h20-nolace,32k-nolace,
+// 32k-fec-nolace -conditions "0%,random 5%,random 20%,bursty 5%,bursty 10%,bursty 20%"`, which
+// also scores the narrowband clip, so its means differ a little). Measured
 // PESQ-WB at 32 kb/s: 4.46 lossless (plain 4.57), 3.43 at 20 % bursty (plain 2.62, FEC 3.18),
 // 3.73 at 20 % random (FEC 3.77), 4.17 at 5 % random (FEC 4.28): DRED wins on bursty loss,
 // FEC on light random loss. The refit table's FEC rows (classic concealment, Bpl pooled over

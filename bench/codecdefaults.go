@@ -34,7 +34,9 @@ func DefaultCodecConfigs() []CodecConfig {
 // NeuralCodecConfigs are the configs that need libopus 1.5's neural parts (codec.Features):
 // Deep PLC ("dplc", decoder complexity 5) and Deep PLC with NoLACE enhancement ("nolace", 7),
 // alone and with FEC, and DRED of 100 ms to 1 s at 32 kb/s, plus 1 s of DRED at 24 and 48 kb/s
-// (DRED's bits come out of the bitrate).
+// (DRED's bits come out of the bitrate), and the DRED the adaptation sends ("-h20": 200 ms,
+// loss hint 20 % whatever the loss, decoded with NoLACE as the engine does) at 24, 32 and
+// 48 kb/s, the sweep adapt/dred.go's impairments were fitted to.
 func NeuralCodecConfigs() []CodecConfig {
 	const dplc, nolace = codec.DecoderDeepPLC, codec.DecoderNoLACE
 	cs := []CodecConfig{
@@ -53,6 +55,9 @@ func NeuralCodecConfigs() []CodecConfig {
 		CodecConfig{Name: "48k-dred1s-dplc", BitrateBps: 48000, DRED: time.Second, DecoderComplexity: dplc},
 		CodecConfig{Name: "48k-dred1s-nolace", BitrateBps: 48000, DRED: time.Second, DecoderComplexity: nolace},
 		CodecConfig{Name: "48k-fec-dred1s-nolace", BitrateBps: 48000, FEC: true, DRED: time.Second, DecoderComplexity: nolace},
+		CodecConfig{Name: "24k-dred200ms-h20-nolace", BitrateBps: 24000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
+		CodecConfig{Name: "32k-dred200ms-h20-nolace", BitrateBps: 32000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
+		CodecConfig{Name: "48k-dred200ms-h20-nolace", BitrateBps: 48000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
 	)
 }
 

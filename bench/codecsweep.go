@@ -28,6 +28,9 @@ type CodecConfig struct {
 	// BitrateBps), with the loss hint set as for FEC. The receiver then rebuilds lost frames from
 	// the DRED of a packet up to dredLookahead frames later (its jitter buffer grows to match).
 	DRED time.Duration
+	// LossHint, when > 0, is the encoder's loss hint whatever the condition (with FEC or DRED):
+	// what a sender that sets it itself sends, such as the adaptation's DRED (adapt/dred.go).
+	LossHint float64
 }
 
 // dredLookahead is how many frames past a lost one a DRED config's jitter buffer waits for: a
@@ -119,6 +122,9 @@ func (c CodecConfig) sendConfig(cond Condition) SendConfig {
 	s.DRED = c.DRED
 	if c.FEC || c.DRED > 0 {
 		s.LossHint = max(cond.LossRate, fecMinLossHint)
+		if c.LossHint > 0 {
+			s.LossHint = c.LossHint
+		}
 	}
 	return SendConfig{Settings: s, Frame: c.frame(), REDDepth: c.REDDepth, REDLowRateBps: c.REDLowRateBps}
 }
