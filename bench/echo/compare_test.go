@@ -11,7 +11,8 @@ import (
 // TestCompareDefaults measures the choices behind apm's defaults on the bench's echo scenarios
 // (2 far clips × 3 paths × SER 0 and 10 dB): the default canceller against the same without
 // speexdsp's residual echo suppressor, with webrtc's 80 Hz high-pass instead of the DC
-// blocker, and with a stronger suppressor in double talk. It takes minutes, so it runs only
+// blocker, and with a stronger suppressor in double talk; and what each costs clean speech
+// (8 s of each clip as the near end, the far end silent). It takes minutes, so it runs only
 // with PARLEY_APM_COMPARE=1:
 //
 //	PARLEY_APM_COMPARE=1 go test -run TestCompareDefaults -v ./bench/echo
@@ -54,6 +55,19 @@ func TestCompareDefaults(t *testing.T) {
 		a := res[i]
 		t.Logf("%-10s ERLE after 2 s median %.1f dB (worst %.1f); double talk PESQ-WB median SER 0 dB %.2f (worst %.2f), SER 10 dB %.2f (worst %.2f)",
 			c.Name, echolab.Median(a.erle), minf(a.erle), echolab.Median(a.dt0), minf(a.dt0), echolab.Median(a.dt10), minf(a.dt10))
+	}
+	for _, clip := range []echolab.Talker{trim(tk.Far[0], 8), trim(tk.Near, 8)} {
+		for _, c := range confs {
+			out, _, err := process(c, make([]float32, len(clip.Speech)), clip.Speech)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := pesqWB(clip.Speech[:len(out)], out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("clean %-4s %-10s PESQ-WB %.3f (the clip itself 4.644)", clip.Name, c.Name, s)
+		}
 	}
 	if d := echolab.Median(res[0].dt0) - echolab.Median(res[1].dt0); d < 0.05 {
 		t.Errorf("the residual echo suppressor gains %.2f PESQ-WB in double talk at SER 0 dB, want ≥ 0.05", d)

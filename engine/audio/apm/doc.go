@@ -11,7 +11,9 @@
 // suppressor (its preprocessor fed the filter's state) then pulls down what the filter says
 // is left, by up to 40 dB, but only 6 dB while the near end talks; everything the two remove
 // in the band is removed at the stream's rate as one estimate, so the band above 8 kHz passes
-// untouched. webrtc's AEC (delay-agnostic, with the extended filter, at low suppression)
+// untouched. The suppressor returns each frame 10 ms late (overlap-add), and the microphone's
+// path waits to match: the stage delays the capture stream by 13 ms at 48 kHz (3 ms without
+// the suppressor, Config.NoEchoResidual). webrtc's AEC (delay-agnostic, with the extended filter, at low suppression)
 // removes what is left; its non-linear suppressor also cuts the near end in double talk, but
 // much less than when it faces the whole echo (CancellerWebRTC, webrtc alone). `parley bench
 // apm` has the figures of both. When the echo path moves (a new device delay) the linear

@@ -51,7 +51,9 @@ struct parley_apm {
 	int hold;                // far-end frames held back: the reported delay less a margin
 	float *far_hist, *mic_hist; // FIR input histories: kTaps-1 + frame samples
 	float *est_hist;            // zero-stuffed echo estimate: kTaps-1 + frame samples
-	float *mic_delay;           // the microphone, delayed by kTaps-1: kTaps-1 + frame samples
+	float *mic_delay;           // the microphone, delayed by mdelay: mdelay + frame samples
+	int mdelay;                 // kTaps-1, plus one frame with the residual suppressor
+	spx_int16_t *mic16_prev;    // the previous frame's mic16 (the suppressor's output lags one frame)
 	spx_int16_t *far16, *mic16, *out16;
 };
 
@@ -63,6 +65,7 @@ static void free_linear(parley_apm *a) {
 	delete[] a->mic_hist;
 	delete[] a->est_hist;
 	delete[] a->mic_delay;
+	delete[] a->mic16_prev;
 	delete[] a->far16;
 	delete[] a->mic16;
 	delete[] a->out16;
@@ -96,11 +99,15 @@ static bool init_linear(parley_apm *a, const parley_apm_config *cfg) {
 	a->far_hist = new (std::nothrow) float[hist]();
 	a->mic_hist = new (std::nothrow) float[hist]();
 	a->est_hist = new (std::nothrow) float[hist]();
-	a->mic_delay = new (std::nothrow) float[hist]();
+	// speexdsp's preprocessor (the residual suppressor) returns each frame one frame late
+	// (overlap-add), so with it the microphone's own path waits one frame more to stay aligned.
+	a->mdelay = kTaps - 1 + (cfg->res_db < 0 ? a->frame : 0);
+	a->mic_delay = new (std::nothrow) float[a->mdelay + a->frame]();
+	a->mic16_prev = new (std::nothrow) spx_int16_t[a->lframe]();
 	a->far16 = new (std::nothrow) spx_int16_t[a->lframe];
 	a->mic16 = new (std::nothrow) spx_int16_t[a->lframe];
 	a->out16 = new (std::nothrow) spx_int16_t[a->lframe];
-	if (!a->ring || !a->far_hist || !a->mic_hist || !a->est_hist || !a->mic_delay || !a->far16 || !a->mic16 || !a->out16) return false;
+	if (!a->ring || !a->far_hist || !a->mic_hist || !a->est_hist || !a->mic_delay || !a->mic16_prev || !a->far16 || !a->mic16 || !a->out16) return false;
 	a->mdf = speex_echo_state_init(a->lframe, cfg->linear_tail / a->factor);
 	if (!a->mdf) return false;
 	speex_echo_ctl(a->mdf, SPEEX_ECHO_SET_SAMPLING_RATE, &lrate);
@@ -220,19 +227,22 @@ static void linear(parley_apm *a, float *frame, int delay_ms) {
 	// The echo estimate (mic - error), zero-stuffed to the stream's rate.
 	float *e = a->est_hist + m;
 	memset(e, 0, sizeof(float) * a->frame);
-	for (int k = 0; k < a->lframe; k++) e[(k + 1) * a->factor - 1] = (a->mic16[k] - a->out16[k]) / 32768.0f;
-	float *d = a->mic_delay + m;
+	// With the residual suppressor, out16 is the previous frame's: so is the mic it pairs with.
+	const spx_int16_t *mic = a->res ? a->mic16_prev : a->mic16;
+	for (int k = 0; k < a->lframe; k++) e[(k + 1) * a->factor - 1] = (mic[k] - a->out16[k]) / 32768.0f;
+	if (a->res) memcpy(a->mic16_prev, a->mic16, sizeof(spx_int16_t) * a->lframe);
+	float *d = a->mic_delay + a->mdelay;
 	memcpy(d, frame, sizeof(float) * a->frame);
 	for (int n = 0; n < a->frame; n++) {
 		// Only every factor-th input is non-zero: start at the first tap that meets one.
 		int phase = (n + 1) % a->factor; // e[n-j] non-zero when (n-j+1) % factor == 0
 		float acc = 0;
 		for (int j = phase; j < kTaps; j += a->factor) acc += a->h[j] * e[n - j];
-		float v = a->mic_delay[n] - a->factor * acc; // mic_delay[n] is the input kTaps-1 ago
+		float v = a->mic_delay[n] - a->factor * acc; // mic_delay[n] is the input mdelay ago
 		frame[n] = v > 1 ? 1 : v < -1 ? -1 : v;       // a wrong estimate never exceeds full scale
 	}
 	memmove(a->est_hist, a->est_hist + a->frame, sizeof(float) * m);
-	memmove(a->mic_delay, a->mic_delay + a->frame, sizeof(float) * m);
+	memmove(a->mic_delay, a->mic_delay + a->frame, sizeof(float) * a->mdelay);
 }
 
 extern "C" parley_apm *parley_apm_new(const parley_apm_config *cfg, int *err) {
