@@ -61,7 +61,7 @@
 //
 // The margin moves by pitch-synchronous overlap-add on the decoded audio (NetEq's accelerate
 // and preemptive expand, a WSOLA variant): after each frame is decoded, if the margin is more
-// than 20 ms above or 5 ms below the target, the lag L of 2.5–15 ms at which the audio best repeats itself is
+// than 30 ms above or 5 ms below the target, the lag L of 2.5–15 ms at which the audio best repeats itself is
 // found (coarse search at 12 kHz, refined at 48 kHz) and one period is removed (two periods
 // cross-faded into one) or inserted (a period cross-faded in again). The cross-fades start and
 // end on original samples, so the waveform stays continuous, and whole periods keep the pitch.

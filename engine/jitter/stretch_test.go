@@ -104,7 +104,9 @@ func TestStretchQuality(t *testing.T) {
 	t.Logf("PESQ-WB: no stretch %.2f; target steps %.2f (inserted %d, removed %d samples); delay steps %.2f (inserted %d, removed %d, concealed %d)",
 		qRef, qF, sf.InsertedSamplesForDeceleration, sf.RemovedSamplesForAcceleration, qS, ss.InsertedSamplesForDeceleration, ss.RemovedSamplesForAcceleration, ss.ConcealedSamples)
 	t.Logf("largest sample step: sent %.3f, no stretch %.3f, target steps %.3f, delay steps %.3f", maxStep(speech), cRef, cF, cS)
-	if sf.InsertedSamplesForDeceleration < 4000 || sf.RemovedSamplesForAcceleration < 4000 {
+	// Decelerating follows the 100 ms rise to within decelBand; accelerating follows the fall
+	// only to within accelBand (30 ms) of the target: at least 100 ms − accelBand removed.
+	if sf.InsertedSamplesForDeceleration < 4000 || sf.RemovedSamplesForAcceleration < uint64(durationTS(100*time.Millisecond-accelBand)) {
 		t.Fatalf("forced target steps stretched too little: %+v", sf)
 	}
 	// Thresholds from measurement, with a margin for other libopus builds: measured 4.50
