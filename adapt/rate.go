@@ -47,6 +47,15 @@ const (
 	// limitedShare is the medium window's delivery rate, as a share of the send rate, below
 	// which the path is taken as rate-limited.
 	limitedShare = 0.93
+	// clearQueue is the delay above base (short and medium medians) below which the path
+	// shows no bottleneck near the rate in use: growth near the rate found at the last cut is
+	// not slowed then (the capacity has risen since).
+	clearQueue = 10 * time.Millisecond
+	// rateGrowthClear and rateProbeCapClear are the growth per second and the cap on the
+	// estimate (as a multiple of the rate offered) while the path is clear after a cut, for
+	// climbWindow after it: from the least rate to 64 kb/s in about three decisions.
+	rateGrowthClear   = 2.0
+	rateProbeCapClear = 2.2
 )
 
 // RateEstimator follows the wire rate the path sustains without building a queue: it cuts the
@@ -108,13 +117,22 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 		short.Gradient < trendOveruse && (short.Packets < 3 || short.Dispersion > dispersionBuilding)
 	if quiet && (r.cutRate == 0 || now-r.cutAt >= rateSettle) {
 		g := rateGrowth
-		if r.cutRate > 0 && r.est > r.cutRate/rateNear && r.est < rateNear*r.cutRate && now-r.cutAt < rateNearFor {
+		// After a cut, a path that shows no queue at all at the rate in use (both medians
+		// within clearQueue of the base) has more capacity than it had when cut: the
+		// estimate climbs back fast (a capacity rise must be found within a second or two)
+		// instead of slowly near the rate found then.
+		clear := r.cutRate > 0 && now-r.cutAt < climbWindow && mid.DelayP50 < clearQueue && short.DelayP50 < clearQueue
+		probeCap := rateProbeCap
+		switch {
+		case clear:
+			g, probeCap = rateGrowthClear, rateProbeCapClear
+		case r.cutRate > 0 && r.est > r.cutRate/rateNear && r.est < rateNear*r.cutRate && now-r.cutAt < rateNearFor:
 			g = rateGrowthNear
 		}
 		r.est *= math.Pow(1+g, dt)
 		// The path shows only what the sender offers: do not run far ahead of it.
 		if offered := max(f.SendRateBps, curWire); offered > 0 {
-			r.est = min(r.est, rateProbeCap*offered)
+			r.est = min(r.est, probeCap*offered)
 		}
 	}
 	return r.clamp()

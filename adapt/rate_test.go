@@ -56,6 +56,37 @@ func TestRateRecoversPastCut(t *testing.T) {
 	}
 }
 
+// TestRateClimbsAfterRise: after a cut at a slow bottleneck (16 kb/s), once the path shows no
+// queue at all at the rate in use (its capacity rose), the estimate, fed back as the sender's
+// rate, more than quadruples within 1.5 s; while the delay still shows the bottleneck (a
+// serialisation delay of a few tens of ms at the rate in use) it grows only slowly near the
+// rate found and within rateProbeCap of the rate offered.
+func TestRateClimbsAfterRise(t *testing.T) {
+	climb := func(queue time.Duration) (from, to float64) {
+		var r RateEstimator
+		r.Update(9*time.Second, snap(9*time.Second, 0, 1, 10*ms), 24e3)
+		r.Update(10*time.Second, queued(24e3, 16e3), 24e3)
+		if !r.Overuse {
+			t.Fatal("24 kb/s into 16 kb/s not taken as over-use")
+		}
+		from = r.Estimate()
+		at := 10 * time.Second
+		for at < 12500*ms { // the drain (rateSettle), then 1.5 s at the 500 ms cadence
+			at += 500 * ms
+			f := snap(at, 0, 1, 3*queue)
+			f.SendRateBps = r.Estimate()
+			r.Update(at, f, r.Estimate())
+		}
+		return from, r.Estimate()
+	}
+	if from, to := climb(3 * ms); to < 4*from {
+		t.Errorf("clear path after a cut: estimate %.0f -> %.0f b/s in 1.5 s, want 4x", from, to)
+	}
+	if from, to := climb(35 * ms); to > 2.5*from {
+		t.Errorf("bottleneck still showing (35 ms): estimate %.0f -> %.0f b/s in 1.5 s, want it slower", from, to)
+	}
+}
+
 // TestRateStallIsNotOveruse: a radio stall (a few packets held 300 ms, then released; random
 // loss beside it) is no bottleneck, and a stall with nothing arriving in the short window is
 // none either; a drop-tail queue that stands full and overflows is.

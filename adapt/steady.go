@@ -35,6 +35,9 @@ const (
 	// climbRoom is the budget, as a multiple of the current wire rate, above which a higher
 	// rate is taken without waiting for the hold.
 	climbRoom = 1.4
+	// climbHold is the least time between two steps up of a climb (decisions come every
+	// 400–600 ms).
+	climbHold = 350 * time.Millisecond
 )
 
 // steady is the default decision: a delay-gradient rate estimate as the budget, the best
@@ -97,7 +100,7 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 		switch {
 		case held && gain > margin:
 		case gain > urgentGain && now-p.changedAt >= p.cfg.Hold/4:
-		case budget >= climbRoom*curWire && now-p.changedAt >= p.cfg.Hold/4 && p.rate.cutRate > 0 && now-p.rate.cutAt < climbWindow:
+		case budget >= climbRoom*curWire && now-p.changedAt >= climbHold && p.rate.cutRate > 0 && now-p.rate.cutAt < climbWindow:
 			// Climbing back after a drop (the budget well above the current rate) is not
 			// held, and half the margin will do: the estimate is capped near the rate in
 			// use, so waiting for a big step would keep it from growing. It is judged by the
