@@ -131,15 +131,7 @@ func (q *Quality) dredScore(plain *emodel.Impairment, s *Settings, c *Conditions
 		return ppl / (ppl/burstR + harmonicBpl(plain, burstR))
 	}
 	frac := min(term(left)+term(late), 1)
-	ie := clamp(plain.Ie+dredIeTax, 0, emodel.RmaxWideband)
-	ieEff := ie + (emodel.RmaxWideband-ie)*frac
-	ta := q.fixedDelay + frame + c.OneWay + s.JitterTarget
-	r := emodel.R0Wideband - q.delayImpairment(ta) - ieEff
-	sc := Score{R: r, MouthToEar: ta, Loss: loss + late}
-	if mos {
-		sc.MOS = emodel.Wideband.MOS(r)
-	}
-	return sc
+	return q.scoreIe(clamp(plain.Ie+dredIeTax, 0, emodel.RmaxWideband), frac, frame, s, c, loss+late, mos)
 }
 
 // DRED's impairments, fitted (least squares in R over a grid of both) to a codec sweep of the

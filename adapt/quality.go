@@ -330,11 +330,18 @@ func (q *Quality) refitScoreAt(g gridPos, onGrid bool, s *Settings, c *Condition
 		return ppl / (ppl/burstR + harmonicBpl(im, burstR))
 	}
 	frac := min(term(rec, loss)+term(plain, late), 1)
-	ie := clamp(full.Ie, 0, emodel.RmaxWideband)
+	return q.scoreIe(clamp(full.Ie, 0, emodel.RmaxWideband), frac, frame, s, c, loss+late, mos)
+}
+
+// scoreIe finishes a score from the codec's impairment ie (0 to RmaxWideband) and frac, the
+// share of the remaining R the loss takes (the E-model's Ppl/(Ppl/BurstR + Bpl) term), with the
+// delay of frame and s's jitter target under c; loss is reported in Score.Loss, and the MOS
+// filled in when mos.
+func (q *Quality) scoreIe(ie, frac float64, frame time.Duration, s *Settings, c *Conditions, loss float64, mos bool) Score {
 	ieEff := ie + (emodel.RmaxWideband-ie)*frac
 	ta := q.fixedDelay + frame + c.OneWay + s.JitterTarget
 	r := emodel.R0Wideband - q.delayImpairment(ta) - ieEff
-	sc := Score{R: r, MouthToEar: ta, Loss: loss + late}
+	sc := Score{R: r, MouthToEar: ta, Loss: loss}
 	if mos {
 		sc.MOS = emodel.Wideband.MOS(r)
 	}

@@ -270,7 +270,7 @@ func (b *Buffer) noteSender(at time.Duration, red bool, primary []byte, newest b
 	} else if newest {
 		b.sender.redDepth = 0
 	}
-	if opusHasLBRR(primary) {
+	if has, _ := codec.PacketHasFEC(primary); has {
 		b.sender.lbrr, b.sender.lbrrAt = true, at
 	}
 }
