@@ -24,7 +24,7 @@ func (l *Lab) startServer(serverNet *vnet.Net, factory logging.LoggerFactory) er
 	}
 	l.listener = newStreamListener(&net.TCPAddr{IP: l.serverIP, Port: TURNPort})
 	relay := func() turn.RelayAddressGenerator {
-		return &turn.RelayAddressGeneratorStatic{RelayAddress: l.serverIP, Address: ServerIP, Net: serverNet}
+		return relayGenerator{&turn.RelayAddressGeneratorStatic{RelayAddress: l.serverIP, Address: ServerIP, Net: serverNet}}
 	}
 	server, err := turn.NewServer(turn.ServerConfig{
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: relay()}},
@@ -85,4 +85,29 @@ func (p *Peer) URLs() ([]*stun.URI, error) {
 		out = append(out, u)
 	}
 	return out, nil
+}
+
+// relayGenerator is pion's static relay address generator with one change:
+// AllocatePacketConn returns a copy of the relay socket's address. pion's
+// version sets the IP on the *net.UDPAddr that the socket's LocalAddr returns,
+// which on a vnet.Net is the socket's own address, read concurrently by the
+// vnet port allocator when the UDP and TCP listeners allocate at once (a data
+// race the race detector reports).
+type relayGenerator struct {
+	*turn.RelayAddressGeneratorStatic
+}
+
+// AllocatePacketConn listens on the generator's address at the requested
+// port and returns the socket and its address with the relay IP.
+func (r relayGenerator) AllocatePacketConn(conf turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	conn, err := r.Net.ListenPacket(conf.Network, net.JoinHostPort(r.Address, strconv.Itoa(conf.RequestedPort)))
+	if err != nil {
+		return nil, nil, err
+	}
+	local, ok := conn.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("natlab: relay socket address %v is not UDP", conn.LocalAddr())
+	}
+	return conn, &net.UDPAddr{IP: append(net.IP(nil), r.RelayAddress...), Port: local.Port, Zone: local.Zone}, nil
 }
