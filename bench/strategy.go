@@ -70,7 +70,7 @@ var Strategies = []Strategy{
 	{Name: StrategyTGVoIP,
 		NewPolicy: func(Job) (media.Policy, error) { return baseline.NewTGVoIP(), nil },
 		NewReceiver: func(Job) Receiver {
-			return &AdaptiveReceiver{Config: jitter.Config{FEC: true}, Target: baseline.TGVoIPTarget()}
+			return &AdaptiveReceiver{Config: jitter.Config{FEC: true, DecelerateFar: true}, Target: baseline.TGVoIPTarget()}
 		}},
 	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
 		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
@@ -181,9 +181,10 @@ func adaptFloorPolicy(j Job) (media.Policy, error) {
 	return p, nil
 }
 
-// netEqReceiver is the NetEq-like buffer (jitter.ModeNetEq).
+// netEqReceiver is the NetEq-like buffer (jitter.ModeNetEq), decelerating towards any target
+// rise as libwebrtc NetEq's preemptive expand does (jitter.Config.DecelerateFar).
 func netEqReceiver() *AdaptiveReceiver {
-	return &AdaptiveReceiver{Config: jitter.Config{FEC: true, Mode: jitter.ModeNetEq}}
+	return &AdaptiveReceiver{Config: jitter.Config{FEC: true, Mode: jitter.ModeNetEq, DecelerateFar: true}}
 }
 
 // engineReceiverMode is engineReceiver with the buffer's own policy set to mode: adapt+neteq

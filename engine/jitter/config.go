@@ -91,6 +91,14 @@ type Config struct {
 	// this fraction of the samples played (0.01 to 0.5; zero means 0.10, a 10 % speed change).
 	// Low-energy segments may be stretched four times as fast.
 	MaxStretchRate float64
+	// DecelerateFar lets the buffer stretch audio to reach a target more than decelReach
+	// (20 ms) above its margin, as libwebrtc NetEq's preemptive expand does. Off (the default),
+	// deceleration only covers small deficits (clock drift, small target moves) and a larger
+	// rise is reached by holding the position at the next underrun, which the late packets
+	// that raised the target cause anyway: stretching speech ahead of it warped time for no
+	// audio gained (see decelReach for the figures). The bench's NetEq-like and tgvoip-like
+	// baselines set it.
+	DecelerateFar bool
 
 	// Capacity is the number of packets (and RED copies) the buffer holds (16 to 4096; zero
 	// means 256, 5 s of 20 ms frames). A packet arriving when all are taken is discarded.

@@ -8,9 +8,10 @@ import (
 	"github.com/parley-voice/parley/codec"
 )
 
-// TestDREDRebuildsBursts: with a 140 ms target the packet after a 5-frame (100 ms) burst is in
-// the buffer when the burst's frames are due, and its DRED rebuilds all five; the same stream
-// without Config.DRED conceals them.
+// TestDREDRebuildsBursts: with a 140 ms target (from the start: on a constant link a buffer
+// does not decelerate 120 ms towards it, see decelReach) the packet after a 5-frame (100 ms)
+// burst is in the buffer when the burst's frames are due, and its DRED rebuilds all five; the
+// same stream without Config.DRED conceals them.
 func TestDREDRebuildsBursts(t *testing.T) {
 	if !codec.Features().DRED {
 		if _, err := New(Config{DRED: true}); !errors.Is(err, codec.ErrUnavailable) {
@@ -29,7 +30,7 @@ func TestDREDRebuildsBursts(t *testing.T) {
 		}
 	}
 	for _, dred := range []bool{true, false} {
-		b := newBuffer(t, Config{DRED: dred, DecoderComplexity: codec.DecoderDeepPLC})
+		b := newBuffer(t, Config{DRED: dred, DecoderComplexity: codec.DecoderDeepPLC, InitialTarget: 140 * time.Millisecond})
 		b.SetTargetPolicy(func(Estimate) time.Duration { return 140 * time.Millisecond })
 		tr := run(t, b, deliver(tx, func(i int, _ time.Duration) (time.Duration, bool) { return 20 * time.Millisecond, lost(i) }), 7*time.Second)
 		st := tr.stats[len(tr.stats)-1]
