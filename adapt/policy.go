@@ -144,11 +144,14 @@ func (c *PolicyConfig) defaults() error {
 // Decision is one output of the policy.
 type Decision struct {
 	Settings
-	Score    Score   // the setting's predicted quality under the conditions used
-	WireBps  float64 // the setting's wire rate, bit/s
-	LimitBps float64 // the rate budget: Headroom × predicted sustainable rate (0 in fallback)
-	// Fallback is set when the prediction was not trusted and the rule ladder decided; Rung is
-	// then the ladder's rung (see Rung*).
+	Score   Score   // the setting's predicted quality under the conditions used
+	WireBps float64 // the setting's wire rate, bit/s
+	// LimitBps is the rate budget: the default decision's delay-gradient rate estimate; the
+	// legacy decision's Headroom × predicted sustainable rate (0 when its ladder decided).
+	LimitBps float64
+	// Fallback is set when the prediction was not trusted: the default decision then scored
+	// the settings on the measured conditions alone, the legacy decision let its rule ladder
+	// decide (Rung is the ladder's rung, see Rung*).
 	Fallback bool
 	Rung     int
 	Changed  bool // the settings differ from the previous decision's

@@ -83,9 +83,10 @@ type AdaptStats struct {
 	Enabled bool // adaptation is on (Config.NoAdapt not set)
 	// Decisions counts the send side's decisions, Changes those that changed the settings.
 	Decisions, Changes uint64
-	// Trusted is set when the last decision came from the learned model; otherwise the
-	// prediction was not trusted (warm-up, features out of range, large residuals) and the
-	// rule ladder decided, at rung Rung (adapt.RungPlain ... adapt.RungFloor).
+	// Trusted is set when the last decision used the learned predictor's forecast; otherwise
+	// the forecast was not trusted (warm-up, features out of range, large residuals) and the
+	// decision used the measured conditions alone (with the legacy decision: the rule ladder,
+	// at rung Rung, adapt.RungPlain ... adapt.RungFloor).
 	Trusted bool
 	Rung    int
 
@@ -93,8 +94,7 @@ type AdaptStats struct {
 	media.Settings
 
 	// WireBps is the decided settings' wire rate (payload and headers, bit/s), LimitBps the
-	// budget the model allowed (0 when the ladder decided) and MOS the decision's predicted
-	// quality.
+	// rate budget (adapt.Decision.LimitBps) and MOS the decision's predicted quality.
 	WireBps, LimitBps, MOS float64
 	// PredictedBps is the model's sustainable wire rate for the next 2 s, PredictedLoss and
 	// PredictedBurst the loss fraction and mean loss-run length (packets), PredictedDelayP95

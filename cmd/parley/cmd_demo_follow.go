@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parley-voice/parley/adapt/emodel"
@@ -21,6 +22,7 @@ type demoSample struct {
 	RED         bool    `json:"red"`          // alice sends RED, REDDepth copies per packet
 	REDDepth    int     `json:"red_depth"`    //
 	FEC         bool    `json:"fec"`          // alice's encoder has in-band FEC on
+	DREDMs      float64 `json:"dred_ms"`      // Opus Deep REDundancy alice's packets carry (0: none)
 	RecoveredFE uint64  `json:"frames_recovered_fec"`
 	RecoveredRE uint64  `json:"frames_recovered_red"`
 	Concealed   float64 `json:"concealed_pct"` // share of bob's playout synthesized by PLC
@@ -36,12 +38,14 @@ type demoSample struct {
 	Frame      float64 `json:"frame_ms"`     // alice's Opus frame
 
 	// The network adaptation (engine.Stats.Adapt), when on: alice's last decision (bitrate,
-	// FEC, RED depth), how many of her decisions changed the settings this second and whether
-	// the last came from the learned model; bob's decided jitter-buffer target.
+	// FEC, RED depth, DRED), how many of her decisions changed the settings this second and
+	// whether the last used the learned predictor's forecast (else the measured conditions
+	// alone); bob's decided jitter-buffer target.
 	Adaptive     bool          `json:"adaptive"`
 	DecidedKbps  float64       `json:"adapt_bitrate_kbps,omitempty"`
 	DecidedFEC   bool          `json:"adapt_fec,omitempty"`
 	DecidedRED   int           `json:"adapt_red_depth,omitempty"`
+	DecidedDRED  time.Duration `json:"-"`
 	AdaptChanges uint64        `json:"adapt_changes,omitempty"`
 	AdaptTrusted bool          `json:"adapt_trusted,omitempty"`
 	DecidedFrame time.Duration `json:"-"`
@@ -104,31 +108,36 @@ func (d *liveDemo) follow(ctx context.Context, a, b *engine.Call) (interrupted b
 			}
 			d.samples = append(d.samples, s)
 			fmt.Fprintf(out, "%4.0fs  %-6s %5.1f kb/s %3.0fk/%2.0fms %5.1f%% %8.0f/%3.0f ms  %-11s %4.2f%s\n", s.T, s.Path, s.SendKbps,
-				s.TargetKbps, s.Frame, s.LossPct, s.JitterMs, s.TargetMs, protection(s.FEC, s.RED, s.REDDepth), s.MOS, note)
+				s.TargetKbps, s.Frame, s.LossPct, s.JitterMs, s.TargetMs, protection(s.FEC, s.RED, s.REDDepth, s.DREDMs > 0), s.MOS, note)
 		}
 	}
 }
 
-// protection is "FEC", "RED(2)", "FEC+RED(1)" or "-".
-func protection(fec, red bool, depth int) string {
-	switch {
-	case fec && red:
-		return fmt.Sprintf("FEC+RED(%d)", depth)
-	case red:
-		return fmt.Sprintf("RED(%d)", depth)
-	case fec:
-		return "FEC"
+// protection is the loss protection in use, "FEC", "RED(2)", "DRED", "FEC+RED(1)", …, or "-".
+func protection(fec, red bool, depth int, dred bool) string {
+	var parts []string
+	if fec {
+		parts = append(parts, "FEC")
 	}
-	return "-"
+	if red {
+		parts = append(parts, fmt.Sprintf("RED(%d)", depth))
+	}
+	if dred {
+		parts = append(parts, "DRED")
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "+")
 }
 
 // decided is the adaptation's decision of a sample, for spotting changes.
-func decided(s demoSample) [4]float64 {
+func decided(s demoSample) [5]float64 {
 	fec := 0.0
 	if s.DecidedFEC {
 		fec = 1
 	}
-	return [4]float64{s.DecidedKbps, fec, float64(s.DecidedRED), ms(s.DecidedFrame)}
+	return [5]float64{s.DecidedKbps, fec, float64(s.DecidedRED), ms(s.DecidedFrame), ms(s.DecidedDRED)}
 }
 
 // adaptNote describes the adaptation's decision of a sample ("" when adaptation is off).
@@ -136,11 +145,13 @@ func adaptNote(s demoSample) string {
 	if !s.Adaptive {
 		return ""
 	}
-	how := "rules"
+	// The default decision scores settings on the measured conditions, joined by the
+	// predictor's forecast while the forecast is trusted.
+	how := "measured"
 	if s.AdaptTrusted {
-		how = "model"
+		how = "forecast"
 	}
-	return fmt.Sprintf("  <- adaptation (%s): %.0f kb/s %.0f ms, %s", how, s.DecidedKbps, ms(s.DecidedFrame), protection(s.DecidedFEC, s.DecidedRED > 0, s.DecidedRED))
+	return fmt.Sprintf("  <- adaptation (%s): %.0f kb/s %.0f ms, %s", how, s.DecidedKbps, ms(s.DecidedFrame), protection(s.DecidedFEC, s.DecidedRED > 0, s.DecidedRED, s.DecidedDRED > 0))
 }
 
 // event prints a state change of one side.
@@ -200,10 +211,11 @@ func (d *liveDemo) switched(t float64, p engine.Path) {
 // sample turns two snapshots of each side into one second of figures.
 func sample(t float64, pa, sa, pb, sb engine.Stats) demoSample {
 	s := demoSample{T: t, State: sa.State.String(), RED: sa.Send.RED, REDDepth: sa.Send.REDDepth,
-		FEC: sa.Send.FEC, MOSCall: sa.MOS, RTTMs: ms(sa.RTT), TargetKbps: float64(sa.Send.BitrateBps) / 1000,
+		FEC: sa.Send.FEC, DREDMs: ms(sa.Send.DRED), MOSCall: sa.MOS, RTTMs: ms(sa.RTT), TargetKbps: float64(sa.Send.BitrateBps) / 1000,
 		Frame: ms(sa.Send.Frame)}
 	if ad := sa.Adapt; ad.Enabled {
 		s.Adaptive, s.DecidedKbps, s.DecidedFEC, s.DecidedRED = true, float64(ad.BitrateBps)/1000, ad.FEC, ad.REDDepth
+		s.DecidedDRED = ad.DRED
 		s.AdaptChanges, s.AdaptTrusted, s.DecidedFrame = ad.Changes-pa.Adapt.Changes, ad.Trusted, ad.Frame
 		s.JBDecidedMs = ms(sb.Adapt.JitterTarget)
 	}

@@ -298,7 +298,7 @@ func (d *liveDemo) protectionLabels(p *plot.Plot, y func(demoSample) float64, ym
 	var labels []string
 	last := ""
 	for _, s := range d.samples {
-		pr := protection(s.FEC, s.RED, s.REDDepth)
+		pr := protection(s.FEC, s.RED, s.REDDepth, s.DREDMs > 0)
 		if pr == last {
 			continue
 		}
