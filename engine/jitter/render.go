@@ -53,8 +53,9 @@ const (
 // (2.9 % late) and E-model MOS 3.92 vs 3.95. Decelerating far rises only in low-energy
 // segments scored 3.62, only below -60 dBFS 3.68: PESQ aligns each utterance as a whole, and
 // even silence inserted inside one costs score. On the default profiles plus eight capacity
-// traces (2 seeds, 33 runs) PESQ-WB rose from 3.59 to 3.62 (adapt+neteq), 3.58 to 3.64
-// (adapt+track), 3.50 to 3.67 (adapt, the policy's target) at 2-15 ms less buffer delay.
+// traces (2 seeds, 33 runs) PESQ-WB rose from 3.59 to 3.61 (adapt+neteq), 3.58 to 3.60
+// (adapt+track), 3.56 to 3.62 (adapt+floor), 3.50 to 3.66 (adapt, the policy's target) at
+// 1-13 ms less buffer delay.
 const decelReach = 20 * time.Millisecond
 
 // speechStretchWait is how long (in samples) the margin must have been off target before

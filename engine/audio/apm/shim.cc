@@ -120,12 +120,8 @@ static bool init_linear(parley_apm *a, const parley_apm_config *cfg) {
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_DENOISE, &on);
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, &noise);
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_AGC, &off);
-		// The VAD is off after init; setting it (even to off) makes speexdsp print "The VAD
-		// has been replaced by a hack" on stderr for every stage, so it is set only if a
-		// build of the library starts with it on.
-		int vad = 0;
-		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_GET_VAD, &vad);
-		if (vad) speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_VAD, &off);
+		// The VAD is off after init and stays untouched: setting it (even to off) makes
+		// speexdsp print "The VAD has been replaced by a hack" on stderr for every stage.
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_DEREVERB, &off);
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS, &sup);
 		speex_preprocess_ctl(a->res, SPEEX_PREPROCESS_SET_ECHO_SUPPRESS_ACTIVE, &act);
