@@ -113,19 +113,30 @@ func TestSteadyDRED(t *testing.T) {
 }
 
 // TestDREDByLossPattern: with room for every setting, the policy answers light random loss with
-// FEC and bursty loss of the same rate or more with DRED.
+// FEC, heavy random loss with RED copies, and bursty loss of the same rate or more with DRED,
+// also when the runs are longer than the RED rows were fitted for (a mean of 3.5).
 func TestDREDByLossPattern(t *testing.T) {
 	for _, tc := range []struct {
 		loss, burst float64
-		dred        bool
-	}{{0.02, 1, false}, {0.05, 2.5, true}, {0.1, 2.5, true}, {0.2, 2.5, true}} {
+		want        string // "dred", "fec" or "red"
+	}{{0.02, 1, "fec"}, {0.05, 2.5, "dred"}, {0.1, 2.5, "dred"}, {0.2, 2.5, "dred"}, {0.2, 3.5, "dred"}, {0.3, 3.5, "dred"},
+		{0.2, 1, "red"}} {
 		p := newSteady(t, PolicyConfig{DRED: true})
 		c := Conditions{OneWay: 30 * ms, Loss: tc.loss, MeanBurst: tc.burst, DelayP50: 3 * ms, DelayP95: 10 * ms, DelayP99: 14 * ms}
 		p.fillLate(&c)
 		best, _ := p.bestWithin(&c, 70e3, false)
 		t.Logf("loss %.2f burst %.1f: %+v", tc.loss, tc.burst, best.Settings)
-		if (best.DRED > 0) != tc.dred || !tc.dred && !best.FEC {
-			t.Errorf("loss %.2f, mean burst %.1f: %+v (want DRED %v, else FEC)", tc.loss, tc.burst, best.Settings, tc.dred)
+		got := "fec"
+		switch {
+		case best.DRED > 0:
+			got = "dred"
+		case best.REDDepth > 0:
+			got = "red"
+		case !best.FEC:
+			got = "plain"
+		}
+		if got != tc.want {
+			t.Errorf("loss %.2f, mean burst %.1f: %+v (want %s)", tc.loss, tc.burst, best.Settings, tc.want)
 		}
 	}
 }

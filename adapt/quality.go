@@ -329,7 +329,18 @@ func (q *Quality) refitScoreAt(g gridPos, onGrid bool, s *Settings, c *Condition
 		}
 		return ppl / (ppl/burstR + harmonicBpl(im, burstR))
 	}
-	frac := min(term(rec, loss)+term(plain, late), 1)
+	frac := term(rec, loss) + term(plain, late)
+	if depth > 0 {
+		// RED copies rebuild only the last depth frames of a loss run, as DRED rebuilds its
+		// reach (dredScore): the loss left over by runs longer than that, at the plain
+		// setting's robustness, bounds the fitted row from below. The rows were fitted at
+		// mean bursts up to 2.5, and beyond it they went on crediting RED with runs it
+		// cannot rebuild: at 20 % loss in runs of 3.5 they scored three copies at 10 kb/s
+		// above DRED at 32 kb/s, which measured 0.2 PESQ-WB and 0.8 MOS better.
+		left := loss * (1 - runShare(depth, c.MeanBurst))
+		frac = max(frac, term(plain, left)+term(plain, late))
+	}
+	frac = min(frac, 1)
 	return q.scoreIe(clamp(full.Ie, 0, emodel.RmaxWideband), frac, frame, s, c, loss+late, mos)
 }
 

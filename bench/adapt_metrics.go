@@ -50,7 +50,13 @@ type RunMetrics struct {
 	// a capacity rise until the wire rate reaches RecoverShare of the sustainable rate. Both are
 	// measured only on links with a rate schedule (HasSteps); −1 means never.
 	React, Recover time.Duration
-	HasSteps       bool
+	// Cut is the time from a capacity drop until the wire rate fits the new capacity, whatever
+	// the queue (the decision's reaction, without the drain that React also waits for); Back
+	// the time from a capacity rise until the wire rate reaches RecoverShare of the smaller of
+	// the new capacity and the sender's own rate before the first drop (its unconstrained
+	// choice, ownRate). Worst over the steps, −1 never; with HasSteps only.
+	Cut, Back time.Duration
+	HasSteps  bool
 }
 
 // percentile is the nearest-rank q-quantile (0 < q ≤ 1) of xs (NaN when empty). xs is not
@@ -301,6 +307,51 @@ func runMetrics(tl *Timeline, res Result) RunMetrics {
 	if len(tl.Capacity) > 1 {
 		m.HasSteps = true
 		m.React, m.Recover = reactRecover(tl.Capacity, tl.Sends)
+		m.Cut, m.Back = cutBack(tl.Capacity, tl.Sends)
 	}
 	return m
+}
+
+// cutBack measures Cut and Back (see RunMetrics) on the rateWindow windows reactRecover uses.
+func cutBack(steps []netem.RateStep, sends []SendEvent) (cut, back time.Duration) {
+	own := ownRate(steps, sends)
+	var start time.Duration
+	for i, st := range steps {
+		end := start + st.Duration
+		if i > 0 && st.RateBps != steps[i-1].RateBps {
+			drop := st.RateBps < steps[i-1].RateBps
+			r := time.Duration(-1)
+			for j, s := range sends {
+				if s.At < start {
+					continue
+				}
+				we := s.At + rateWindow
+				if we > end {
+					break
+				}
+				w := wireRate(sends[j:], s.At, we)
+				if drop && w <= float64(st.RateBps) || !drop && w >= RecoverShare*min(float64(st.RateBps), own) {
+					r = s.At - start
+					break
+				}
+			}
+			if drop {
+				cut = worst(cut, r)
+			} else {
+				back = worst(back, r)
+			}
+		}
+		start = end
+	}
+	return cut, back
+}
+
+// ownRate is the sender's wire rate over the second half of the schedule's first step (bit/s):
+// what it chose before any drop, once past its start.
+func ownRate(steps []netem.RateStep, sends []SendEvent) float64 {
+	if len(steps) == 0 {
+		return 0
+	}
+	d := steps[0].Duration
+	return wireRate(sends, d/2, d)
 }

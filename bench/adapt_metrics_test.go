@@ -152,12 +152,23 @@ func TestReactRecover(t *testing.T) {
 	if recover != 700*time.Millisecond {
 		t.Errorf("recover = %v, want 700ms", recover)
 	}
+	// Cut needs only the rate: the first window under 20 kb/s starts at 2.46 s (two packets at
+	// 60 kb/s, then 15.2 kb/s). Back is to 90 % of the sender's own 60 kb/s (54 kb/s): the
+	// window from 4.66 s (seven packets at 15.2 kb/s, then 70 kb/s).
+	cut, back := cutBack(steps, sends)
+	if cut != 460*time.Millisecond || back != 660*time.Millisecond {
+		t.Errorf("cut, back = %v, %v, want 460ms, 660ms", cut, back)
+	}
 	// A sender that never slows down never reacts, and one that never speeds up never recovers.
 	for i := range sends {
 		sends[i].WireBytes = 125
 	}
 	if react, recover := reactRecover(steps, sends); react != -1 || recover != -1 {
 		t.Errorf("constant 50 kb/s: react %v recover %v, want -1 -1", react, recover)
+	}
+	// It never cuts; at its own rate throughout, it is back at once after the rise.
+	if cut, back := cutBack(steps, sends); cut != -1 || back != 0 {
+		t.Errorf("constant 50 kb/s: cut %v back %v, want -1 0", cut, back)
 	}
 	// Queue drops after the drop keep it from reacting.
 	for i := range sends {

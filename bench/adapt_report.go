@@ -209,9 +209,10 @@ func writeAdaptTargets(w io.Writer, rows []Row, A string) {
 	}
 	for _, r := range rows {
 		if r.Strategy == A && r.HasSteps && r.Seed == 1 {
-			fmt.Fprintf(w, "  %s: react %s (target <= 0.5 s), recover %s (target <= 2 s): %s\n", r.Profile,
+			fmt.Fprintf(w, "  %s: react %s (target <= 0.5 s), recover %s (target <= 2 s): %s; rate under the new capacity after %s, back to 90 %% of its own rate before the drops after %s\n", r.Profile,
 				fmtReact(true, r.React), fmtReact(true, r.Recover),
-				metMissed(r.React >= 0 && r.React <= 500*time.Millisecond && r.Recover >= 0 && r.Recover <= 2*time.Second))
+				metMissed(r.React >= 0 && r.React <= 500*time.Millisecond && r.Recover >= 0 && r.Recover <= 2*time.Second),
+				fmtReact(true, r.Cut), fmtReact(true, r.Back))
 		}
 	}
 	if m, ok := meanOf(rows, A, is("clean"), mos); ok {

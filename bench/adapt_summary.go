@@ -23,6 +23,7 @@ type StrategySummary struct {
 	// React and Recover are the worst over the runs on links with a rate schedule (−1: never);
 	// HasSteps says there were such runs.
 	React, Recover time.Duration
+	Cut, Back      time.Duration // RunMetrics' Cut and Back, worst over the runs
 	HasSteps       bool
 }
 
@@ -54,9 +55,10 @@ func Summarize(rows []Row) []StrategySummary {
 			p50, p95, q95, buf = p50+r.M2EP50, p95+r.M2EP95, q95+r.QueueP95, buf+r.BufferDelay
 			if r.HasSteps {
 				if !s.HasSteps {
-					s.React, s.Recover = r.React, r.Recover
+					s.React, s.Recover, s.Cut, s.Back = r.React, r.Recover, r.Cut, r.Back
 				} else {
 					s.React, s.Recover = worst(s.React, r.React), worst(s.Recover, r.Recover)
+					s.Cut, s.Back = worst(s.Cut, r.Cut), worst(s.Back, r.Back)
 				}
 				s.HasSteps = true
 			}

@@ -20,8 +20,9 @@ const (
 	StrategyWebRTC   = "webrtc-like" // pion's GCC in virtual time + FEC/frame rules + NetEq-like buffer
 	StrategyTGVoIP   = "tgvoip-like" // 1 kb/s steps, mean+2σ buffer, redundancy ladder
 	StrategyAdapt    = "adapt"       // media.AdaptPolicy, the buffer following its jitter target
-	// StrategyAdaptNetEq is Parley's sender adaptation with the NetEq-like buffer (jitter's
-	// default policy) instead of the policy's jitter target: what the engine runs by default
+	// StrategyAdaptNetEq is Parley's sender adaptation with the engine's default buffer
+	// (jitter.ModeDefault: the NetEq-like delay quantile plus the cover the sender's
+	// redundancy needs) instead of the policy's jitter target: what the engine runs by default
 	// (engine.Config.AdaptJitter off).
 	StrategyAdaptNetEq = "adapt+neteq"
 	// StrategyAdaptFloor is Parley's sender adaptation with the NetEq-like buffer whose target
@@ -74,7 +75,7 @@ var Strategies = []Strategy{
 		}},
 	{Name: StrategyAdapt, NewPolicy: adaptPolicy,
 		NewReceiver: func(Job) Receiver { return &AdaptiveReceiver{Config: adaptJitterConfig()} }, Follow: true},
-	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiverMode(jitter.ModeNetEq) }},
+	{Name: StrategyAdaptNetEq, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() }},
 	{Name: StrategyAdaptTrack, NewPolicy: adaptPolicy, NewReceiver: func(Job) Receiver { return engineReceiverMode(jitter.ModeTrack) }},
 	{Name: StrategyAdaptFloor, NewPolicy: adaptFloorPolicy, NewReceiver: func(Job) Receiver { return engineReceiver() },
 		Follow: true, Floor: true},

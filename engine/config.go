@@ -126,7 +126,8 @@ type Config struct {
 	// AdaptJitter.
 	JitterPolicy jitter.TargetPolicy
 	// JitterMode is the receive jitter buffer's own target policy and hold (jitter.Mode; zero:
-	// jitter.ModeDefault, the NetEq-like one). jitter.ModeTrack is the tracking receiver
+	// jitter.ModeDefault, the NetEq-like delay quantile plus the cover the peer's redundancy
+	// needs). jitter.ModeTrack is the tracking receiver
 	// measured by `parley bench adapt -strategies adapt+neteq,adapt+track`; it is not the
 	// default because it did not win there (README, Honest limitations).
 	JitterMode jitter.Mode

@@ -41,13 +41,15 @@ PESQ-WB on the decoded audio (each repetition of the clip scored alone):
   adapt         the engine's default policy (media.AdaptPolicy over adapt.Controller):
                 settings every 500 ms from the feedback (at once when a message shows
                 over-use), jitter target from the policy
-  adapt+neteq   adapt's sender with the NetEq-like buffer instead of the policy's jitter target
-                (what a live call runs unless -adapt-jitter is given)
+  adapt+neteq   adapt's sender with the engine's default buffer instead of the policy's jitter
+                target (what a live call runs unless -adapt-jitter is given): the NetEq-like
+                delay quantile plus the cover the sender's RED/FEC/DRED needs while packets are
+                lost, read from the packets (engine/jitter ModeDefault)
   adapt+floor   adapt's sender with the NetEq-like buffer whose target is raised to the floor
                 the sender's frame and FEC/RED depth need for the copies to arrive in time
   adapt+track   adapt's sender with the tracking buffer (engine/jitter ModeTrack): a quantile
-                of the recent relative delay forgetting in time, the redundancy depth it reads
-                from the packets while they are lost, a shorter hold (A/B against adapt+neteq)
+                of the recent relative delay forgetting in time, the same redundancy cover, a
+                shorter hold (A/B against adapt+neteq)
   hindsight*    ORACLE: per link and seed, the best fixed setting of a grid (--oracle-grid, plus
                 the two fixed baselines) chosen afterwards by PESQ-WB; an upper reference among
                 fixed settings, not a strategy a call could run

@@ -115,15 +115,18 @@ func New(cfg Config) (*Buffer, error) {
 
 // modePolicy is the target policy of mode m (after defaults).
 func modePolicy(m Mode) TargetPolicy {
-	if m == ModeTrack {
+	switch m {
+	case ModeTrack:
 		return TrackPolicy
+	case ModeNetEq:
+		return NetEqPolicy
 	}
-	return NetEqPolicy
+	return DefaultPolicy
 }
 
-// SetTargetPolicy replaces the target policy (nil restores the mode's own: NetEqPolicy or
-// TrackPolicy). It takes effect at
-// the next packet; the result is always clamped to [MinTarget, MaxTarget].
+// SetTargetPolicy replaces the target policy (nil restores the mode's own: DefaultPolicy,
+// NetEqPolicy or TrackPolicy). It takes effect at the next packet; the result is always
+// clamped to [MinTarget, MaxTarget].
 func (b *Buffer) SetTargetPolicy(p TargetPolicy) {
 	if p == nil {
 		p = modePolicy(b.cfg.Mode)
@@ -260,7 +263,7 @@ func (b *Buffer) restart(ets int64) {
 // noteSender updates what the packets say about the sender: loss (sequence gaps), RED depth
 // (the oldest copy's distance in frames of n samples) and in-band FEC (LBRR).
 func (b *Buffer) noteSender(at time.Duration, red bool, primary []byte, newest bool, gap int64, n int) {
-	b.sender.onPacket(newest, gap)
+	b.sender.onPacket(at, newest, gap)
 	if red {
 		depth := 0
 		for _, blk := range b.blocks[:len(b.blocks)-1] {
@@ -285,11 +288,16 @@ func (b *Buffer) updateTarget(at time.Duration, n int) {
 		Loss:       b.sender.loss,
 		REDDepth:   b.sender.redDepth,
 		FEC:        b.sender.fec(at),
+		DREDReach:  b.sender.dred(at),
+		LossEvents: b.sender.lossEvents(at),
 		Chunk:      b.chunk,
 		Frame:      tsDuration(int64(n)),
 		MinTarget:  b.cfg.MinTarget,
 		MaxTarget:  b.cfg.MaxTarget,
 		est:        b.est,
+	}
+	if e.DREDReach > 0 {
+		e.LossRun = b.sender.coverRuns(at)
 	}
 	b.minDelay = e.Percentile
 	b.target = min(max(b.policy(e), b.cfg.MinTarget), b.cfg.MaxTarget)

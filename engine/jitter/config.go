@@ -24,10 +24,12 @@ const maxTargetLimit = histBins * histBinWidth
 type Mode uint8
 
 const (
-	// ModeDefault is the default mode, ModeNetEq.
+	// ModeDefault is the default mode: DefaultPolicy (NetEqPolicy plus the cover the sender's
+	// RED, FEC or DRED needs while packets are lost) and ModeNetEq's hold.
 	ModeDefault Mode = iota
 	// ModeNetEq is NetEq-like: NetEqPolicy (a quantile of the relative delay forgetting per
-	// packet), a hold of twice the target (at least 100 ms).
+	// packet), a hold of twice the target (at least 100 ms). It knows nothing of the sender's
+	// redundancy, as libwebrtc's NetEq.
 	ModeNetEq
 	// ModeTrack is the tracking receiver: TrackPolicy (a quantile of the relative delay
 	// forgetting in time, and the sender's redundancy depth while packets are lost), a hold
@@ -127,9 +129,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Capacity == 0 {
 		c.Capacity = DefaultCapacity
-	}
-	if c.Mode == ModeDefault {
-		c.Mode = ModeNetEq
 	}
 	switch {
 	case c.Mode > ModeTrack:

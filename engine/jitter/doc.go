@@ -14,21 +14,30 @@
 // packet of the last 2 s it arrived, against the RTP clock (arrival − timestamp/48 kHz, minus
 // the window's minimum), so a constant network delay counts zero. Relative delays go into a
 // histogram of 2 ms bins with exponential forgetting (Config.ForgetFactor per packet, equal
-// weights at the start). The default TargetPolicy takes its Config.Quantile (95th
-// percentile) plus one playout chunk (a Pull decodes its whole chunk when it starts); the
-// estimator also offers any other quantile and the peak of the last 10 s to other policies. SetTargetPolicy replaces it (the adaptation layer does), and
-// the result is clamped to [MinTarget, MaxTarget]. MinTarget (20 ms) is the floor that absorbs
-// reordering and clock noise.
+// weights at the start). NetEqPolicy takes its Config.Quantile (95th percentile) plus one
+// playout chunk (a Pull decodes its whole chunk when it starts); the estimator also offers any
+// other quantile and the peak of the last 10 s to other policies. SetTargetPolicy replaces the
+// policy (the adaptation layer does), and the result is clamped to [MinTarget, MaxTarget].
+// MinTarget (20 ms) is the floor that absorbs reordering and clock noise.
 //
-// Config.Mode chooses the buffer's own policy. ModeNetEq (the default) is the above. ModeTrack
-// is a receiver-side tracking target (TrackPolicy): the same quantile over a histogram that
-// forgets in time (TrackMemory, 4 s) rather than per packet, in which the backlog a link
-// delivers after an outage (a delivery gap of 300 ms or more) weighs a quarter; while packets
-// are being lost, the depth of the sender's redundancy on top, which the buffer reads from the
-// packets themselves (RED blocks, and the LBRR flag of Opus in-band FEC: Estimate.REDDepth,
-// Estimate.FEC, Estimate.Loss); and a hold (below) of one target, at least 60 ms, instead of
-// two. It is measured against ModeNetEq by `parley bench adapt -strategies
+// Config.Mode chooses the buffer's own policy. ModeNetEq is the above, as libwebrtc's NetEq.
+// ModeDefault (DefaultPolicy) adds the cover the sender's redundancy needs, which the buffer
+// reads from the packets themselves: while packets are being lost (Estimate.Loss), the RED
+// depth in frames (RED blocks, Estimate.REDDepth) or one frame of Opus in-band FEC (the LBRR
+// flag, Estimate.FEC), so that the copy of a lost frame arrives before the frame is due; and,
+// for a sender of DRED, the loss runs the DRED of the packet after a run can rebuild
+// (Estimate.LossRun frames, at most Estimate.DREDReach, held for 10 s; see cover.go).
+// ModeTrack is a receiver-side tracking target (TrackPolicy): the same quantile over a
+// histogram that forgets in time (TrackMemory, 4 s) rather than per packet, in which the
+// backlog a link delivers after an outage (a delivery gap of 300 ms or more) weighs a quarter;
+// the same redundancy cover on top; and a hold (below) of one target, at least 60 ms, instead
+// of two. The modes are measured against each other by `parley bench adapt -strategies
 // adapt+neteq,adapt+track`.
+//
+// A target above the margin is reached by decelerating when it lies within 20 ms, otherwise
+// at losses: where a packet is missing and the audio is concealment anyway, the buffer conceals
+// ahead of the gap instead of in it (time added where it is least heard), and at an underrun
+// it keeps the held concealment as delay.
 //
 // The target is a margin: the time between the arrival of a packet with relative delay 0 and
 // the playout of its first sample. The buffer knows its current margin exactly — when the

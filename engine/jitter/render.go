@@ -198,15 +198,17 @@ func (b *Buffer) lossGap(e *entry, gap, missing int64) {
 		room = gap - int64(e.samples)
 	}
 	if b.stall+b.skipped > 0 {
-		// The held concealment stands in for the lost audio; beyond the missing packets'
-		// worth, it was the sender's DTX silence.
-		b.pos += min(int64(b.stall), room)
-		held := b.stall + b.skipped
+		// The held concealment stands in for the lost audio, except what the buffer keeps as
+		// the delay it lacks (growth); beyond the missing packets' worth, it was the sender's
+		// DTX silence.
+		grow := min(b.growth(), b.stall)
+		b.pos += min(int64(b.stall-grow), room)
+		held := b.stall + b.skipped - grow
 		loss := int(min(int64(held), max(0, missing*int64(b.lastFrame)-int64(b.gapLoss))))
 		b.stats.DTXSamples += uint64(held - loss)
 		b.gapLoss += loss
-		if loss > 0 {
-			b.commitConceal(loss, min(loss, b.stallQuiet))
+		if loss+grow > 0 {
+			b.commitConceal(loss+grow, min(loss+grow, b.stallQuiet))
 		}
 		b.stall, b.skipped, b.stallQuiet = 0, 0, 0
 		return
@@ -224,10 +226,34 @@ func (b *Buffer) lossGap(e *entry, gap, missing int64) {
 		return
 	}
 	var quiet int
+	if g := b.growth(); g > 0 {
+		// The buffer lacks delay: the concealment goes in ahead of the lost audio, which is
+		// rebuilt or concealed after it (by then a later packet's DRED may have come).
+		n := b.conceal(min(g, b.lastFrame), &quiet)
+		b.commitConceal(n, quiet)
+		return
+	}
 	n := b.conceal(int(min(room, int64(b.lastFrame))), &quiet)
 	b.pos += int64(n)
 	b.gapLoss += n
 	b.commitConceal(n, quiet)
+}
+
+// growth is how many samples of delay the buffer lacks and takes at a loss gap, where the
+// audio is concealment anyway: the margin's shortfall under the target beyond the deceleration
+// band, 0 with Config.DecelerateFar (NetEq's behaviour: it reaches any target by stretching).
+// Stretching speech costs PESQ-WB where concealment that is heard anyway costs little more
+// for being longer; without it a lossy link whose redundancy needs a deeper buffer (DRED, RED)
+// never gets one, since a loss is not an underrun.
+func (b *Buffer) growth() int {
+	if b.cfg.DecelerateFar {
+		return 0
+	}
+	d := b.target - b.margin()
+	if d <= decelBand {
+		return 0
+	}
+	return int(durationTS(d))
 }
 
 // dredFrom rebuilds the n samples at the position from the DRED of e, which starts gap samples
@@ -240,10 +266,14 @@ func (b *Buffer) dredFrom(e *entry, gap int64, n int) bool {
 	}
 	if !b.dredOK || b.dredTS != e.ts {
 		b.dredOK = false
-		if _, err := b.dred.Parse(e.payload(), int(gap)); err != nil {
+		// Parsed at least dredProbe deep, the reach tells how far the sender's DRED goes (for
+		// the target, see cover.go), not only whether it covers this gap.
+		reach, err := b.dred.Parse(e.payload(), int(max(gap, durationTS(dredProbe))))
+		if err != nil {
 			return false
 		}
 		b.dredTS, b.dredOK = e.ts, true
+		b.sender.noteDRED(e.arrival, tsDuration(int64(reach)))
 	}
 	b.commitStall()
 	pcm, _ := b.sync.tail(maxFrameSamples + maxLag)

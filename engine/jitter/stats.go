@@ -22,8 +22,9 @@ type Stats struct {
 	// PacketsMalformed counts packets that could not be parsed (bad RED or Opus TOC); Parley's.
 	PacketsMalformed uint64
 
-	// FECPacketsReceived counts packets that can carry Opus in-band FEC (SILK or hybrid mode)
-	// while FEC is negotiated; webrtc-stats counts in-band FEC this way.
+	// FECPacketsReceived counts packets that carry Opus in-band FEC (the LBRR flag of their
+	// first SILK frame) while FEC is negotiated. webrtc-stats' fecPacketsReceived counts every
+	// SILK or hybrid packet; counting those that carry some tells whether the sender sends it.
 	FECPacketsReceived uint64
 	// FramesRecoveredFEC and FramesRecoveredRED count lost frames rebuilt from the next
 	// packet's in-band FEC or from a RED copy; FramesDecoded counts frames played from their

@@ -148,8 +148,13 @@ func opusSamples(p []byte) int {
 	return n
 }
 
-// opusCanFEC reports whether an Opus packet's mode (SILK or hybrid) can carry in-band FEC.
-func opusCanFEC(p []byte) bool { return len(p) > 0 && p[0]>>3 < 16 }
+// opusCanFEC reports whether an Opus packet carries in-band FEC (LBRR) for the frame before
+// it (codec.PacketHasFEC). The mode alone (SILK or hybrid) is not enough: a packet without
+// LBRR "decodes" FEC as plain concealment, which took the place of a DRED rebuild.
+func opusCanFEC(p []byte) bool {
+	ok, err := codec.PacketHasFEC(p)
+	return ok && err == nil
+}
 
 // seqWindow is how many recent sequence numbers the duplicate detector remembers.
 const seqWindow = 1024

@@ -120,11 +120,48 @@ type senderView struct {
 	redDepth int     // frames a RED copy reaches back, in the last RED packet (0: none)
 	lbrrAt   time.Duration
 	lbrr     bool // an LBRR flag was seen (at lbrrAt)
+	runs     runStats
+	// dredReach is how far back the DRED of the last packet parsed at a loss reached (at
+	// dredAt); 0: none.
+	dredReach time.Duration
+	dredAt    time.Duration
+	// runAt are the arrival times of the packets that ended the last loss runs (a ring, next
+	// at runHead).
+	runAt   [8]time.Duration
+	runHead int
+	// coverPeak is the largest run cover since coverAt (see coverRuns).
+	coverPeak int
+	coverAt   time.Duration
+}
+
+// coverRuns is the run length the target covers at at: the histogram's cover, held at its
+// peak for dredMemory, so that the target does not fall between bursts only to grow again
+// inside the next one (each growth is time inserted into the speech).
+func (v *senderView) coverRuns(at time.Duration) int {
+	k := v.runs.cover()
+	if k >= v.coverPeak || at-v.coverAt > dredMemory {
+		v.coverPeak, v.coverAt = k, at
+	}
+	return v.coverPeak
+}
+
+// noteDRED records the reach of the DRED a packet parsed at at carried (0: the sender sends
+// none, or none any more).
+func (v *senderView) noteDRED(at, reach time.Duration) {
+	v.dredReach, v.dredAt = reach, at
+}
+
+// dred is the DRED reach to cover at at: 0 when none was seen within dredMemory.
+func (v *senderView) dred(at time.Duration) time.Duration {
+	if at-v.dredAt > dredMemory {
+		return 0
+	}
+	return v.dredReach
 }
 
 // onPacket records a packet that arrived at at, newest says it has the highest sequence number
 // so far, and gap how many sequence numbers it skipped.
-func (v *senderView) onPacket(newest bool, gap int64) {
+func (v *senderView) onPacket(at time.Duration, newest bool, gap int64) {
 	if !newest {
 		// A reordered packet was counted lost when its successor came; take it back.
 		v.loss = max(0, v.loss-lossAlpha)
@@ -133,7 +170,24 @@ func (v *senderView) onPacket(newest bool, gap int64) {
 	for range min(gap, 64) {
 		v.loss += lossAlpha * (1 - v.loss)
 	}
+	if gap > 0 {
+		v.runs.add(gap)
+		v.runAt[v.runHead%len(v.runAt)] = at
+		v.runHead++
+	}
 	v.loss -= lossAlpha * v.loss
+}
+
+// lossEvents is how many loss runs began within lossEventWindow before at (at most the
+// len(runAt) most recent are remembered).
+func (v *senderView) lossEvents(at time.Duration) int {
+	n := 0
+	for i := range min(v.runHead, len(v.runAt)) {
+		if at-v.runAt[i] <= lossEventWindow {
+			n++
+		}
+	}
+	return n
 }
 
 // fec reports whether an LBRR flag was seen within fecMemory before at.
@@ -143,16 +197,24 @@ func (v *senderView) fec(at time.Duration) bool { return v.lbrr && at-v.lbrrAt <
 // delay over the last few seconds (Estimate.Recent, forgetting with TrackMemory in time, not
 // per packet, an outage's backlog weighing little) plus one playout chunk; and, while packets
 // are being lost (Estimate.Loss of 1 % or more), the depth of the sender's redundancy
-// (Estimate.REDDepth frames, or one frame of in-band FEC) on top of that, so that the packet
-// carrying the copy of a lost frame, sent that much later, arrives before the frame is due.
+// (Estimate.REDDepth frames, or one frame of in-band FEC, or the loss runs its DRED rebuilds)
+// on top of that, so that the packet carrying the copy of a lost frame, sent that much later,
+// arrives before the frame is due (redundancyCover, as DefaultPolicy).
 func TrackPolicy(e Estimate) time.Duration {
-	t := e.Recent + e.Chunk
-	if e.Loss >= trackLossFloor {
+	return e.Recent + e.Chunk + redundancyCover(e, trackLossFloor)
+}
+
+// redundancyCover is the margin, above the delay quantile, that the sender's redundancy needs:
+// while packets are being lost (Estimate.Loss of floor or more) its RED depth in frames, or
+// one frame of in-band FEC, and in any case the loss runs its DRED can rebuild (dredCover).
+func redundancyCover(e Estimate, floor float64) time.Duration {
+	var c time.Duration
+	if e.Loss >= floor {
 		depth := e.REDDepth
 		if depth == 0 && e.FEC {
 			depth = 1
 		}
-		t = max(t, time.Duration(depth)*e.Frame+e.Recent+e.Chunk)
+		c = time.Duration(depth) * e.Frame
 	}
-	return t
+	return max(c, dredCover(e))
 }

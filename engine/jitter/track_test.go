@@ -17,7 +17,7 @@ func TestModeConfig(t *testing.T) {
 		t.Errorf("track: mode %v hold %v", b.cfg.Mode, b.holdLimit())
 	}
 	b = newBuffer(t, Config{})
-	if b.cfg.Mode != ModeNetEq || b.holdLimit() != 100*time.Millisecond {
+	if b.cfg.Mode != ModeDefault || b.holdLimit() != 100*time.Millisecond {
 		t.Errorf("default: mode %v hold %v", b.cfg.Mode, b.holdLimit())
 	}
 	if ModeTrack.String() != "track" || Mode(9).String() != "Mode(9)" {
@@ -38,11 +38,28 @@ func TestTrackPolicyRedundancyFloor(t *testing.T) {
 		{"loss, RED 2", func(e *Estimate) { e.Loss, e.REDDepth = 0.05, 2 }, 96 * time.Millisecond},
 		{"loss, FEC", func(e *Estimate) { e.Loss, e.FEC = 0.05, true }, 56 * time.Millisecond},
 		{"loss, FEC, more jitter", func(e *Estimate) { e.Loss, e.FEC, e.Recent = 0.05, true, 70*time.Millisecond }, 120 * time.Millisecond},
+		// DRED: the loss runs (3 frames of 40 ms), at most the reach, also between losses.
+		{"DRED runs", func(e *Estimate) { e.LossRun, e.DREDReach = 3, 200*time.Millisecond }, 136 * time.Millisecond},
+		{"DRED reach", func(e *Estimate) { e.LossRun, e.DREDReach = 8, 200*time.Millisecond }, 216 * time.Millisecond},
+		{"runs, no DRED", func(e *Estimate) { e.Loss, e.LossRun = 0.05, 3 }, 16 * time.Millisecond},
+		{"DRED and RED", func(e *Estimate) { e.Loss, e.REDDepth, e.LossRun, e.DREDReach = 0.05, 2, 1, time.Second }, 96 * time.Millisecond},
 	} {
 		e := base
 		c.mod(&e)
 		if got := TrackPolicy(e); got != c.want {
 			t.Errorf("%s: target %v, want %v", c.name, got, c.want)
+		}
+		// The default mode adds the same cover to the delay quantile (once losses recur); the
+		// NetEq-like mode adds none.
+		e.Percentile = e.Recent + 4*time.Millisecond
+		if e.Loss > 0 {
+			e.LossEvents = defaultLossEvents
+		}
+		if got := DefaultPolicy(e); got != c.want+4*time.Millisecond {
+			t.Errorf("%s: default target %v, want %v", c.name, got, c.want+4*time.Millisecond)
+		}
+		if got, want := NetEqPolicy(e), e.Percentile+e.Chunk; got != want {
+			t.Errorf("%s: neteq target %v, want %v", c.name, got, want)
 		}
 	}
 }
