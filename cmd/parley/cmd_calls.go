@@ -62,7 +62,7 @@ func addCallFlags(fs *flag.FlagSet, f *callFlags) {
 	fs.Func("frame", "Opus frame `duration` to start with: 10ms, 20ms, 40ms or 60ms (default 20ms)", frameFlag(&f.frame))
 	fs.IntVar(&f.red, "red", 0, "RED depth to start with: earlier frames repeated per packet (0-3)")
 	fs.BoolVar(&f.noAdapt, "no-adapt", false, "turn the network adaptation off: -kbps, -frame and -red hold for the whole call")
-	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own NetEq-like policy)")
+	fs.BoolVar(&f.adaptJitter, "adapt-jitter", false, "let the adaptation also set the jitter-buffer target (off: the buffer's own: the NetEq-like delay quantile plus the cover the peer's redundancy needs)")
 	addProcessingFlags(fs, &f.proc, "on for the microphone, off for -in")
 }
 

@@ -297,7 +297,7 @@ func (b *Buffer) updateTarget(at time.Duration, n int) {
 		est:        b.est,
 	}
 	if e.DREDReach > 0 {
-		e.LossRun = b.sender.coverRuns(at)
+		e.LossRun = b.sender.coverRuns(at, e.LossEvents >= defaultLossEvents)
 	}
 	b.minDelay = e.Percentile
 	b.target = min(max(b.policy(e), b.cfg.MinTarget), b.cfg.MaxTarget)

@@ -8,12 +8,11 @@ import "time"
 // margin of k frames rebuilds the last k frames of every run. The buffer learns the run lengths
 // from sequence-number gaps and the DRED's reach from the packets it parses at a loss, and its
 // target (NetEqPolicy, TrackPolicy) covers the run length below which runCoverShare of the lost
-// packets lie, capped by the reach, for dredMemory after the last loss that showed DRED. Without it a buffer whose
+// packets lie, capped by the reach, once losses recur (3 runs within 5 s), held for dredMemory. Without it a buffer whose
 // margin a delay quantile sets throws most of the DRED away: on 20 % loss in runs of mean 2.5
 // packets the engine's receiver rebuilt few frames at 50 ms.
 
-// runBins is the longest loss run (in packets) the histogram tells apart; longer runs count
-// as that long.
+// runBins is the longest loss run (in packets) the histogram records.
 const runBins = 16
 
 // runForget is the weight a run keeps each time a newer one is recorded (a memory of about 100
@@ -39,12 +38,13 @@ const dredMemory = 10 * time.Second
 
 // runStats is the forgetting histogram of loss-run lengths.
 type runStats struct {
-	w [runBins + 1]float64 // w[L]: weight of runs of L packets (runBins: that many or more)
+	w [runBins + 1]float64 // w[L]: weight of runs of L packets
 }
 
-// add records a run of n lost packets.
+// add records a run of n lost packets; a run longer than runBins is an outage (a path switch,
+// a radio stall), which no redundancy rebuilds, and is left out.
 func (r *runStats) add(n int64) {
-	if n <= 0 {
+	if n <= 0 || n > runBins {
 		return
 	}
 	for i := range r.w {

@@ -41,9 +41,9 @@ func TestRunCover(t *testing.T) {
 	if k := r.cover(); k != 4 {
 		t.Fatalf("runs of 4: cover %d, want 4", k)
 	}
-	r.add(1000) // beyond the histogram: counts as runBins
-	if k := r.cover(); k > runBins {
-		t.Fatalf("cover %d beyond %d", k, runBins)
+	r.add(1000) // an outage: not a loss run redundancy can rebuild
+	if k := r.cover(); k != 4 {
+		t.Fatalf("runs of 4 and an outage: cover %d, want 4", k)
 	}
 }
 
@@ -135,5 +135,26 @@ func TestFECNeedsLBRR(t *testing.T) {
 	if st.FramesRecoveredFEC != 0 || st.ConcealmentEvents != uint64(st.PacketsLost) || st.FECPacketsReceived != 0 {
 		t.Fatalf("no LBRR sent: FEC recovered %d, FEC packets %d, concealment events %d for %d losses",
 			st.FramesRecoveredFEC, st.FECPacketsReceived, st.ConcealmentEvents, st.PacketsLost)
+	}
+}
+
+// TestOneLossStartsNoCover: behind a DRED sender, one run of 10 lost packets (a stall, a path
+// switch) on an otherwise clean link does not raise the default buffer's target: the cover
+// waits for losses that recur.
+func TestOneLossStartsNoCover(t *testing.T) {
+	if !codec.Features().DRED {
+		t.Skipf("linked %s", codec.Features())
+	}
+	set := codec.DefaultSettings()
+	set.DTX, set.FEC, set.LossHint, set.DRED = false, false, 0.2, 200*time.Millisecond
+	tx := encode(t, loadSpeech(t)[:5*rtpClockHz], set, 0)
+	b := newBuffer(t, Config{DRED: true, DecoderComplexity: codec.DecoderDeepPLC})
+	tr := run(t, b, deliver(tx, func(i int, _ time.Duration) (time.Duration, bool) { return 20 * time.Millisecond, i >= 100 && i < 110 }), 5*time.Second)
+	var most time.Duration
+	for _, s := range tr.stats[250:] { // from 2.5 s, after the run
+		most = max(most, s.TargetDelay)
+	}
+	if end := tr.stats[len(tr.stats)-1]; end.PacketsLost != 10 || most > 40*time.Millisecond {
+		t.Fatalf("one run of 10 lost: %d lost, target up to %v after it (want the delay quantile alone)", end.PacketsLost, most)
 	}
 }

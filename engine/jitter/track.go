@@ -134,13 +134,17 @@ type senderView struct {
 	coverAt   time.Duration
 }
 
-// coverRuns is the run length the target covers at at: the histogram's cover, held at its
-// peak for dredMemory, so that the target does not fall between bursts only to grow again
-// inside the next one (each growth is time inserted into the speech).
-func (v *senderView) coverRuns(at time.Duration) int {
-	k := v.runs.cover()
-	if k >= v.coverPeak || at-v.coverAt > dredMemory {
+// coverRuns is the run length the target covers at at: while losses recur (recurring), the
+// histogram's cover, held at its peak for dredMemory, so that the target does not fall between
+// bursts only to grow again inside the next one (each growth is time inserted into the
+// speech); a loss or two (a path switch, a stall) start no cover.
+func (v *senderView) coverRuns(at time.Duration, recurring bool) int {
+	expired := at-v.coverAt > dredMemory
+	switch k := v.runs.cover(); {
+	case recurring && (k >= v.coverPeak || expired):
 		v.coverPeak, v.coverAt = k, at
+	case expired:
+		v.coverPeak = 0
 	}
 	return v.coverPeak
 }
