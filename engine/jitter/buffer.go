@@ -63,6 +63,7 @@ type Buffer struct {
 	lastFrame  int     // samples of the last decoded frame
 	stall      int     // samples concealed while the position was held
 	skipped    int     // samples concealed after the hold limit, the position moving on
+	grownAt    int64   // the position at which the last growth was inserted
 	stallQuiet int     // of stall and skipped, near silent
 	concealing bool    // the last rendered audio was concealment
 	credit     float64 // stretch budget in samples

@@ -36,8 +36,8 @@
 //
 // A target above the margin is reached by decelerating when it lies within 20 ms, otherwise
 // at losses: where a packet is missing and the audio is concealment anyway, the buffer conceals
-// ahead of the gap instead of in it (time added where it is least heard), and at an underrun
-// it keeps the held concealment as delay.
+// one frame ahead of the gap instead of in it (time added where it is least heard, a frame per
+// gap), and at an underrun it keeps the held concealment as delay.
 //
 // The target is a margin: the time between the arrival of a packet with relative delay 0 and
 // the playout of its first sample. The buffer knows its current margin exactly — when the
