@@ -232,6 +232,30 @@ func wireRate(sends []SendEvent, from, to time.Duration) float64 {
 // wire rate reaches RecoverShare × min(capacity, MaxUsefulWireBps). A window must end within the
 // step. The worst over the drops (and rises) is returned; −1 when one never happened.
 func reactRecover(steps []netem.RateStep, sends []SendEvent) (react, recover time.Duration) {
+	return scanSteps(steps, sends, func(st netem.RateStep, drop bool, j int, we time.Duration) bool {
+		w := wireRate(sends[j:], sends[j].At, we)
+		if !drop {
+			return w >= RecoverShare*min(float64(st.RateBps), MaxUsefulWireBps)
+		}
+		if w > float64(st.RateBps) {
+			return false
+		}
+		for _, q := range sends[j:] {
+			if q.At >= we {
+				break
+			}
+			if q.QueueDrop || q.Arrival >= 0 && q.Queue >= ReactQueue {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// scanSteps finds, after every change of the schedule's rate, the first rateWindow window that
+// ok accepts: windows start at each packet sent in the step (sends[j], ending at we) and must end
+// within it. It returns the worst over the drops and over the rises (−1: one never did).
+func scanSteps(steps []netem.RateStep, sends []SendEvent, ok func(st netem.RateStep, drop bool, j int, we time.Duration) bool) (drops, rises time.Duration) {
 	var start time.Duration
 	for i, st := range steps {
 		end := start + st.Duration
@@ -246,32 +270,20 @@ func reactRecover(steps []netem.RateStep, sends []SendEvent) (react, recover tim
 				if we > end {
 					break
 				}
-				if drop {
-					ok := wireRate(sends[j:], s.At, we) <= float64(st.RateBps)
-					for _, q := range sends[j:] {
-						if q.At >= we || !ok {
-							break
-						}
-						ok = !q.QueueDrop && (q.Arrival < 0 || q.Queue < ReactQueue)
-					}
-					if ok {
-						r = s.At - start
-						break
-					}
-				} else if wireRate(sends[j:], s.At, we) >= RecoverShare*min(float64(st.RateBps), MaxUsefulWireBps) {
+				if ok(st, drop, j, we) {
 					r = s.At - start
 					break
 				}
 			}
 			if drop {
-				react = worst(react, r)
+				drops = worst(drops, r)
 			} else {
-				recover = worst(recover, r)
+				rises = worst(rises, r)
 			}
 		}
 		start = end
 	}
-	return react, recover
+	return drops, rises
 }
 
 // worst combines two times where −1 (never) is worst of all.
@@ -315,35 +327,13 @@ func runMetrics(tl *Timeline, res Result) RunMetrics {
 // cutBack measures Cut and Back (see RunMetrics) on the rateWindow windows reactRecover uses.
 func cutBack(steps []netem.RateStep, sends []SendEvent) (cut, back time.Duration) {
 	own := ownRate(steps, sends)
-	var start time.Duration
-	for i, st := range steps {
-		end := start + st.Duration
-		if i > 0 && st.RateBps != steps[i-1].RateBps {
-			drop := st.RateBps < steps[i-1].RateBps
-			r := time.Duration(-1)
-			for j, s := range sends {
-				if s.At < start {
-					continue
-				}
-				we := s.At + rateWindow
-				if we > end {
-					break
-				}
-				w := wireRate(sends[j:], s.At, we)
-				if drop && w <= float64(st.RateBps) || !drop && w >= RecoverShare*min(float64(st.RateBps), own) {
-					r = s.At - start
-					break
-				}
-			}
-			if drop {
-				cut = worst(cut, r)
-			} else {
-				back = worst(back, r)
-			}
+	return scanSteps(steps, sends, func(st netem.RateStep, drop bool, j int, we time.Duration) bool {
+		w := wireRate(sends[j:], sends[j].At, we)
+		if drop {
+			return w <= float64(st.RateBps)
 		}
-		start = end
-	}
-	return cut, back
+		return w >= RecoverShare*min(float64(st.RateBps), own)
+	})
 }
 
 // ownRate is the sender's wire rate over the second half of the schedule's first step (bit/s):

@@ -188,8 +188,8 @@ func netEqReceiver() *AdaptiveReceiver {
 	return &AdaptiveReceiver{Config: jitter.Config{FEC: true, Mode: jitter.ModeNetEq, DecelerateFar: true}}
 }
 
-// engineReceiverMode is engineReceiver with the buffer's own policy set to mode: adapt+neteq
-// and adapt+track, the receiver A/B behind the same sender.
+// engineReceiverMode is engineReceiver with the buffer's own policy set to mode: adapt+track,
+// the receiver A/B against adapt+neteq (engineReceiver) behind the same sender.
 func engineReceiverMode(mode jitter.Mode) *AdaptiveReceiver {
 	c := engineJitterConfig()
 	c.Mode = mode

@@ -7,10 +7,11 @@ import "time"
 // when that packet arrives: the packet comes a run's length after the run's first frame, so a
 // margin of k frames rebuilds the last k frames of every run. The buffer learns the run lengths
 // from sequence-number gaps and the DRED's reach from the packets it parses at a loss, and its
-// target (NetEqPolicy, TrackPolicy) covers the run length below which runCoverShare of the lost
-// packets lie, capped by the reach, once losses recur (3 runs within 5 s), held for dredMemory. Without it a buffer whose
-// margin a delay quantile sets throws most of the DRED away: on 20 % loss in runs of mean 2.5
-// packets the engine's receiver rebuilt few frames at 50 ms.
+// target (DefaultPolicy, TrackPolicy) covers the run length below which runCoverShare of the
+// lost packets lie, capped by the reach, once losses recur (defaultLossEvents runs within
+// lossEventWindow), held for dredMemory. Without it a buffer whose margin a delay quantile sets
+// throws most of the DRED away: on 20 % loss in runs of mean 2.5 packets the engine's receiver
+// rebuilt few frames at 50 ms.
 
 // runBins is the longest loss run (in packets) the histogram records.
 const runBins = 16
@@ -36,9 +37,10 @@ const lossEventWindow = 5 * time.Second
 // dredMemory is how long DRED seen in a parsed packet says the sender sends it.
 const dredMemory = 10 * time.Second
 
-// runStats is the forgetting histogram of loss-run lengths.
+// runStats is the forgetting histogram of loss-run lengths and the cover it gives.
 type runStats struct {
 	w [runBins + 1]float64 // w[L]: weight of runs of L packets
+	k int                  // the cover of w (see cover), recomputed when a run is added
 }
 
 // add records a run of n lost packets; a run longer than runBins is an outage (a path switch,
@@ -50,12 +52,17 @@ func (r *runStats) add(n int64) {
 	for i := range r.w {
 		r.w[i] *= runForget
 	}
-	r.w[min(n, runBins)]++
+	r.w[n]++
+	r.k = r.computeCover()
 }
 
 // cover is the least k (packets) such that the lost packets more than k before the end of
-// their run are at most 1 − runCoverShare of all lost packets; 0 before any run.
-func (r *runStats) cover() int {
+// their run are at most 1 − runCoverShare of all lost packets; 0 before any run. It changes
+// only when a run is added, so the per-packet target update reads it for free.
+func (r *runStats) cover() int { return r.k }
+
+// computeCover computes cover from the histogram.
+func (r *runStats) computeCover() int {
 	var lost float64
 	for l := 1; l <= runBins; l++ {
 		lost += r.w[l] * float64(l)

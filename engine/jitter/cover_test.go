@@ -53,12 +53,7 @@ func TestRunCover(t *testing.T) {
 // rebuilds the runs from DRED; the NetEq-like buffer (ModeNetEq) keeps its 20 ms target, so
 // the packet after a run comes after most of the run was due and is concealed.
 func TestDefaultCoversDRED(t *testing.T) {
-	if !codec.Features().DRED {
-		t.Skipf("linked %s", codec.Features())
-	}
-	set := codec.DefaultSettings()
-	set.DTX, set.FEC, set.LossHint, set.DRED = false, false, 0.2, 200*time.Millisecond
-	tx := encode(t, loadSpeech(t)[:8*rtpClockHz], set, 0)
+	tx := encodeDRED(t, 8)
 	lost := func(i int) bool { return i >= 20 && i%25 < 4 }
 	late := 0 // lost packets due in the last 4 s
 	for i := range tx {
@@ -142,12 +137,7 @@ func TestFECNeedsLBRR(t *testing.T) {
 // switch) on an otherwise clean link does not raise the default buffer's target: the cover
 // waits for losses that recur.
 func TestOneLossStartsNoCover(t *testing.T) {
-	if !codec.Features().DRED {
-		t.Skipf("linked %s", codec.Features())
-	}
-	set := codec.DefaultSettings()
-	set.DTX, set.FEC, set.LossHint, set.DRED = false, false, 0.2, 200*time.Millisecond
-	tx := encode(t, loadSpeech(t)[:5*rtpClockHz], set, 0)
+	tx := encodeDRED(t, 5)
 	b := newBuffer(t, Config{DRED: true, DecoderComplexity: codec.DecoderDeepPLC})
 	tr := run(t, b, deliver(tx, func(i int, _ time.Duration) (time.Duration, bool) { return 20 * time.Millisecond, i >= 100 && i < 110 }), 5*time.Second)
 	var most time.Duration
@@ -157,4 +147,16 @@ func TestOneLossStartsNoCover(t *testing.T) {
 	if end := tr.stats[len(tr.stats)-1]; end.PacketsLost != 10 || most > 40*time.Millisecond {
 		t.Fatalf("one run of 10 lost: %d lost, target up to %v after it (want the delay quantile alone)", end.PacketsLost, most)
 	}
+}
+
+// encodeDRED encodes the first secs seconds of speech as a sender of 200 ms of DRED does (FEC
+// off, loss hint 20 %, no DTX), skipping the test where the linked libopus has no DRED.
+func encodeDRED(t *testing.T, secs int) []txPacket {
+	t.Helper()
+	if !codec.Features().DRED {
+		t.Skipf("linked %s", codec.Features())
+	}
+	set := codec.DefaultSettings()
+	set.DTX, set.FEC, set.LossHint, set.DRED = false, false, 0.2, 200*time.Millisecond
+	return encode(t, loadSpeech(t)[:secs*rtpClockHz], set, 0)
 }

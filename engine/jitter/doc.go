@@ -22,15 +22,17 @@
 //
 // Config.Mode chooses the buffer's own policy. ModeNetEq is the above, as libwebrtc's NetEq.
 // ModeDefault (DefaultPolicy) adds the cover the sender's redundancy needs, which the buffer
-// reads from the packets themselves: while packets are being lost (Estimate.Loss), the RED
-// depth in frames (RED blocks, Estimate.REDDepth) or one frame of Opus in-band FEC (the LBRR
-// flag, Estimate.FEC), so that the copy of a lost frame arrives before the frame is due; and,
-// for a sender of DRED, the loss runs the DRED of the packet after a run can rebuild
-// (Estimate.LossRun frames, at most Estimate.DREDReach, held for 10 s; see cover.go).
+// reads from the packets themselves: once losses recur (3 loss runs within 5 s,
+// Estimate.LossEvents), the RED depth in frames (RED blocks, Estimate.REDDepth) or one frame of
+// Opus in-band FEC (the LBRR flag, Estimate.FEC), so that the copy of a lost frame arrives
+// before the frame is due; and, for a sender of DRED, the loss runs the DRED of the packet after
+// a run can rebuild (Estimate.LossRun frames, at most Estimate.DREDReach, held for 10 s; see
+// cover.go).
 // ModeTrack is a receiver-side tracking target (TrackPolicy): the same quantile over a
 // histogram that forgets in time (TrackMemory, 4 s) rather than per packet, in which the
 // backlog a link delivers after an outage (a delivery gap of 300 ms or more) weighs a quarter;
-// the same redundancy cover on top; and a hold (below) of one target, at least 60 ms, instead
+// the same redundancy cover on top (its RED and FEC part while Estimate.Loss is 1 % or more);
+// and a hold (below) of one target, at least 60 ms, instead
 // of two. The modes are measured against each other by `parley bench adapt -strategies
 // adapt+neteq,adapt+track`.
 //

@@ -235,11 +235,7 @@ func NetEqPolicy(e Estimate) time.Duration { return e.Percentile + e.Chunk }
 // term (ModeNetEq keeps it out): a buffer that knows only the delay plays a RED copy only when
 // the delay spread happens to leave room for it.
 func DefaultPolicy(e Estimate) time.Duration {
-	floor := 2.0 // above any loss: no RED or FEC cover
-	if e.LossEvents >= defaultLossEvents {
-		floor = 0
-	}
-	return e.Percentile + e.Chunk + redundancyCover(e, floor)
+	return e.Percentile + e.Chunk + redundancyCover(e, e.LossEvents >= defaultLossEvents)
 }
 
 // defaultLossEvents is how many loss runs within 5 s make DefaultPolicy cover RED and FEC.

@@ -205,15 +205,15 @@ func (v *senderView) fec(at time.Duration) bool { return v.lbrr && at-v.lbrrAt <
 // on top of that, so that the packet carrying the copy of a lost frame, sent that much later,
 // arrives before the frame is due (redundancyCover, as DefaultPolicy).
 func TrackPolicy(e Estimate) time.Duration {
-	return e.Recent + e.Chunk + redundancyCover(e, trackLossFloor)
+	return e.Recent + e.Chunk + redundancyCover(e, e.Loss >= trackLossFloor)
 }
 
 // redundancyCover is the margin, above the delay quantile, that the sender's redundancy needs:
-// while packets are being lost (Estimate.Loss of floor or more) its RED depth in frames, or
-// one frame of in-band FEC, and in any case the loss runs its DRED can rebuild (dredCover).
-func redundancyCover(e Estimate, floor float64) time.Duration {
+// while packets are being lost (lossy, each policy's own test) its RED depth in frames, or one
+// frame of in-band FEC, and in any case the loss runs its DRED can rebuild (dredCover).
+func redundancyCover(e Estimate, lossy bool) time.Duration {
 	var c time.Duration
-	if e.Loss >= floor {
+	if lossy {
 		depth := e.REDDepth
 		if depth == 0 && e.FEC {
 			depth = 1
