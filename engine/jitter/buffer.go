@@ -69,6 +69,7 @@ type Buffer struct {
 	credit     float64 // stretch budget in samples
 	speechPow  float64 // recent speech power, for the low-energy test
 	offTarget  int64   // samples played since the margin was last within the dead band
+	quietRun   int64   // samples of low-energy audio decoded in a row
 	dredTS     int64   // extended timestamp of the packet whose DRED dred holds
 	dredOK     bool    // dred holds the parse of the packet at dredTS
 

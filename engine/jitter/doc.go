@@ -80,7 +80,8 @@
 // segments (30 dB under the recent speech level) are stretched without that test, and are
 // preferred: speech itself is stretched only when the margin is three times that far off
 // target and has been off target for a second, so stretching falls in the talker's pauses whenever there
-// are any. A budget limits stretching to Config.MaxStretchRate (10 %) of the samples played,
+// are any. Acceleration short of that waits for a pause: 150 ms of low-energy audio in a row,
+// not the quiet closure of a consonant inside a word. A budget limits stretching to Config.MaxStretchRate (10 %) of the samples played,
 // low-energy stretching costing a quarter. During DTX silence the margin moves for free by
 // shortening or lengthening the silence. The same mechanism absorbs clock drift between sender
 // and playout clock. Deceleration covers a deficit of at most 20 ms (clock drift, small target

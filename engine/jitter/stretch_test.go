@@ -164,3 +164,51 @@ func TestStretchJointsAreContinuous(t *testing.T) {
 		t.Fatalf("insert: max step %.4f vs %.4f", s, orig)
 	}
 }
+
+// TestAccelerateInPauses: a target that falls by less than far (3 × accelBand) is followed
+// down only in pauses of at least pauseRun, never in the shorter quiet gaps inside an
+// utterance. The signal is vowel-like bursts separated by near-silence (-60 dBFS noise, DTX
+// off so that the quiet frames are sent and decoded).
+func TestAccelerateInPauses(t *testing.T) {
+	removed := func(gap time.Duration) uint64 {
+		const burst = 700 * time.Millisecond
+		n := 8 * rtpClockHz
+		x := make([]float32, n)
+		period := durationTS(burst + gap)
+		for i := range x {
+			if time.Duration(int64(i)%period)*time.Second/rtpClockHz < burst {
+				ph := 2 * math.Pi * 150 * float64(i) / rtpClockHz
+				x[i] = float32(0.3*math.Sin(ph) + 0.15*math.Sin(3*ph+1) + 0.05*math.Sin(7*ph+2))
+			} else {
+				x[i] = float32(0.001 * math.Sin(float64(i)*1.7))
+			}
+		}
+		set := codec.DefaultSettings()
+		set.DTX = false
+		tx := encode(t, x, set, 0)
+		b := newBuffer(t, Config{InitialTarget: 130 * time.Millisecond})
+		var clock time.Duration
+		b.SetTargetPolicy(func(Estimate) time.Duration {
+			if clock < 2*time.Second {
+				return 120 * time.Millisecond
+			}
+			return 60 * time.Millisecond // 60 ms off: past accelBand, short of far
+		})
+		rx := deliver(tx, constDelay(20*time.Millisecond))
+		buf := make([]float32, 480)
+		i := 0
+		for clock = 0; clock < 9*time.Second; clock += 10 * time.Millisecond {
+			for ; i < len(rx) && rx[i].at <= clock; i++ {
+				_ = b.Push(rx[i].at, rx[i].p)
+			}
+			b.Pull(clock, buf)
+		}
+		return b.Stats().RemovedSamplesForAcceleration
+	}
+	if r := removed(100 * time.Millisecond); r != 0 {
+		t.Errorf("100 ms gaps (shorter than pauseRun): accelerated %d samples, want none", r)
+	}
+	if r := removed(400 * time.Millisecond); r < uint64(durationTS(60*time.Millisecond-accelBand)) {
+		t.Errorf("400 ms pauses: accelerated %d samples, want at least %d", r, durationTS(60*time.Millisecond-accelBand))
+	}
+}
