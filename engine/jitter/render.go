@@ -397,4 +397,3 @@ func (b *Buffer) stretch() {
 	s.wr = s.rd + n
 	b.stats.InsertedSamplesForDeceleration += uint64(l)
 }
-
