@@ -59,10 +59,13 @@ const (
 const decelReach = 20 * time.Millisecond
 
 // speechStretchWait is how long (in samples) the margin must have been off target before
-// speech itself is stretched; until then only low-energy segments are, which keeps the
-// stretching in pauses whenever the talker pauses (PESQ-WB with a 100 ms target step: 3.13 when
-// speech is stretched at once, 3.94 with this wait).
-var speechStretchWait = durationTS(time.Second)
+// speech itself is stretched; until then only pauses are, and a talker pauses every few
+// seconds (PESQ-WB with a 100 ms target step: 3.13 when speech is stretched at once, 3.94
+// after a second). 3 s instead of 1 s, with acceleration waiting for pauses (pauseRun), on
+// the default profiles plus eight capacity traces (`parley bench adapt`, 2 seeds, 33 runs):
+// adapt+neteq PESQ-WB 3.70 to 3.71 (per run against the best baseline -0.06 to -0.04, P10
+// +0.02 to +0.10), interruptions 2.77 to 2.84 a minute, buffer delay 119 to 120 ms.
+var speechStretchWait = durationTS(3 * time.Second)
 
 // pauseRun is how long (in samples) the decoded audio must have been low-energy before the
 // buffer accelerates in it, unless the margin is far off target: a talker's pause, not the
