@@ -85,9 +85,10 @@
 // low-energy stretching costing a quarter. During DTX silence the margin moves for free by
 // shortening or lengthening the silence. The same mechanism absorbs clock drift between sender
 // and playout clock. Deceleration covers a deficit of at most 20 ms (clock drift, small target
-// moves): a target that rose further is reached by holding the position at the next underrun,
-// which the late packets that raised it cause anyway, rather than by stretching speech ahead
-// of it (Config.DecelerateFar restores NetEq's preemptive expand towards any rise).
+// moves): a target that rose further is reached in the next pause, at the next loss (the
+// concealment goes in ahead of the missing frame) or by holding the position at the next
+// underrun, which the late packets that raised it cause anyway, rather than by stretching
+// speech ahead of it (Config.DecelerateFar restores NetEq's preemptive expand towards any rise).
 //
 // PESQ (bench/pesq) scores time-stretched speech lower than it sounds: it aligns each utterance
 // as a whole, so a delay that moves inside an utterance costs score even in a pause (cutting
