@@ -215,7 +215,7 @@ func (b *Buffer) Push(at time.Duration, p Packet) error {
 		}
 		b.pos = ets // reordered before playout began: start earlier
 	}
-	if b.cfg.FEC && opusCanFEC(primary) {
+	if b.cfg.FEC && opusHasFEC(primary) {
 		b.stats.FECPacketsReceived++
 	}
 	e := b.pkts.find(ets)

@@ -121,7 +121,7 @@ func (b *Buffer) render() {
 }
 
 // fecFrom reports whether the frame before e can be decoded from e's in-band FEC.
-func (b *Buffer) fecFrom(e *entry) bool { return b.cfg.FEC && !e.red && opusCanFEC(e.payload()) }
+func (b *Buffer) fecFrom(e *entry) bool { return b.cfg.FEC && !e.red && opusHasFEC(e.payload()) }
 
 // holdLimit is how long the position is held waiting for a late packet: twice the target,
 // at least 100 ms (ModeTrack: one target, at least trackHoldMin). Beyond it the buffer
@@ -369,7 +369,7 @@ func (b *Buffer) stretch() {
 	if !low && (!far || b.offTarget < speechStretchWait) {
 		return // prefer low-energy segments: speech only when far and long off target
 	}
-	if excess > 0 && !far && b.quietRun < pauseRun {
+	if excess > 0 && !far && !pause {
 		return // accelerate in pauses, not in the short quiet stretches inside an utterance
 	}
 	want := durationTS(excess)

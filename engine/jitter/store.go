@@ -148,10 +148,10 @@ func opusSamples(p []byte) int {
 	return n
 }
 
-// opusCanFEC reports whether an Opus packet carries in-band FEC (LBRR) for the frame before
+// opusHasFEC reports whether an Opus packet carries in-band FEC (LBRR) for the frame before
 // it (codec.PacketHasFEC). The mode alone (SILK or hybrid) is not enough: a packet without
 // LBRR "decodes" FEC as plain concealment, which took the place of a DRED rebuild.
-func opusCanFEC(p []byte) bool {
+func opusHasFEC(p []byte) bool {
 	ok, err := codec.PacketHasFEC(p)
 	return ok && err == nil
 }
