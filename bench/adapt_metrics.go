@@ -296,17 +296,18 @@ func worst(a, b time.Duration) time.Duration {
 
 // runMetrics computes everything but PESQ from a run's timeline and result.
 func runMetrics(tl *Timeline, res Result) RunMetrics {
-	m := RunMetrics{PayloadKbps: res.PayloadKbps(), NetworkLoss: res.NetworkLoss, MOS: emodelMOS(tl.Ticks)}
+	ticks, sends := tl.scored()
+	m := RunMetrics{PayloadKbps: res.PayloadKbps(), NetworkLoss: res.NetworkLoss, MOS: emodelMOS(ticks)}
 	var m2e []time.Duration
-	for _, t := range tl.Ticks {
+	for _, t := range ticks {
 		if t.Playing {
 			m2e = append(m2e, t.MouthToEar)
 		}
 	}
 	m.M2EP50, m.M2EP95 = durPercentile(m2e, 0.5), durPercentile(m2e, 0.95)
 	m.BufferDelay = tl.BufferDelay
-	m.ConcealLate, m.ConcealLost = concealSplit(tl.Ticks, tl.Sends, res.Receive.RecoveredFEC+res.Receive.RecoveredRED+res.Receive.RecoveredDRED)
-	if n, min := interruptions(tl.Ticks, InterruptionMin); min > 0 {
+	m.ConcealLate, m.ConcealLost = concealSplit(ticks, sends, res.Receive.RecoveredFEC+res.Receive.RecoveredRED+res.Receive.RecoveredDRED)
+	if n, min := interruptions(ticks, InterruptionMin); min > 0 {
 		m.InterruptionsPerMin = float64(n) / min
 	}
 	var q []time.Duration

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"slices"
 	"time"
 
 	"github.com/parley-voice/parley/internal/netem"
@@ -21,6 +22,35 @@ type Timeline struct {
 	// its arrival and its playout (webrtc-stats jitterBufferDelay / jitterBufferEmittedCount;
 	// for a fixed buffer, over the packets that arrived in time).
 	BufferDelay time.Duration
+	// SpeechEnd is the capture time at which the speech the run scores ends (RunJob: the clip's
+	// repetitions). What comes after it is the silence that flushes the sender's last frames:
+	// under DTX the sender sends none of it and the receiver, with no packet after it, never
+	// learns it was silence, so ticks playing audio captured from SpeechEnd on, and packets
+	// captured from then on, count in no metric. Zero: every tick and packet counts.
+	SpeechEnd time.Duration
+}
+
+// scored returns the ticks and sends the run metrics count: all of them, or with SpeechEnd set,
+// the ticks playing audio captured before it (the others marked not Playing, in a copy) and the
+// packets whose frame began before it.
+func (tl *Timeline) scored() ([]Tick, []SendEvent) {
+	if tl.SpeechEnd <= 0 {
+		return tl.Ticks, tl.Sends
+	}
+	ticks := slices.Clone(tl.Ticks)
+	for i := range ticks {
+		if t := &ticks[i]; t.Playing && t.At-t.MouthToEar >= tl.SpeechEnd {
+			t.Playing = false
+		}
+	}
+	sends := tl.Sends
+	for i, s := range tl.Sends {
+		if s.At-time.Duration(s.FrameSamples)*time.Second/SampleRateHz >= tl.SpeechEnd {
+			sends = tl.Sends[:i]
+			break
+		}
+	}
+	return ticks, sends
 }
 
 // SendEvent is one packet offered to the link.

@@ -131,7 +131,7 @@ func RunJob(job Job) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
-	tl := &Timeline{}
+	tl := &Timeline{SpeechEnd: time.Duration(max(job.Repeat, 1)*len(job.Clip.Samples)) * time.Second / SampleRateHz}
 	res, err := runStrategy(st, job, speech, link, reverse, tl)
 	if err != nil {
 		return Row{}, fmt.Errorf("bench: %s on %s: %w", job.Strategy, job.Link.Name, err)

@@ -242,7 +242,7 @@ func runLoop(speech []float32, cfg loopConfig, link *netem.Link) (AdaptResult, e
 		// The receiver: the state after the previous tick, the packets that arrived by now,
 		// feedback.
 		if tl != nil && t > 0 {
-			tk := probe.sample(t - PlayoutChunk)
+			tk := probe.sample(t-PlayoutChunk, tl.Ticks)
 			if s, ok := settingsAt(res.Steps, t-PlayoutChunk-tk.MouthToEar); ok {
 				tk.BitrateBps, tk.Frame = s.Decision.BitrateBps, s.Decision.Frame
 				if tk.Playing {

@@ -43,16 +43,57 @@ type tickProbe struct {
 	backlog int    // fixed: concealed samples not yet attributed to a tick
 }
 
+// unconcealSlack is how much playout without concealment may lie between the end of the
+// timeline and the concealment a receiver takes back: the frame or two it decoded between
+// playing the concealment and learning from the next packet that it was silence (a frame it
+// recognised as silence itself, the packet's own frame), at most one frame of the longest size.
+const unconcealSlack = SampleRateHz * 60 / 1000
+
+// unconceal takes up to n samples of concealment back from the last run of concealed ticks of
+// the timeline so far (the most recent first), which ends at most unconcealSlack samples of
+// other playout before its end: audio a receiver played as concealment and learned only
+// afterwards was the sender's DTX silence. It returns how many it took.
+func unconceal(ticks []Tick, n int) int {
+	took, skipped := 0, 0
+	for i := len(ticks) - 1; i >= 0 && n > took; i-- {
+		t := &ticks[i]
+		if !t.Playing {
+			break
+		}
+		if t.Concealed == 0 {
+			if took > 0 || skipped+chunkSamples > unconcealSlack {
+				break
+			}
+			skipped += chunkSamples
+			continue
+		}
+		d := min(t.Concealed, n-took)
+		t.Concealed -= d
+		took += d
+	}
+	return took
+}
+
 func newTickProbe(rx Receiver) *tickProbe { return &tickProbe{rx: rx} }
 
-// sample returns the tick that played at time at (called after its Play).
+// sample returns the tick that played at time at (called after its Play); past holds the
+// ticks sampled before it, whose Concealed it lowers where the receiver has since learned that
+// what it concealed was the sender's DTX silence.
 //
 // For the engine's buffer, a tick's concealment is the part of its chunk that did not come
 // from a packet (primary, RED or FEC: jitterBufferEmittedCount), less the comfort noise of the
-// sender's DTX silence. The buffer's ConcealedSamples counter cannot serve: it books concealment
-// that waited for a late packet only when that packet (or the next) arrives, long after it
-// played.
-func (p *tickProbe) sample(at time.Duration) Tick {
+// sender's DTX silence (DTXSamples). The buffer's ConcealedSamples counter cannot serve: it
+// books concealment that waited for a late packet only when that packet (or the next) arrives,
+// long after it played. Comfort noise is booked when the buffer knows it for silence: at
+// render time when the packet after the silence is already buffered (this tick's chunk, or the
+// next one's), or when that packet arrives after the buffer held its position concealing (the
+// ticks just played). It is taken from this tick first, then from the run of concealed ticks
+// just before it, and what is left from the ticks that follow.
+//
+// A FixedReceiver conceals a frame it has no packet for and books it as silence when the next
+// packet shows that nothing was sent (settleRun); that concealment is taken back from the
+// samples not yet attributed, then from the ticks just before.
+func (p *tickProbe) sample(at time.Duration, past []Tick) Tick {
 	tk := Tick{At: at}
 	switch rx := p.rx.(type) {
 	case *AdaptiveReceiver:
@@ -72,6 +113,9 @@ func (p *tickProbe) sample(at time.Duration) Tick {
 		p.dtx += int(s.DTXSamples - p.lastDTX)
 		d := min(p.dtx, conc)
 		tk.Concealed, p.dtx = conc-d, p.dtx-d
+		if p.dtx > 0 && d == conc {
+			p.dtx -= unconceal(past, p.dtx)
+		}
 		p.lastEm, p.lastDTX = s.JitterBufferEmittedCount, s.DTXSamples
 		if mt, ok := rx.minTransit(); ok {
 			tk.MouthToEar = s.Margin + mt
@@ -85,8 +129,14 @@ func (p *tickProbe) sample(at time.Duration) Tick {
 		tk.Playing = true
 		tk.MouthToEar = o
 		s := rx.Stats()
-		if d := s.Concealed - p.lastFr; d > 0 {
+		switch d := s.Concealed - p.lastFr; {
+		case d > 0:
 			p.backlog += d * rx.fs
+		case d < 0: // concealed frames settled as DTX silence
+			n := -d * rx.fs
+			b := min(n, p.backlog)
+			p.backlog -= b
+			unconceal(past, n-b)
 		}
 		p.lastFr = s.Concealed
 		tk.Concealed = min(p.backlog, chunkSamples)

@@ -226,13 +226,14 @@ func ReverseLink(cfg netem.LinkConfig) netem.LinkConfig {
 	return cfg
 }
 
-// codecBase is the encoder's fixed part in the benchmark: the call's complexity (or the one
-// given), no DTX, full band.
+// codecBase is the encoder's fixed part in the benchmark, as a call runs it: the call's
+// complexity (or the one given), the call's DTX (codec.DefaultSettings), full band.
 func codecBase(complexity int) codec.Settings {
+	d := codec.DefaultSettings()
 	if complexity == 0 {
-		complexity = codec.DefaultSettings().Complexity
+		complexity = d.Complexity
 	}
-	return codec.Settings{Complexity: complexity, MaxBandwidth: codec.BandwidthAuto}
+	return codec.Settings{Complexity: complexity, MaxBandwidth: codec.BandwidthAuto, DTX: d.DTX}
 }
 
 // runStrategy runs strategy st for job over the forward link and its reverse.
