@@ -93,6 +93,11 @@ type Features struct {
 	// SendRateBps is the rate the sender sent at over the last WindowMedium, from OnSend; 0 when
 	// OnSend is not used.
 	SendRateBps float64
+	// SendGap is the longest time within the last WindowMedium in which the sender sent
+	// nothing, from OnSend: between two packets sent, or since the last one (0 when OnSend is
+	// not used). A gap longer than a few frames is the sender's silence (DTX, mute), which
+	// empties the windows as an outage would.
+	SendGap time.Duration
 	// Received counts all packets given to OnPacket; Lost the sequence numbers skipped over so
 	// far (reduced again when a reordered packet fills a gap).
 	Received, Lost int64
@@ -281,14 +286,18 @@ func (t *Tracker) Features(now time.Duration) Features {
 		f.Windows[i] = t.window(now, w, base)
 	}
 	var bytes int64
+	from, next := now-WindowMedium, now
 	for i := t.sendCount - 1; i >= 0; i-- {
 		r := t.sends[(t.sendHead+i)%len(t.sends)]
-		if r.at <= now-WindowMedium {
+		if r.at > now {
+			continue
+		}
+		f.SendGap = max(f.SendGap, next-max(r.at, from))
+		if r.at <= from {
 			break
 		}
-		if r.at <= now {
-			bytes += int64(r.size)
-		}
+		bytes += int64(r.size)
+		next = r.at
 	}
 	f.SendRateBps = float64(bytes*8) / WindowMedium.Seconds()
 	return f

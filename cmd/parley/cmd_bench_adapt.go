@@ -25,8 +25,9 @@ func cmdBenchAdapt(ctx context.Context, env *cmdEnv, args []string) error {
 Every strategy runs on every link with the same link configuration and seed, in virtual time,
 through the engine's own media core (engine/media: send step, receive step, a media.Policy
 deciding from the receiver's arrival feedback, which travels back every 200 ms over a reverse
-link with the profile's delay, jitter and loss but no capacity limit), with real libopus and
-PESQ-WB on the decoded audio (each repetition of the clip scored alone):
+link with the profile's delay, jitter and loss but no capacity limit), with real libopus (the
+call's encoder settings, DTX included) and PESQ-WB on the decoded audio (each repetition of the
+clip scored alone):
 
   fixed32       32 kb/s, 20 ms, no FEC, 80 ms fixed buffer
   fixed32+fec   the same with in-band FEC (loss hint 10 %)
@@ -74,7 +75,10 @@ recovered by FEC/RED); interruptions (>= 150 ms of consecutive concealment) per 
 kb/s; queueing delay p95 (delivery delay minus base propagation); on links with a rate
 schedule: react (capacity drop until the queueing delay is back under 100 ms and the wire rate
 under the new capacity) and recover (capacity rise until the wire rate reaches 90 % of
-min(capacity, 64 kb/s)), "never" when it did not happen within the step. Aggregates: mean and P10 (nearest rank) across runs.`)
+min(capacity, 64 kb/s)), "never" when it did not happen within the step. The metrics cover
+the audio of the repetitions PESQ scores, not the second of silence that flushes the sender,
+and count the sender's DTX silence as silence, not concealment, also where a receiver learns it
+only from the next packet. Aggregates: mean and P10 (nearest rank) across runs.`)
 	profiles := fs.String("profiles", strings.Join(bench.BenchProfileNames(), ","), "comma-separated profiles (empty: traces only)")
 	traces := fs.String("trace", "", "comma-separated capacity trace files to add as links")
 	traceFormat := fs.String("trace-format", "", "trace format: mahimahi, opennetlab or norway (default: detect)")
