@@ -186,3 +186,35 @@ func TestFeaturesOutage(t *testing.T) {
 		t.Errorf("delay above base %v after the path came back 30 ms slower: the base was not re-measured", long.DelayP50)
 	}
 }
+
+// TestFeaturesSendGap: the longest stretch of the last WindowMedium without a packet sent,
+// between two sends or since the last one; zero without OnSend.
+func TestFeaturesSendGap(t *testing.T) {
+	tr := NewTracker(256)
+	if f := tr.Features(time.Second); f.SendGap != 0 {
+		t.Fatalf("no sends: SendGap %v", f.SendGap)
+	}
+	at := time.Duration(0)
+	for range 40 { // 0.8 s of 20 ms frames
+		tr.OnSend(at, 100)
+		at += 20 * time.Millisecond
+	}
+	if f := tr.Features(at - 20*time.Millisecond); f.SendGap != 20*time.Millisecond {
+		t.Fatalf("steady 20 ms frames: SendGap %v", f.SendGap)
+	}
+	at += 280 * time.Millisecond // a 300 ms pause (DTX) between two packets
+	for range 10 {
+		tr.OnSend(at, 100)
+		at += 20 * time.Millisecond
+	}
+	if f := tr.Features(at - 20*time.Millisecond); f.SendGap != 300*time.Millisecond {
+		t.Fatalf("after a 300 ms pause: SendGap %v", f.SendGap)
+	}
+	if f := tr.Features(at + 500*time.Millisecond); f.SendGap != 520*time.Millisecond {
+		t.Fatalf("silent since the last packet: SendGap %v", f.SendGap)
+	}
+	// Sends after the snapshot's time do not count, and the pause has left the window 2 s on.
+	if f := tr.Features(at - 20*time.Millisecond + 2*time.Second); f.SendGap != time.Second {
+		t.Fatalf("2 s of silence: SendGap %v (the window is %v)", f.SendGap, WindowMedium)
+	}
+}

@@ -225,3 +225,26 @@ func TestSteadyTargetFloor(t *testing.T) {
 func BenchmarkSteadyDecideLearned(b *testing.B) {
 	benchDecide(b, PolicyConfig{Learned: true, DRED: true})
 }
+
+// TestSteadyDistrustsPredictionAcrossPause: after a talker's pause under DTX the windows are as
+// empty as after an outage, and the predictor (trained on senders that send every frame) may
+// forecast loss and delay the measurements do not show. With the sender silent for sendPause
+// or more within the last second, the policy goes by the measurements: on a clean path it
+// keeps a plain setting and a short target whatever the prediction says.
+func TestSteadyDistrustsPredictionAcrossPause(t *testing.T) {
+	for _, gap := range []time.Duration{0, sendPause} {
+		p := newSteady(t, PolicyConfig{DRED: true})
+		f := snap(0, 0, 1, 2*ms)
+		f.SendRateBps, f.SendGap = 40e3, gap
+		d := p.Decide(0, f, pred(500e3, 0.05, 1, 95*ms))
+		t.Logf("send gap %v: %+v", gap, d.Settings)
+		paused := gap >= sendPause
+		redundant := d.FEC || d.REDDepth > 0 || d.DRED > 0
+		if paused && (redundant || d.JitterTarget > 40*ms) {
+			t.Errorf("sender paused %v: the prediction of 5 %% loss and 95 ms spread was used: %+v", gap, d.Settings)
+		}
+		if !paused && !redundant && d.JitterTarget <= 40*ms {
+			t.Errorf("sender not paused: a trusted prediction of 5 %% loss changed nothing: %+v", d.Settings)
+		}
+	}
+}
