@@ -59,3 +59,47 @@ func TestUnconceal(t *testing.T) {
 		t.Fatalf("took %d past a tick before playout: %+v", got, notPlaying)
 	}
 }
+
+// TestScoreRepeatsFollowsStretch: an adaptive buffer that stretched time plays a repetition
+// later (or earlier) than the playout start's alignment says; each repetition is scored against
+// the window that holds it, so 30 ms of delay added before the second repetition costs no
+// PESQ-WB, where cutting at the sent repetition's samples lost its onset.
+func TestScoreRepeatsFollowsStretch(t *testing.T) {
+	clip := loadSpeech48(t)[:4*SampleRateHz]
+	n := len(clip)
+	sent := make([]float32, 0, 3*n+SampleRateHz)
+	for range 3 {
+		sent = append(sent, clip...)
+	}
+	sent = append(sent, make([]float32, SampleRateHz)...)
+	shift := 30 * SampleRateHz / 1000
+	recv := make([]float32, len(sent))
+	copy(recv, sent[:n])
+	copy(recv[n+shift:], sent[n:])
+	same, err := scoreRepeats(Result{Sent: sent, Received: sent}, n, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scoreRepeats(Result{Sent: sent, Received: recv}, n, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := 0.0
+	for i := range 3 {
+		q, err := Score(sent[i*n:(i+1)*n], recv[i*n:(i+1)*n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut += q.WB / 3
+	}
+	t.Logf("PESQ-WB: unshifted %.3f, 30 ms later from the second repetition %.3f (cut at the sent samples: %.3f)", same, got, cut)
+	if got < same-0.02 {
+		t.Errorf("a 30 ms shift cost %.3f PESQ-WB (%.3f against %.3f)", same-got, got, same)
+	}
+	if lag := repeatLag(sent[n:2*n], recv, n); lag != shift {
+		t.Errorf("repeatLag %d samples, want %d", lag, shift)
+	}
+	if lag := repeatLag(make([]float32, n), recv, n); lag != 0 {
+		t.Errorf("repeatLag of silence %d, want 0", lag)
+	}
+}
