@@ -109,18 +109,7 @@ func writeWAV(path string, x []float32) error {
 // (at most maxPESQ samples), and the delay found (1 ms resolution).
 func alignForPESQ(sent, got []float32) (ref, deg []float32, lag time.Duration) {
 	const hop = bench.SampleRateHz / 1000
-	env := func(x []float32) []float64 {
-		e := make([]float64, len(x)/hop)
-		for i := range e {
-			var s float64
-			for _, v := range x[i*hop : (i+1)*hop] {
-				s += float64(v) * float64(v)
-			}
-			e[i] = s
-		}
-		return e
-	}
-	es, eg := env(sent), env(got)
+	es, eg := bench.BlockEnergy(sent, 0, len(sent)/hop, hop), bench.BlockEnergy(got, 0, len(got)/hop, hop)
 	win := min(len(es), len(eg), 6000)
 	best, bestLag := -1.0, 0
 	for lag := -2000; lag <= 2000; lag++ {
