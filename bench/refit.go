@@ -29,6 +29,10 @@ type RefitGrid struct {
 	RandomLoss []float64 // Bernoulli loss fractions
 	BurstyLoss []float64 // Gilbert–Elliott loss fractions with mean burst MeanBurst
 	MeanBurst  float64   // mean loss-run length of the bursty conditions, packets (> 1)
+	// DecoderComplexity is the receiver's decoder complexity (CodecConfig.DecoderComplexity):
+	// 0 is classic PLC; the engine decodes at codec.Features().BestDecoderComplexity(), whose
+	// Deep PLC and OSCE conceal and enhance differently, so a table for its calls is fit there.
+	DecoderComplexity int
 }
 
 // DefaultRefitGrid is the matrix of issue 7 — 6–64 kb/s × 20/40/60 ms × FEC off/on × RED
@@ -62,7 +66,8 @@ func (g RefitGrid) Configs() []CodecConfig {
 		if low > 0 {
 			name += fmt.Sprintf("-low%dk", low/1000)
 		}
-		cs = append(cs, CodecConfig{Name: name, BitrateBps: b, Frame: fr, FEC: fec, REDDepth: red, REDLowRateBps: low})
+		cs = append(cs, CodecConfig{Name: name, BitrateBps: b, Frame: fr, FEC: fec, REDDepth: red, REDLowRateBps: low,
+			DecoderComplexity: g.DecoderComplexity})
 	}
 	for _, fr := range g.Frames {
 		for _, fec := range g.FEC {
@@ -110,6 +115,8 @@ func (g RefitGrid) Validate() error {
 		return fmt.Errorf("%w: refit grid needs at least one lossy condition", ErrConfig)
 	case len(g.BurstyLoss) > 0 && !(g.MeanBurst > 1):
 		return fmt.Errorf("%w: refit grid mean burst %v (want > 1)", ErrConfig, g.MeanBurst)
+	case g.DecoderComplexity < 0 || g.DecoderComplexity > 10:
+		return fmt.Errorf("%w: refit grid decoder complexity %d (want 0 to 10)", ErrConfig, g.DecoderComplexity)
 	}
 	for _, d := range g.REDDepths {
 		if d < 0 || d > 3 {

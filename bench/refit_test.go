@@ -128,6 +128,17 @@ func TestRefitGrid(t *testing.T) {
 	if err := bad.Validate(); !errors.Is(err, ErrConfig) {
 		t.Errorf("loss 150 %%: %v", err)
 	}
+	bad = g
+	bad.DecoderComplexity = 11
+	if err := bad.Validate(); !errors.Is(err, ErrConfig) {
+		t.Errorf("decoder complexity 11: %v", err)
+	}
+	g.DecoderComplexity = 7
+	for _, c := range g.Configs() {
+		if c.DecoderComplexity != 7 {
+			t.Fatalf("%s: decoder complexity %d, want the grid's 7", c.Name, c.DecoderComplexity)
+		}
+	}
 }
 
 // TestFitSettingTablePooled: with pooling, settings of one curve share the Bpl their points

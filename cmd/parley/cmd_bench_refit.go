@@ -42,6 +42,8 @@ Shrink it with the flags.`)
 	bursty := fs.String("bursty", "5,10,20", "bursty loss rates, %")
 	meanBurst := fs.Float64("burst", def.MeanBurst, "mean loss-run length of the bursty conditions, packets")
 	clipsN := fs.Int("clips", 1, "speech clips (1: the wideband one, 2: also the narrowband one)")
+	decoder := fs.Int("decoder-complexity", 0,
+		"receiver decoder complexity, 0-10 (0: classic PLC, as the checked-in table; 5+: Deep PLC, 6: LACE, 7: NoLACE where libopus has them)")
 	noProgress := fs.Bool("no-progress", false, "do not draw the progress bar")
 	from := fs.String("from", "", "fit from sweep rows written earlier with -rows instead of sweeping (the grid flags then only label the fit)")
 	pool := fs.Bool("pool", true, "fit one Bpl per curve (all bitrates of a frame/FEC/RED/low-rate setting) instead of one per bitrate")
@@ -51,7 +53,7 @@ Shrink it with the flags.`)
 	if fs.NArg() != 0 {
 		return usagef("bench refit takes no arguments, got %q", fs.Args())
 	}
-	g := bench.RefitGrid{LowRateBps: *low * 1000, MeanBurst: *meanBurst}
+	g := bench.RefitGrid{LowRateBps: *low * 1000, MeanBurst: *meanBurst, DecoderComplexity: *decoder}
 	var err error
 	if g.BitratesBps, err = parseInts("-bitrates", *bitrates, 1000); err != nil {
 		return err
@@ -137,8 +139,8 @@ Shrink it with the flags.`)
 				return err
 			}
 		}
-		what = fmt.Sprintf("%d runs in %s, %d settings, %d clip(s), %d seed(s) per lossy cell", total,
-			time.Since(start).Round(time.Second), len(sweep.Configs), len(clips), *seeds)
+		what = fmt.Sprintf("%d runs in %s, %d settings, %d clip(s), %d seed(s) per lossy cell, decoder complexity %d", total,
+			time.Since(start).Round(time.Second), len(sweep.Configs), len(clips), *seeds, *decoder)
 	}
 	t, err := bench.FitSettingTable(*version, rows, g.MeanBurst, *pool)
 	if err != nil {
