@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +237,45 @@ func TestPickOracle(t *testing.T) {
 	}
 	if o := oracles[1]; o.Profile != "b" || o.PESQ != 3.5 || o.Fixed.BitrateBps != 16000 {
 		t.Errorf("b: %+v", o)
+	}
+}
+
+// TestCompareRunsByRepeat: the per-repetition differences are taken against the run the mean
+// chose as the best baseline, their mean is the PESQ difference, and runs with differing
+// repetition counts give none.
+func TestCompareRunsByRepeat(t *testing.T) {
+	row := func(p, st string, reps ...float64) Row {
+		r := Row{Profile: p, Strategy: st, Seed: 1, PESQReps: reps}
+		r.PESQ = mean(reps)
+		return r
+	}
+	rows := []Row{
+		row("a", StrategyFixed, 4.0, 4.0, 4.0), row("a", StrategyTGVoIP, 3.0, 4.5, 4.4), row("a", StrategyAdapt, 3.5, 4.2, 4.6),
+		row("b", StrategyWebRTC, 2.0, 3.0, 3.1), row("b", StrategyAdapt, 2.6, 3.0, 3.0),
+	}
+	v := CompareRuns(rows, StrategyAdapt, "best baseline")
+	// a: against fixed32 (4.0 beats tgvoip's 3.97): -0.5, +0.2, +0.6; b: +0.6, 0, -0.1.
+	want := []float64{0.05, 0.1, 0.25}
+	if len(v.ByRepeat) != 3 {
+		t.Fatalf("ByRepeat %v, want %v", v.ByRepeat, want)
+	}
+	for i := range want {
+		if math.Abs(v.ByRepeat[i]-want[i]) > 1e-9 {
+			t.Errorf("ByRepeat %v, want %v", v.ByRepeat, want)
+		}
+	}
+	if m := mean(v.ByRepeat); math.Abs(m-v.PESQ) > 1e-9 {
+		t.Errorf("mean by repetition %.4f, PESQ difference %.4f", m, v.PESQ)
+	}
+	rows[4].PESQReps = rows[4].PESQReps[:2]
+	if v := CompareRuns(rows, StrategyAdapt, "best baseline"); v.ByRepeat != nil {
+		t.Errorf("differing repetition counts: ByRepeat %v, want none", v.ByRepeat)
+	}
+	var buf strings.Builder
+	if err := WriteAdaptCSV(&buf, rows[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\n"); !strings.HasSuffix(lines[0], ",pesq_wb_reps") || !strings.HasSuffix(lines[1], ",4.000;4.000;4.000") {
+		t.Errorf("CSV:\n%s", buf.String())
 	}
 }

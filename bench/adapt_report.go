@@ -90,6 +90,13 @@ func WriteAdaptSummary(w io.Writer, rows []Row) {
 			}
 			fmt.Fprintf(w, "%s vs %s (per run): PESQ mean %+.2f, P10 %+.2f; MOS mean %+.2f, P10 %+.2f; interruptions %s; higher PESQ on %d of %d runs\n",
 				A, against, v.PESQ, v.PESQP10, v.MOS, v.MOSP10, intr, v.Wins, v.Runs)
+			if len(v.ByRepeat) > 0 {
+				parts := make([]string, len(v.ByRepeat))
+				for i, d := range v.ByRepeat {
+					parts[i] = fmt.Sprintf("%s %+.2f", ordinal(i+1), d)
+				}
+				fmt.Fprintf(w, "  PESQ-WB by repetition of the clip (the 1st is the call's start): %s\n", strings.Join(parts, ", "))
+			}
 			if against == "best baseline" && len(v.Losses) > 0 {
 				fmt.Fprintf(w, "  %s below the best baseline on: %s\n", A, strings.Join(v.Losses, "; "))
 			}
@@ -230,12 +237,22 @@ func writeAdaptTargets(w io.Writer, rows []Row, A string) {
 	}
 }
 
-// WriteAdaptCSV writes one CSV line per run, after a header.
+// joinReps formats per-repetition scores as "4.071;4.266;3.830".
+func joinReps(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', 3, 64)
+	}
+	return strings.Join(parts, ";")
+}
+
+// WriteAdaptCSV writes one CSV line per run, after a header; pesq_wb_reps is the PESQ-WB of each
+// repetition of the clip, ";"-separated, in the order sent.
 func WriteAdaptCSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"link", "clip", "seed", "strategy", "oracle_setting", "pesq_wb", "emodel_mos", "m2e_p50_ms", "m2e_p95_ms",
 		"buffer_delay_ms", "conceal_late", "conceal_lost", "interruptions_per_min", "payload_kbps", "queue_p95_ms", "network_loss", "react_ms",
-		"recover_ms", "changes"})
+		"recover_ms", "changes", "pesq_wb_reps"})
 	ff := func(x float64, p int) string { return strconv.FormatFloat(x, 'f', p, 64) }
 	ms := func(d time.Duration) string { return ff(float64(d)/float64(time.Millisecond), 1) }
 	for _, r := range rows {
@@ -248,8 +265,23 @@ func WriteAdaptCSV(w io.Writer, rows []Row) error {
 		}
 		_ = cw.Write([]string{r.Profile, r.Clip, strconv.FormatUint(r.Seed, 10), r.Strategy, setting, ff(r.PESQ, 3), ff(r.MOS, 3),
 			ms(r.M2EP50), ms(r.M2EP95), ms(r.BufferDelay), ff(r.ConcealLate, 4), ff(r.ConcealLost, 4), ff(r.InterruptionsPerMin, 2),
-			ff(r.PayloadKbps, 2), ms(r.QueueP95), ff(r.NetworkLoss, 4), react, recov, strconv.Itoa(r.Changes)})
+			ff(r.PayloadKbps, 2), ms(r.QueueP95), ff(r.NetworkLoss, 4), react, recov, strconv.Itoa(r.Changes), joinReps(r.PESQReps)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// ordinal spells 1, 2, 3, 4 as "1st", "2nd", "3rd", "4th".
+func ordinal(n int) string {
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+		return fmt.Sprintf("%dth", n)
+	case n%10 == 1:
+		return fmt.Sprintf("%dst", n)
+	case n%10 == 2:
+		return fmt.Sprintf("%dnd", n)
+	case n%10 == 3:
+		return fmt.Sprintf("%drd", n)
+	}
+	return fmt.Sprintf("%dth", n)
 }

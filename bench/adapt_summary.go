@@ -88,6 +88,10 @@ type Versus struct {
 	// Losses lists the runs where the strategy's PESQ-WB was lower: "profile seed N: 3.10 vs
 	// 3.25 (webrtc-like)".
 	Losses []string
+	// ByRepeat is the mean PESQ-WB difference on each repetition of the clip, against the same
+	// reference run as PESQ (the repetition count the runs share; nil when they differ or have
+	// one): where in the call the difference lies, the first repetition being its start.
+	ByRepeat []float64
 }
 
 // baselines are the strategies "best baseline" chooses from (not the oracle).
@@ -114,6 +118,8 @@ func CompareRuns(rows []Row, strategy, against string) Versus {
 	v := Versus{Strategy: strategy, Against: against}
 	var a, b, am, bm []float64
 	var ai, bi float64
+	var reps [][]float64 // per repetition, the differences
+	repsOK := true
 	for _, k := range keys {
 		m := byKey[k]
 		s, ok := m[strategy]
@@ -141,6 +147,18 @@ func CompareRuns(rows []Row, strategy, against string) Versus {
 			v.Losses = append(v.Losses, fmt.Sprintf("%s seed %d: %.2f vs %.2f (%s)", k.p, k.s, s.PESQ, ref.PESQ, ref.Strategy))
 		}
 		a, b = append(a, s.PESQ), append(b, ref.PESQ)
+		switch n := len(s.PESQReps); {
+		case !repsOK:
+		case n != len(ref.PESQReps) || reps != nil && n != len(reps):
+			repsOK = false
+		default:
+			if reps == nil {
+				reps = make([][]float64, n)
+			}
+			for i := range n {
+				reps[i] = append(reps[i], s.PESQReps[i]-ref.PESQReps[i])
+			}
+		}
 		if !math.IsNaN(s.MOS) && !math.IsNaN(ref.MOS) {
 			am, bm = append(am, s.MOS), append(bm, ref.MOS)
 		}
@@ -149,6 +167,11 @@ func CompareRuns(rows []Row, strategy, against string) Versus {
 	}
 	v.PESQ, v.PESQP10 = mean(a)-mean(b), percentile(a, 0.1)-percentile(b, 0.1)
 	v.MOS, v.MOSP10 = mean(am)-mean(bm), percentile(am, 0.1)-percentile(bm, 0.1)
+	if repsOK && len(reps) > 1 {
+		for _, d := range reps {
+			v.ByRepeat = append(v.ByRepeat, mean(d))
+		}
+	}
 	v.Interruptions = math.NaN()
 	if bi > 0 {
 		v.Interruptions = ai/bi - 1

@@ -37,8 +37,12 @@ type Row struct {
 	Profile, Clip, Strategy string
 	Seed                    uint64
 	RunMetrics
-	Fixed    FixedSetting // StrategyOracle: the grid point
-	Changes  int          // decisions that changed the settings
+	Fixed   FixedSetting // StrategyOracle: the grid point
+	Changes int          // decisions that changed the settings
+	// PESQReps is the PESQ-WB of each repetition of the clip, in the order sent (PESQ is their
+	// mean): the first holds the call's first seconds, where the adaptation has the least to go
+	// on.
+	PESQReps []float64
 	Timeline *Timeline
 }
 
@@ -138,21 +142,16 @@ func RunJob(job Job) (Row, error) {
 	}
 	row := Row{Profile: job.Link.Name, Clip: job.Clip.Name, Strategy: job.Strategy, Seed: job.Seed,
 		RunMetrics: runMetrics(tl, res.Result), Fixed: job.Fixed, Changes: res.Changes, Timeline: tl}
-	if row.PESQ, err = scoreRepeats(res.Result, len(job.Clip.Samples), job.Repeat); err != nil {
+	if row.PESQ, row.PESQReps, err = scoreRepeats(res.Result, len(job.Clip.Samples), job.Repeat); err != nil {
 		return Row{}, fmt.Errorf("bench: %s %s: %w", job.Link.Name, job.Strategy, err)
 	}
 	return row, nil
 }
 
-// scoreRepeats is the mean PESQ-WB over the repetitions (of n samples each) that were sent whole.
-// Each repetition is scored against the stretch of the played audio that holds it: Received is
-// aligned to Sent at the start of playout, and an adaptive buffer that has since stretched time
-// plays a repetition earlier or later than that; cut at the same samples as the sent one, its
-// window would lose the onset or the end of an utterance to the next or previous window, which
-// PESQ scores as missing speech. The window is moved by repeatLag.
-func scoreRepeats(res Result, n, repeat int) (float64, error) {
-	var sum float64
-	scored := 0
+// scoreRepeats is the mean PESQ-WB over the repetitions (of n samples each) that were sent whole,
+// and the PESQ-WB of each of them in order.
+func scoreRepeats(res Result, n, repeat int) (float64, []float64, error) {
+	var reps []float64
 	deg := make([]float32, n)
 	for i := range max(repeat, 1) {
 		if (i+1)*n > len(res.Sent) {
@@ -162,15 +161,14 @@ func scoreRepeats(res Result, n, repeat int) (float64, error) {
 		shifted(deg, res.Received, i*n+repeatLag(ref, res.Received, i*n))
 		q, err := Score(ref, deg)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		sum += q.WB
-		scored++
+		reps = append(reps, q.WB)
 	}
-	if scored == 0 {
-		return 0, fmt.Errorf("%w: nothing to score", ErrConfig)
+	if len(reps) == 0 {
+		return 0, nil, fmt.Errorf("%w: nothing to score", ErrConfig)
 	}
-	return sum / float64(scored), nil
+	return mean(reps), reps, nil
 }
 
 // PickOracle reduces the hindsight-grid rows of each profile, clip and seed to the one with the

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"testing"
 )
 
@@ -76,13 +77,16 @@ func TestScoreRepeatsFollowsStretch(t *testing.T) {
 	recv := make([]float32, len(sent))
 	copy(recv, sent[:n])
 	copy(recv[n+shift:], sent[n:])
-	same, err := scoreRepeats(Result{Sent: sent, Received: sent}, n, 3)
+	same, _, err := scoreRepeats(Result{Sent: sent, Received: sent}, n, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := scoreRepeats(Result{Sent: sent, Received: recv}, n, 3)
+	got, reps, err := scoreRepeats(Result{Sent: sent, Received: recv}, n, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(reps) != 3 || math.Abs((reps[0]+reps[1]+reps[2])/3-got) > 1e-12 {
+		t.Errorf("per-repetition scores %v, want 3 averaging to %.3f", reps, got)
 	}
 	cut := 0.0
 	for i := range 3 {

@@ -91,7 +91,7 @@ only from the next packet. Aggregates: mean and P10 (nearest rank) across runs.`
 	repeat := fs.Int("repeat", 3, "repetitions of each clip per run (the controllers need seconds to learn)")
 	clipsN := fs.Int("clips", 1, "clips to use (1 or 2)")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "parallel runs")
-	csvPath := fs.String("csv", "", "also write every run to this CSV file")
+	csvPath := fs.String("csv", "", "also write every run to this CSV file (one line per run; pesq_wb_reps: the PESQ-WB of each repetition of the clip)")
 	plots := fs.String("plots", "", "write PNG plots into this directory")
 	timeline := fs.String("timeline", "steps", "link whose per-strategy timeline is plotted")
 	quiet := fs.Bool("quiet", false, "no per-run table and no progress bar")
