@@ -336,7 +336,11 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 	} else {
 		b.offTarget = 0
 	}
-	b.credit = min(b.credit+b.cfg.MaxStretchRate*float64(len(out)), maxLag)
+	rate := b.cfg.MaxStretchRate
+	if b.shedding() {
+		rate *= shedGain
+	}
+	b.credit = min(b.credit+rate*float64(len(out)), maxLag)
 }
 
 // emit copies buffered samples to out, accounting their delay, and returns how many.

@@ -79,10 +79,13 @@
 // Speech is stretched only when two consecutive periods correlate at 0.9 or more; low-energy
 // segments (30 dB under the recent speech level) are stretched without that test, and are
 // preferred: speech itself is stretched only when the margin is three times that far off
-// target and has been off target for a second, so stretching falls in the talker's pauses whenever there
+// target and has been off target for three seconds, so stretching falls in the talker's pauses whenever there
 // are any. Acceleration short of that waits for a pause: 150 ms of low-energy audio in a row,
 // not the quiet closure of a consonant inside a word. A budget limits stretching to Config.MaxStretchRate (10 %) of the samples played,
-// low-energy stretching costing a quarter. During DTX silence the margin moves for free by
+// low-energy stretching costing a quarter. Far above the target (by more than 300 ms and
+// twice the target: a late first packet, a backlog released at once after a stall) the buffer
+// sheds delay as NetEq's fast accelerate does: speech is stretched at once, at three times that
+// rate. During DTX silence the margin moves for free by
 // shortening or lengthening the silence. The same mechanism absorbs clock drift between sender
 // and playout clock. Deceleration covers a deficit of at most 20 ms (clock drift, small target
 // moves): a target that rose further is reached in the next pause, at the next loss (the

@@ -220,3 +220,48 @@ func TestAccelerateInPauses(t *testing.T) {
 		t.Errorf("400 ms pauses: accelerated %d samples, want at least %d", r, durationTS(60*time.Millisecond-accelBand))
 	}
 }
+
+// TestShedsFarExcess: the first 800 ms of packets arrive together, late (a slow first packet
+// with the rest queued behind it), then on time, so playout starts 0.8 s above its target. The
+// buffer sheds that as NetEq's fast accelerate would (see shedExcess): within 2 s of playout the
+// margin is back within 250 ms of the target (at MaxStretchRate and in pauses alone it took
+// 4.5 s), it removes no more than the excess, and then holds the target as before.
+func TestShedsFarExcess(t *testing.T) {
+	tx := encode(t, loadSpeech(t), codec.DefaultSettings(), 0)
+	const burst = 800 * time.Millisecond
+	rx := deliver(tx, func(_ int, at time.Duration) (time.Duration, bool) {
+		if at < burst {
+			return burst + 40*time.Millisecond - at, false
+		}
+		return 40 * time.Millisecond, false
+	})
+	b := newBuffer(t, Config{FEC: true})
+	tr := run(t, b, rx, 11*time.Second)
+	start := -1
+	for i, s := range tr.stats {
+		if s.Margin > 0 {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		t.Fatal("playout never started")
+	}
+	at := func(d time.Duration) Stats { return tr.stats[min(start+int(d/(10*time.Millisecond)), len(tr.stats)-1)] }
+	if s := at(0); s.Margin-s.TargetDelay < burst-100*time.Millisecond {
+		t.Fatalf("playout started %v above its target %v, want about %v", s.Margin-s.TargetDelay, s.TargetDelay, burst)
+	}
+	if s := at(2 * time.Second); s.Margin-s.TargetDelay > 250*time.Millisecond {
+		t.Errorf("2 s into playout the margin is %v above the target %v, want within 250 ms", s.Margin-s.TargetDelay, s.TargetDelay)
+	}
+	if s := at(7 * time.Second); s.Margin-s.TargetDelay < -decelBand || s.Margin-s.TargetDelay > accelBand {
+		t.Errorf("7 s into playout the margin is %v off the target %v, want within the dead band", s.Margin-s.TargetDelay, s.TargetDelay)
+	}
+	last := tr.stats[len(tr.stats)-1]
+	if removed := tsDuration(int64(last.RemovedSamplesForAcceleration)); removed > burst {
+		t.Errorf("removed %v of audio for %v of excess", removed, burst)
+	}
+	t.Logf("excess at start %v, after 1 s %v, after 2 s %v; removed %v", at(0).Margin-at(0).TargetDelay,
+		at(time.Second).Margin-at(time.Second).TargetDelay, at(2*time.Second).Margin-at(2*time.Second).TargetDelay,
+		tsDuration(int64(last.RemovedSamplesForAcceleration)))
+}
