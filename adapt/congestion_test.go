@@ -32,6 +32,19 @@ func TestCongestionLimit(t *testing.T) {
 	if _, ok := congestionLimit(f); ok {
 		t.Error("jitter reported as a building queue")
 	}
+	// One packet of a short window held back (a delay impulse) is not a queue: the live 3g
+	// snapshot that cut 69 kb/s to 23 kb/s. With most of the window delayed it is.
+	imp := snap(10*time.Second, 0, 1, 15*ms)
+	imp.SendRateBps = 68920
+	imp.Windows[0] = WindowFeatures{Window: WindowShort, Packets: 7, ArrivalRateBps: 51200, DelayP50: 15 * ms,
+		DelayMax: 106 * ms, DelayP95: 106 * ms, Gradient: 0.48, Dispersion: 0.62}
+	if cl, ok := congestionLimit(imp); ok {
+		t.Errorf("one packet 106 ms late among seven at 15 ms: limit %.0f, want no queue", cl)
+	}
+	imp.Windows[0].DelayP50 = 2 * queueOnset
+	if _, ok := congestionLimit(imp); !ok {
+		t.Error("most of the window 40 ms late with a rising delay: want a queue")
+	}
 	// A standing queue beyond queueStanding is congestion whatever the trend.
 	f.Windows[0].DelayP50 = 2 * queueStanding
 	if cl, ok := congestionLimit(f); !ok || cl > 50e3 {
