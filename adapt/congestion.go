@@ -23,7 +23,8 @@ const (
 	// window's packets, a delay impulse one or two. In live 3g demo calls (seeds 1–5) one packet
 	// 106 ms late among seven at 15 ms (gradient 0.48, dispersion 0.62) read as over-use and cut
 	// 69 kb/s to 23 kb/s (6–16 kb/s Opus in 40 or 60 ms frames for 5–7 s in three of the five calls,
-	// on a link of 0.2–2 Mbit/s); with queueOnset none of the five calls cut. On the bench
+	// on a link of 0.2–2 Mbit/s); with queueOnset (behind a temporary switch) none of five calls
+	// cut, and in a later set of five one did, after its switch to the relay. On the bench
 	// (`parley bench adapt`, default profiles plus eight capacity traces, 4 seeds, 65 runs)
 	// adapt+neteq's PESQ-WB went from 3.730 to 3.732, and the steps profile reacts as before
 	// (the rate under the new capacity 0.4 s after the drop).
@@ -62,8 +63,9 @@ func probeLimit(f *Features, curWire float64) float64 {
 // 1 + the delay gradient (the faster the queue grew, the more there is to drain). ok is false
 // when they show no such queue. The queue shows in the short window (delay above base beyond
 // queueBuilding with a rising delay or spread-out arrivals, its maximum beyond queueBuilding
-// with both and its median beyond queueOnset, or its median beyond queueStanding) or, when the bottleneck is so slow that the
-// short window holds only one or two packets, in the medium window's trend. The delivery rate is the
+// with both and its median beyond queueOnset, or its median beyond queueStanding) or, when the
+// bottleneck is so slow that the short window holds only one or two packets, in the medium
+// window's trend. The delivery rate is the
 // least of the short window's arrival rate, the send rate times the short window's dispersion,
 // and the send rate divided by 1 + the delay gradient (a FIFO bottleneck of capacity C fed at S
 // grows its delay by S/C − 1 seconds per second).

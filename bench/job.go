@@ -149,7 +149,12 @@ func RunJob(job Job) (Row, error) {
 }
 
 // scoreRepeats is the mean PESQ-WB over the repetitions (of n samples each) that were sent whole,
-// and the PESQ-WB of each of them in order.
+// and the PESQ-WB of each of them in order. Each repetition is scored against the stretch of the
+// played audio that holds it: Received is aligned to Sent at the start of playout, and an
+// adaptive buffer that has since stretched time plays a repetition earlier or later than that;
+// cut at the same samples as the sent one, its window would lose the onset or the end of an
+// utterance to the next or previous window, which PESQ scores as missing speech. The window is
+// moved by repeatLag.
 func scoreRepeats(res Result, n, repeat int) (float64, []float64, error) {
 	var reps []float64
 	deg := make([]float32, n)

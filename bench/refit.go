@@ -115,8 +115,11 @@ func (g RefitGrid) Validate() error {
 		return fmt.Errorf("%w: refit grid needs at least one lossy condition", ErrConfig)
 	case len(g.BurstyLoss) > 0 && !(g.MeanBurst > 1):
 		return fmt.Errorf("%w: refit grid mean burst %v (want > 1)", ErrConfig, g.MeanBurst)
-	case g.DecoderComplexity < 0 || g.DecoderComplexity > 10:
-		return fmt.Errorf("%w: refit grid decoder complexity %d (want 0 to 10)", ErrConfig, g.DecoderComplexity)
+	}
+	// The decoder (range, and whether this libopus has it) is checked as the sweep checks every
+	// config, before any run.
+	if err := (CodecConfig{BitrateBps: g.BitratesBps[0], Frame: g.Frames[0], DecoderComplexity: g.DecoderComplexity}).check(); err != nil {
+		return fmt.Errorf("%w: refit grid: %w", ErrConfig, err)
 	}
 	for _, d := range g.REDDepths {
 		if d < 0 || d > 3 {

@@ -331,13 +331,14 @@ func (b *Buffer) Pull(at time.Duration, out []float32) {
 		n += b.emit(out[n:])
 	}
 	b.stats.TotalSamplesReceived += uint64(len(out))
-	if ex := b.margin() - b.target; ex > accelBand || ex < -decelBand {
+	ex := b.margin() - b.target
+	if ex > accelBand || ex < -decelBand {
 		b.offTarget += int64(len(out))
 	} else {
 		b.offTarget = 0
 	}
 	rate := b.cfg.MaxStretchRate
-	if b.shedding() {
+	if b.shedding(ex) {
 		rate *= shedGain
 	}
 	b.credit = min(b.credit+rate*float64(len(out)), maxLag)

@@ -60,10 +60,10 @@ const (
 	shedGain   = 3
 )
 
-// shedding reports whether the margin is so far above the target that delay is shed fast (see
-// shedExcess).
-func (b *Buffer) shedding() bool {
-	return b.margin()-b.target > max(shedExcess, 2*b.target)
+// shedding reports whether excess (margin minus target) is so far above the target that delay
+// is shed fast (see shedExcess).
+func (b *Buffer) shedding(excess time.Duration) bool {
+	return excess > max(shedExcess, 2*b.target)
 }
 
 // decelReach is the largest deficit (target minus margin) the buffer decelerates to cover
@@ -388,7 +388,7 @@ func (b *Buffer) stretch() {
 		return
 	}
 	far := excess > 3*accelBand || excess < -3*decelBand
-	if !low && (!far || b.offTarget < speechStretchWait) && !b.shedding() {
+	if !low && (!far || b.offTarget < speechStretchWait) && !b.shedding(excess) {
 		return // prefer low-energy segments: speech only when far and long off target
 	}
 	if excess > 0 && !far && !pause {
