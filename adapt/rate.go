@@ -60,7 +60,8 @@ const (
 
 // RateEstimator follows the wire rate the path sustains without building a queue: it cuts the
 // estimate at once to rateDecrease × the measured delivery rate when the delay gradient shows a
-// queue building (or a long queue overflows), holds it while the queue drains, and grows it
+// queue building (or a long queue overflows), but a first cut to no less than stallShare of the
+// last second's delivery rate, holds it while the queue drains, and grows it
 // multiplicatively while the path shows no queue (slowly near the rate where the last over-use
 // was seen, fast away from it, so that a capacity rise is found within a second or two). Loss
 // alone does not lower it: random loss is not congestion, and is answered with redundancy.
@@ -105,7 +106,12 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 			// purpose; the rate found is the delivery's.
 			found = min(limit, max(r.cutRate, r.est))
 		}
+		pre := r.est
 		r.est = min(r.est, drainLimit(f, limit))
+		if (r.cutRate == 0 || now-r.cutAt >= rateSettle) && mid.Packets >= 5 {
+			// A first cut keeps stallShare of the medium window's delivery rate.
+			r.est = max(r.est, min(pre, stallShare*mid.ArrivalRateBps))
+		}
 		r.cutRate, r.cutAt = max(found, rateFloor), now
 		return r.clamp()
 	}
@@ -184,6 +190,17 @@ func overuse(f *Features) (limit float64, ok bool) {
 // C fed at r < C drains a queue of Q seconds in Q·C/(C − r), so the rate is held at
 // C·(1 − Q/drainTime) at most (but not below drainLeast·C, nor rateFloor).
 const drainTime = 500 * time.Millisecond
+
+// stallShare is the least share of the medium window's delivery rate (WindowMedium) that a
+// first cut leaves, one not within rateSettle of an earlier cut. The short window that shows a
+// queue holds two or three packets at low rates, and a radio stall delays them together as a
+// bottleneck would: their arrival rate is the stall's, not the path's. On the Verizon EVDO trace
+// one such window (3 packets 134 ms late arriving at 19 kb/s, while the last second delivered
+// 53 kb/s) cut a 68 kb/s call to the 12 kb/s floor, where it stayed for 7 s on a link that
+// on which a fixed 32 kb/s call lost 4 % of its packets. GCC cuts to β times an acknowledged rate measured over a longer
+// window for the same reason. A real drop still shows a queue at the next decision and is
+// cut further then (within rateSettle no floor applies).
+const stallShare = 0.5
 
 // drainLeast is the least share of the delivery rate a drain cut leaves: a queue that long
 // drains over more than drainTime, and an over-use read wrongly (a stall of the whole host, a

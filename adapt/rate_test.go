@@ -127,3 +127,42 @@ func TestRateStallIsNotOveruse(t *testing.T) {
 		t.Error("a full, overflowing drop-tail queue not taken as over-use")
 	}
 }
+
+// TestRateStallCut: a short window whose few packets a stall delayed together (arriving at 19
+// kb/s while the last second delivered 53 kb/s) cuts a first time to no less than stallShare of
+// the second's delivery rate, not to the stall's rate; a queue still building at the next
+// decision (within rateSettle) cuts to the drain rate.
+func TestRateStallCut(t *testing.T) {
+	var r RateEstimator
+	r.Update(9*time.Second, snap(9*time.Second, 0, 1, 10*ms), 68e3)
+	stall := func(at time.Duration) *Features {
+		f := queued(68e3, 19e3)
+		f.At = at
+		f.Windows[0].Packets, f.Windows[0].DelayP50, f.Windows[0].DelayMax = 3, 134*ms, 143*ms
+		f.Windows[1].ArrivalRateBps = 53e3
+		return f
+	}
+	r.Update(10*time.Second, stall(10*time.Second), 68e3)
+	if !r.Overuse {
+		t.Fatal("the stalled window not taken as over-use")
+	}
+	first := r.Estimate()
+	if first < 0.5*53e3 || first > 68e3 {
+		t.Errorf("first cut to %.0f b/s; want between half the 53 kb/s delivered and 68000", first)
+	}
+	f := stall(10*time.Second + 500*ms)
+	f.Windows[1].ArrivalRateBps = 19e3
+	r.Update(10*time.Second+500*ms, f, first)
+	if r.Estimate() >= 19e3 {
+		t.Errorf("a queue still building 0.5 s after the first cut: estimate %.0f b/s, want below the 19 kb/s delivered", r.Estimate())
+	}
+	// Without the medium window's rate (too few packets) the cut is the drain's at once.
+	var n RateEstimator
+	n.Update(9*time.Second, snap(9*time.Second, 0, 1, 10*ms), 68e3)
+	g := stall(10 * time.Second)
+	g.Windows[1].Packets = 4
+	n.Update(10*time.Second, g, 68e3)
+	if n.Estimate() >= 19e3 {
+		t.Errorf("first cut with 4 packets in the medium window: %.0f b/s, want the drain rate below 19 kb/s", n.Estimate())
+	}
+}
