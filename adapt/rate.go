@@ -196,10 +196,10 @@ const drainTime = 500 * time.Millisecond
 // queue holds two or three packets at low rates, and a radio stall delays them together as a
 // bottleneck would: their arrival rate is the stall's, not the path's. On the Verizon EVDO trace
 // one such window (3 packets 134 ms late arriving at 19 kb/s, while the last second delivered
-// 53 kb/s) cut a 68 kb/s call to the 12 kb/s floor, where it stayed for 7 s on a link that
-// on which a fixed 32 kb/s call lost 4 % of its packets. GCC cuts to β times an acknowledged rate measured over a longer
-// window for the same reason. A real drop still shows a queue at the next decision and is
-// cut further then (within rateSettle no floor applies).
+// 53 kb/s) cut a 68 kb/s call to the 12 kb/s floor, where it stayed for 7 s, on a link on
+// which a fixed 32 kb/s call concealed 4 % of its audio as lost. GCC cuts to β times an
+// acknowledged rate measured over a longer window for the same reason. A real drop still shows
+// a queue at the next decision and is cut further then (within rateSettle no floor applies).
 const stallShare = 0.5
 
 // drainLeast is the least share of the delivery rate a drain cut leaves: a queue that long
