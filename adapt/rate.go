@@ -96,19 +96,21 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 	short, mid := &f.Windows[0], &f.Windows[1]
 	limit, congested := overuse(f)
 	r.Overuse = false
+	// draining: within rateSettle of a cut, the queue it found still drains.
+	draining := r.cutRate > 0 && now-r.cutAt < rateSettle
 	if congested && limit > 0 {
 		// The estimate drops below the bottleneck's rate by as much as the standing queue
 		// needs to drain (drainLimit); the rate found, before that, is where growth slows.
 		r.Overuse = true
 		found := min(limit, r.est)
-		if r.cutRate > 0 && now-r.cutAt < rateSettle {
-			// Still draining after a cut: the estimate is below the bottleneck's rate on
-			// purpose; the rate found is the delivery's.
+		if draining {
+			// The estimate is below the bottleneck's rate on purpose; the rate found is the
+			// delivery's.
 			found = min(limit, max(r.cutRate, r.est))
 		}
 		pre := r.est
 		r.est = min(r.est, drainLimit(f, limit))
-		if (r.cutRate == 0 || now-r.cutAt >= rateSettle) && mid.Packets >= 5 {
+		if !draining && mid.Packets >= 5 {
 			// A first cut keeps stallShare of the medium window's delivery rate.
 			r.est = max(r.est, min(pre, stallShare*mid.ArrivalRateBps))
 		}
@@ -121,7 +123,7 @@ func (r *RateEstimator) Update(now time.Duration, f *Features, curWire float64) 
 	// alone lifts the delay above the base measured when it was fast.
 	quiet := mid.Packets >= 5 && mid.DelayP50 < quietQueue && mid.Gradient < trendUnderuse &&
 		short.Gradient < trendOveruse && (short.Packets < 3 || short.Dispersion > dispersionBuilding)
-	if quiet && (r.cutRate == 0 || now-r.cutAt >= rateSettle) {
+	if quiet && !draining {
 		g := rateGrowth
 		// After a cut, a path that shows no queue at all at the rate in use (both medians
 		// within clearQueue of the base) has more capacity than it had when cut: the
