@@ -248,3 +248,27 @@ func TestSteadyDistrustsPredictionAcrossPause(t *testing.T) {
 		}
 	}
 }
+
+// TestSteadyRateCostAfterCut: on a clean path with room to spare the best setting carries more
+// bits once nothing has limited the call than within limitedFor of an over-use cut, and the
+// preference returns when the cut is older than that.
+func TestSteadyRateCostAfterCut(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	c := Conditions{OneWay: 40 * ms, DelayP50: 5 * ms, DelayP95: 20 * ms, DelayP99: 30 * ms}
+	best := func(now time.Duration) Decision {
+		p.setRateCost(now)
+		p.tcacheOK = [len(Frames)]bool{}
+		b, _ := p.bestWithin(&c, 200e3, false)
+		return b.Decision
+	}
+	free := best(10 * time.Second)
+	p.rate.cutRate, p.rate.cutAt = 40e3, 5*time.Second
+	limited := best(10 * time.Second)
+	if limited.WireBps >= free.WireBps {
+		t.Errorf("within %v of a cut: %.0f b/s on the wire (%d b/s, %v), want less than without one (%.0f b/s)",
+			limitedFor, limited.WireBps, limited.BitrateBps, limited.Frame, free.WireBps)
+	}
+	if again := best(5*time.Second + limitedFor); again.Settings != free.Settings {
+		t.Errorf("%v after the cut: %+v, want %+v as without one", limitedFor, again.Settings, free.Settings)
+	}
+}
