@@ -203,9 +203,6 @@ type Policy struct {
 	// set).
 	tcache   [len(Frames)]time.Duration
 	tcacheOK [len(Frames)]bool
-	// rateCost is the R per bit/s of wire rate of the decision being made (steadyRateCost or
-	// limitedRateCost).
-	rateCost float64
 }
 
 // NewPolicy validates cfg and returns a policy starting at cfg.Initial.

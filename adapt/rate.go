@@ -250,6 +250,10 @@ func Overuse(f *Features) bool {
 	return ok
 }
 
+// limited reports whether an over-use cut came within limitedFor before the last Update: the
+// path has limited the call.
+func (r *RateEstimator) limited() bool { return r.cutRate > 0 && r.last-r.cutAt < limitedFor }
+
 func (r *RateEstimator) clamp() float64 {
 	r.est = min(max(r.est, rateFloor), rateCeil)
 	return r.est

@@ -88,7 +88,6 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 		p.value.prepare(f, &c, budget)
 	}
 
-	p.setRateCost(now)
 	// A new setting must fit with upHeadroom to spare; the current one only has to fit.
 	best, cheapest := p.bestWithin(&c, upHeadroom*budget, useValue)
 	best.LimitBps = budget
@@ -253,10 +252,10 @@ const steadyRateCost = 0.5e-4
 
 // limitedRateCost is the R per bit/s once the path has limited the call (an over-use cut within
 // limitedFor; 3 R per 10 kb/s): its capacity has dipped once and will again, and every bit/s
-// above what speech needs is queue, or a deeper cut, on the next dip. A call at 48 kb/s Opus
-// in 20 ms frames (68 kb/s on the wire) then steps down to about 24 kb/s in 40 ms frames
-// (34 kb/s), as the tgvoip-like controller's slow climb keeps it, which lost least on the
-// capacity traces. On the bench (default profiles plus eight capacity traces, 4 seeds, 65
+// above what speech needs is queue, or a deeper cut, on the next dip. On a clean path with room
+// to spare the best setting goes from 48 kb/s Opus in 20 ms frames (68 kb/s on the wire) to
+// 40 kb/s in 40 ms frames (50 kb/s), and within a tight budget lower still, nearer the rates
+// the tgvoip-like controller's slow climb keeps, which lost least on the capacity traces. On the bench (default profiles plus eight capacity traces, 4 seeds, 65
 // runs, the rate costing 1 R per 10 kb/s throughout before) it took adapt+neteq from 3.718 to
 // 3.741 PESQ-WB (per run against the best baseline -0.022 to +0.000), the capacity traces
 // gaining most: ATT LTE 2016 +0.13, Verizon EVDO +0.08, TMobile UMTS +0.06 on the mean of
@@ -268,24 +267,24 @@ const limitedRateCost = 3e-4
 // they do not see it expire.)
 const limitedFor = time.Minute
 
-// setRateCost sets the rate cost of a decision at now: every bit/s costs more once the path has
-// shown where its capacity ends (an over-use cut within limitedFor).
-func (p *Policy) setRateCost(now time.Duration) {
-	p.rateCost = steadyRateCost
-	if p.rate.cutRate > 0 && now-p.rate.cutAt < limitedFor {
-		p.rateCost = limitedRateCost
+// rateCost is the R per bit/s of wire rate of the decision being made (after the rate
+// estimator's Update): every bit/s costs more once the path has shown where its capacity ends.
+func (p *Policy) rateCost() float64 {
+	if p.rate.limited() {
+		return limitedRateCost
 	}
+	return steadyRateCost
 }
 
 // evaluate sets s's jitter target (targetFor) and scores it: R from the quality model, less
-// the decision's rate cost (p.rateCost) per bit/s of wire rate and delayCost per ms of frame
+// the decision's rateCost per bit/s of wire rate and delayCost per ms of frame
 // and target, plus the learned correction when useValue.
 func (p *Policy) evaluate(s *Settings, c *Conditions, useValue bool) candidate {
 	t := *s
 	t.JitterTarget = p.targetFor(&t, c)
 	sc := p.cfg.Quality.score(&t, c, p.late(c, t.JitterTarget), false)
 	w := t.WireBps(p.cfg.OverheadBytes)
-	adj := sc.R - p.rateCost*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
+	adj := sc.R - p.rateCost()*w - delayCost*float64((t.Frame+t.JitterTarget)/time.Millisecond)
 	var corr float64
 	if useValue {
 		corr = p.value.correction(&t)

@@ -256,7 +256,7 @@ func TestSteadyRateCostAfterCut(t *testing.T) {
 	p := newSteady(t, PolicyConfig{})
 	c := Conditions{OneWay: 40 * ms, DelayP50: 5 * ms, DelayP95: 20 * ms, DelayP99: 30 * ms}
 	best := func(now time.Duration) Decision {
-		p.setRateCost(now)
+		p.rate.last = now // the time of the decision's Update
 		p.tcacheOK = [len(Frames)]bool{}
 		b, _ := p.bestWithin(&c, 200e3, false)
 		return b.Decision
