@@ -299,7 +299,7 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 	cheapest := Decision{WireBps: math.Inf(1)}
 	for fi, fr := range Frames {
 		for bi, b := range Bitrates {
-			for v := range numVariants {
+			for v := range numVariants - 1 { // the legacy decision never sends DRED with FEC
 				s := Settings{BitrateBps: b, Frame: fr, JitterTarget: targets[fi]}
 				if !p.variant(&s, v, pred.Loss, c.DelayP95) {
 					continue
@@ -366,19 +366,24 @@ func (p *Policy) model(now time.Duration, f *Features, pred Prediction) Decision
 }
 
 // numVariants is the number of recovery variants of a bitrate and frame (see variant).
-const numVariants = 15
+const numVariants = 16
 
 // variant sets s's recovery to variant v and raises its jitter target to what the recovery
 // needs (RecoveryTarget with the delay spread p95): 0 plain, 1 FEC, 2..4 RED 1..3 with primary
-// copies, 5..7 RED 1..3 with low-rate copies, 8..13 the same RED with FEC, 14 DRED (see
-// dred.go; only with PolicyConfig.DRED). It reports false for a variant the quality model
-// cannot score (FEC with RED, and low-rate copies not cheaper than the primary, only over a
-// refit table that has them; DRED only over a refit table) or the encoder would not send (DRED
-// below 24 kb/s or on frames other than 20 ms).
+// copies, 5..7 RED 1..3 with low-rate copies, 8..13 the same RED with FEC, 14 DRED, 15 DRED
+// with FEC (see dred.go; only with PolicyConfig.DRED). It reports false for a variant the
+// quality model cannot score (FEC with RED, and low-rate copies not cheaper than the primary,
+// only over a refit table that has them; DRED only over a refit table) or the encoder would not
+// send (DRED below 24 kb/s, with FEC below 48 kb/s, or on frames other than 20 ms).
 func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bool {
-	if v == numVariants-1 {
+	if v >= numVariants-2 {
 		if !p.cfg.DRED || p.cfg.Quality.refit == nil || !dredSettings(s) {
 			return false
+		}
+		if v == numVariants-1 {
+			if s.FEC = true; settingsReach(s) == 0 {
+				return false
+			}
 		}
 		s.JitterTarget = max(s.JitterTarget, RecoveryTarget(s, p95))
 		return true

@@ -287,12 +287,18 @@ func (q *Quality) refitScoreAt(g gridPos, onGrid bool, s *Settings, c *Condition
 		}
 		return q.lookupImpairment(s.BitrateBps, s.Frame, fec, red, s.REDLowRateBps)
 	}
-	if s.DRED > 0 && s.REDDepth == 0 && !s.FEC {
+	if s.DRED > 0 && s.REDDepth == 0 {
 		plain, ok := imp(false, 0)
 		if !ok {
 			return fail
 		}
-		return q.dredScore(plain, s, c, lateFraction, mos)
+		var fec *emodel.Impairment
+		if s.FEC {
+			if fec, ok = imp(true, 0); !ok {
+				return fail
+			}
+		}
+		return q.dredScore(plain, fec, s, c, lateFraction, mos)
 	}
 	// A RED depth beyond the table's is scored as the deepest it has (an underestimate).
 	red := s.REDDepth

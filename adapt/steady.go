@@ -320,7 +320,7 @@ func (p *Policy) targetFor(s *Settings, c *Conditions) time.Duration {
 		// the run k frames before the run's end is due: each k up to its reach is a point to
 		// try. The gain of one frame more shrinks with k while the delay's cost grows, so the
 		// search stops at the first k that scores lower than the one before.
-		depth = max(depth, int(dredReach(s.BitrateBps, s.Frame)/max(s.Frame, 10*time.Millisecond)))
+		depth = max(depth, int(settingsReach(s)/max(s.Frame, 10*time.Millisecond)))
 	}
 	if depth == 0 {
 		return bestT

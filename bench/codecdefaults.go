@@ -36,7 +36,8 @@ func DefaultCodecConfigs() []CodecConfig {
 // alone and with FEC, and DRED of 100 ms to 1 s at 32 kb/s, plus 1 s of DRED at 24 and 48 kb/s
 // (DRED's bits come out of the bitrate), and the DRED the adaptation sends ("-h20": 200 ms,
 // loss hint 20 % whatever the loss, decoded with NoLACE as the engine does) at 24, 32 and
-// 48 kb/s, the sweep adapt/dred.go's impairments were fitted to.
+// 48 kb/s, the sweep adapt/dred.go's impairments were fitted to, with FEC and DRED with FEC at
+// 48 kb/s (the policy's DRED with FEC; adapt/dred.go's dredFECWeight).
 func NeuralCodecConfigs() []CodecConfig {
 	const dplc, nolace = codec.DecoderDeepPLC, codec.DecoderNoLACE
 	cs := []CodecConfig{
@@ -58,6 +59,8 @@ func NeuralCodecConfigs() []CodecConfig {
 		CodecConfig{Name: "24k-dred200ms-h20-nolace", BitrateBps: 24000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
 		CodecConfig{Name: "32k-dred200ms-h20-nolace", BitrateBps: 32000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
 		CodecConfig{Name: "48k-dred200ms-h20-nolace", BitrateBps: 48000, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
+		CodecConfig{Name: "48k-fec-nolace", BitrateBps: 48000, FEC: true, DecoderComplexity: nolace},
+		CodecConfig{Name: "48k-fec-dred200ms-h20-nolace", BitrateBps: 48000, FEC: true, DRED: 200 * time.Millisecond, LossHint: 0.2, DecoderComplexity: nolace},
 	)
 }
 

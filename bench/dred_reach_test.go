@@ -8,8 +8,9 @@ import (
 	"github.com/parley-voice/parley/codec"
 )
 
-// TestPolicyDREDReach: the DRED the adaptation sends (adapt.DREDSetting) reaches as far back as
-// the policy's table says (adapt.DREDReach), within 20 ms, when the linked libopus encodes the
+// TestPolicyDREDReach: the DRED the adaptation sends (adapt.DREDSetting, with FEC off or on)
+// reaches as far back as the policy's tables say (adapt.DREDReach, adapt.DREDFECReach), within
+// 20 ms, when the linked libopus encodes the
 // codec2 wideband sentence with it: the mean over every packet after the first second of what
 // codec.DRED.Parse reports.
 func TestPolicyDREDReach(t *testing.T) {
@@ -21,9 +22,20 @@ func TestPolicyDREDReach(t *testing.T) {
 		t.Fatal(err)
 	}
 	pcm := clips[0].Samples
-	for _, b := range []int{16000, 24000, 32000, 48000} {
+	type point struct {
+		bitrate int
+		fec     bool
+	}
+	for _, pt := range []point{{16000, false}, {24000, false}, {32000, false}, {48000, false}, {40000, true}, {48000, true}} {
+		b := pt.bitrate
 		s, ok := adapt.DREDSetting(b)
 		want := adapt.DREDReach(b, s.Frame)
+		if pt.fec {
+			// DRED with FEC (the policy sends it where it keeps its reach): below that the
+			// policy's table says 0, and the encoder must carry at most 100 ms.
+			s.FEC = true
+			want = adapt.DREDFECReach(b, s.Frame)
+		}
 		if !ok {
 			if want != 0 {
 				t.Errorf("%d b/s: no DRED setting but a reach of %v", b, want)
@@ -59,9 +71,15 @@ func TestPolicyDREDReach(t *testing.T) {
 			n++
 		}
 		got := time.Duration(sum) * time.Second / time.Duration(max(n, 1)*SampleRateHz)
-		t.Logf("%d b/s: DRED reaches %v back (policy's table %v)", b, got.Round(time.Millisecond), want)
+		t.Logf("%d b/s, FEC %v: DRED reaches %v back (policy's table %v)", b, pt.fec, got.Round(time.Millisecond), want)
+		if pt.fec && want == 0 {
+			if got > 100*time.Millisecond {
+				t.Errorf("%d b/s with FEC: DRED reaches %v back, yet the policy does not send it", b, got.Round(time.Millisecond))
+			}
+			continue
+		}
 		if d := got - want; d < -20*time.Millisecond || d > 20*time.Millisecond {
-			t.Errorf("%d b/s: DRED reaches %v back, the policy assumes %v", b, got.Round(time.Millisecond), want)
+			t.Errorf("%d b/s, FEC %v: DRED reaches %v back, the policy assumes %v", b, pt.fec, got.Round(time.Millisecond), want)
 		}
 	}
 }
