@@ -204,7 +204,7 @@ func (q *Quality) dredScore(plain, fec *emodel.Impairment, s *Settings, c *Condi
 // 48 kb/s, except at 20 % random loss. That sweep's receiver waits 100 ms, so the packet after
 // a run is there for FEC to rebuild the run's last frame; the engine's buffer at a few tens of
 // ms mostly conceals or rebuilds that frame from DRED before FEC can (engine's
-// TestDREDFECLiveCall logs it). Behind the engine's buffer the policy with this setting scored
+// TestDREDLiveCall logs it). Behind the engine's buffer the policy with this setting scored
 // 3.50 PESQ-WB on bench adapt's bursty20 (adapt+neteq, 4 seeds; 3.35 without it).
 const dredFECWeight = 0.1
 
