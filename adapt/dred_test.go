@@ -195,3 +195,22 @@ func TestDREDFECScore(t *testing.T) {
 		t.Errorf("clean: DRED with FEC R %.1f ≥ DRED %.1f", b, d)
 	}
 }
+
+// TestPolicyOffersFECOnlyWhereSent: the policy's FEC variants exist only where libopus sends
+// FEC at the loss hint they carry (fec.go): not at 24 kb/s under 2 % loss, at 24 kb/s under
+// 8 %, and at 32 kb/s under 2 %.
+func TestPolicyOffersFECOnlyWhereSent(t *testing.T) {
+	p := newSteady(t, PolicyConfig{})
+	for _, c := range []struct {
+		bitrate int
+		loss    float64
+		want    bool
+	}{{24000, 0.02, false}, {24000, 0.08, true}, {32000, 0.02, true}, {16000, 0.1, false}} {
+		for _, v := range []int{1, 8} { // FEC, FEC with RED 1
+			s := Settings{BitrateBps: c.bitrate, Frame: 20 * ms}
+			if got := p.variant(&s, v, c.loss, 0); got != c.want {
+				t.Errorf("%d b/s at %.0f %% loss, variant %d: offered %v (want %v): %+v", c.bitrate, 100*c.loss, v, got, c.want, s)
+			}
+		}
+	}
+}

@@ -374,7 +374,8 @@ const numVariants = 16
 // with FEC (see dred.go; only with PolicyConfig.DRED). It reports false for a variant the
 // quality model cannot score (FEC with RED, and low-rate copies not cheaper than the primary,
 // only over a refit table that has them; DRED only over a refit table) or the encoder would not
-// send (DRED below 24 kb/s, with FEC below 48 kb/s, or on frames other than 20 ms).
+// send (FEC where the bitrate cannot carry it at the loss hint, fec.go; DRED below 24 kb/s,
+// with FEC below 48 kb/s, or on frames other than 20 ms).
 func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bool {
 	if v >= numVariants-2 {
 		if !p.cfg.DRED || p.cfg.Quality.refit == nil || !dredSettings(s) {
@@ -396,6 +397,9 @@ func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bo
 	}
 	if s.FEC {
 		s.LossHint = clamp(loss, 0.01, 0.25)
+		if !fecSent(s) { // libopus would send plain Opus (fec.go)
+			return false
+		}
 	}
 	if v >= 2 {
 		s.REDDepth = (v-2)%3 + 1

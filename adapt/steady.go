@@ -136,8 +136,11 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 	// has at least doubled or halved, and only after the hold.
 	if p.decided && best.FEC && p.cur.FEC {
 		h, old := best.LossHint, p.cur.LossHint
-		if !(held && (h >= 2*old || 2*h <= old)) {
+		if !(held && (h >= 2*old || 2*h <= old)) && best.LossHint != old {
 			best.LossHint = old
+			if !fecSent(&best.Settings) { // at the old hint this bitrate would send none
+				best.LossHint = h
+			}
 		}
 	}
 	// The jitter target moves on its own hysteresis: up at once by TargetMargin or more (late
