@@ -41,23 +41,26 @@ const (
 // codec2 wideband sentence with libopus 1.5.2 at complexity 9 and parsing every packet's DRED
 // (mean reach; bench's TestPolicyDREDReach repeats it against the linked libopus). Below
 // 24 kb/s the encoder sends none.
-var dredReachTable = [...]struct {
-	bitrateBps int
-	reach      time.Duration
-}{
+var dredReachTable = [...]reachRow{
 	{24000, 135 * time.Millisecond},
 	{32000, 175 * time.Millisecond},
 	{48000, 215 * time.Millisecond},
 }
 
-// dredReach is how much audio before a packet its DRED rebuilds when the policy sends DRED at
-// bitrate on frames of frame: 0 when it sends none there.
-func dredReach(bitrate int, frame time.Duration) time.Duration {
+// reachRow is one row of a reach table: the reach from bitrateBps up to the next row's.
+type reachRow struct {
+	bitrateBps int
+	reach      time.Duration
+}
+
+// reachAt is the reach rows (ascending in bitrate) give at bitrate on frames of frame: 0 below
+// the first row and on frames other than dredFrame.
+func reachAt(rows []reachRow, bitrate int, frame time.Duration) time.Duration {
 	if frame != dredFrame {
 		return 0
 	}
 	var r time.Duration
-	for _, e := range dredReachTable {
+	for _, e := range rows {
 		if bitrate >= e.bitrateBps {
 			r = e.reach
 		}
@@ -65,36 +68,30 @@ func dredReach(bitrate int, frame time.Duration) time.Duration {
 	return r
 }
 
+// dredReach is how much audio before a packet its DRED rebuilds when the policy sends DRED at
+// bitrate on frames of frame: 0 when it sends none there.
+func dredReach(bitrate int, frame time.Duration) time.Duration {
+	return reachAt(dredReachTable[:], bitrate, frame)
+}
+
 // dredFECReachTable is dredReachTable with in-band FEC on as well (same loss hint): FEC's bits
 // come first, and below 48 kb/s they leave DRED little (measured as dredReachTable: 15 ms at
 // 32 kb/s, 95 ms at 40 kb/s, the full 215 ms from 48 kb/s). The policy sends DRED with FEC only
 // where DRED keeps its whole reach.
-var dredFECReachTable = [...]struct {
-	bitrateBps int
-	reach      time.Duration
-}{
+var dredFECReachTable = [...]reachRow{
 	{48000, 215 * time.Millisecond},
 }
 
 // settingsReach is how much audio before a packet the DRED of s rebuilds: dredReach, or with
 // FEC on the reach dredFECReachTable gives; 0 without DRED.
 func settingsReach(s *Settings) time.Duration {
-	if s.DRED <= 0 {
+	switch {
+	case s.DRED <= 0:
 		return 0
+	case s.FEC:
+		return reachAt(dredFECReachTable[:], s.BitrateBps, s.Frame)
 	}
-	if !s.FEC {
-		return dredReach(s.BitrateBps, s.Frame)
-	}
-	if s.Frame != dredFrame {
-		return 0
-	}
-	var r time.Duration
-	for _, e := range dredFECReachTable {
-		if s.BitrateBps >= e.bitrateBps {
-			r = e.reach
-		}
-	}
-	return r
+	return dredReach(s.BitrateBps, s.Frame)
 }
 
 // DREDReach is how much audio before a packet the DRED the policy sends (DREDSetting) rebuilds
@@ -107,8 +104,7 @@ func DREDReach(bitrateBps int, frame time.Duration) time.Duration {
 // DREDFECReach is DREDReach with in-band FEC on as well (the policy's DRED with FEC): 0 where
 // FEC leaves DRED too few bits to keep its reach, and where the policy does not send it.
 func DREDFECReach(bitrateBps int, frame time.Duration) time.Duration {
-	s := Settings{BitrateBps: bitrateBps, Frame: frame, FEC: true, DRED: dredAsk}
-	return settingsReach(&s)
+	return reachAt(dredFECReachTable[:], bitrateBps, frame)
 }
 
 // DREDSetting is the setting with DRED the policy sends at bitrateBps (20 ms frames, no FEC or

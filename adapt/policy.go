@@ -382,7 +382,8 @@ func (p *Policy) variant(s *Settings, v int, loss float64, p95 time.Duration) bo
 			return false
 		}
 		if v == numVariants-1 {
-			if s.FEC = true; settingsReach(s) == 0 {
+			s.FEC = true
+			if settingsReach(s) == 0 { // FEC would leave DRED too few bits
 				return false
 			}
 		}

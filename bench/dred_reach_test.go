@@ -42,34 +42,22 @@ func TestPolicyDREDReach(t *testing.T) {
 			}
 			continue
 		}
-		cs := codecBase(0)
-		cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = s.BitrateBps, s.FEC, s.LossHint, s.DRED
-		enc, err := codec.NewEncoder(SampleRateHz, cs)
-		if err != nil {
-			t.Fatal(err)
-		}
 		dr, err := codec.NewDRED(SampleRateHz)
 		if err != nil {
 			t.Fatal(err)
 		}
-		fs := int(s.Frame * SampleRateHz / time.Second)
-		buf := make([]byte, codec.MaxPacketBytes)
 		var sum, n int
-		for i := 0; i+fs <= len(pcm); i += fs {
-			k, err := enc.Encode(pcm[i:i+fs], buf)
-			if err != nil {
-				t.Fatal(err)
+		encodeEach(t, s, pcm, func(at int, pkt []byte) {
+			if at < SampleRateHz {
+				return
 			}
-			if i < SampleRateHz {
-				continue
-			}
-			r, err := dr.Parse(buf[:k], SampleRateHz)
+			r, err := dr.Parse(pkt, SampleRateHz)
 			if err != nil {
 				t.Fatal(err)
 			}
 			sum += r
 			n++
-		}
+		})
 		got := time.Duration(sum) * time.Second / time.Duration(max(n, 1)*SampleRateHz)
 		t.Logf("%d b/s, FEC %v: DRED reaches %v back (policy's table %v)", b, pt.fec, got.Round(time.Millisecond), want)
 		if pt.fec && want == 0 {
@@ -81,5 +69,27 @@ func TestPolicyDREDReach(t *testing.T) {
 		if d := got - want; d < -20*time.Millisecond || d > 20*time.Millisecond {
 			t.Errorf("%d b/s, FEC %v: DRED reaches %v back, the policy assumes %v", b, pt.fec, got.Round(time.Millisecond), want)
 		}
+	}
+}
+
+// encodeEach encodes pcm (at SampleRateHz) with the encoder settings of s (bitrate, frame, FEC,
+// loss hint and DRED on the bench's codec base) and calls fn with each packet and the sample it
+// starts at.
+func encodeEach(t *testing.T, s adapt.Settings, pcm []float32, fn func(at int, pkt []byte)) {
+	t.Helper()
+	cs := codecBase(0)
+	cs.BitrateBps, cs.FEC, cs.LossHint, cs.DRED = s.BitrateBps, s.FEC, s.LossHint, s.DRED
+	enc, err := codec.NewEncoder(SampleRateHz, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := int(s.Frame * SampleRateHz / time.Second)
+	buf := make([]byte, codec.MaxPacketBytes)
+	for i := 0; i+fs <= len(pcm); i += fs {
+		k, err := enc.Encode(pcm[i:i+fs], buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(i, buf[:k])
 	}
 }

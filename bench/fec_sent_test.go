@@ -18,25 +18,13 @@ func TestPolicyFECSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	pcm := clips[0].Samples[:min(len(clips[0].Samples), 4*SampleRateHz)]
-	buf := make([]byte, codec.MaxPacketBytes)
 	for _, fr := range []time.Duration{20 * time.Millisecond, 40 * time.Millisecond} {
 		for _, h := range []float64{0.02, 0.05, 0.06, 0.2, 0.25} {
 			for _, b := range []int{16000, 20000, 28000, 30000, 32000} {
 				s := adapt.Settings{BitrateBps: b, Frame: fr, FEC: true, LossHint: h}
-				cs := codecBase(0)
-				cs.BitrateBps, cs.FEC, cs.LossHint = b, true, h
-				enc, err := codec.NewEncoder(SampleRateHz, cs)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fs := int(fr * SampleRateHz / time.Second)
 				n, f := 0, 0
-				for i := 0; i+fs <= len(pcm); i += fs {
-					k, err := enc.Encode(pcm[i:i+fs], buf)
-					if err != nil {
-						t.Fatal(err)
-					}
-					ok, err := codec.PacketHasFEC(buf[:k])
+				encodeEach(t, s, pcm, func(_ int, pkt []byte) {
+					ok, err := codec.PacketHasFEC(pkt)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -44,7 +32,7 @@ func TestPolicyFECSent(t *testing.T) {
 					if ok {
 						f++
 					}
-				}
+				})
 				if got, want := 2*f > n, adapt.FECSent(s); got != want {
 					t.Errorf("%d b/s, %v frames, loss hint %.0f %%: FEC in %d of %d packets; the policy assumes FEC sent %v",
 						b, fr, 100*h, f, n, want)
