@@ -134,7 +134,8 @@ func (p *Policy) steady(now time.Duration, f *Features, pred Prediction) Decisio
 	}
 	// The FEC loss hint is not a knob of its own: it follows the measured loss only when that
 	// has at least doubled or halved, and only after the hold.
-	if p.decided && best.FEC && p.cur.FEC {
+	// A DRED setting's hint is DRED's own (dredLossHint) and is never held.
+	if p.decided && best.FEC && p.cur.FEC && best.DRED == 0 && p.cur.DRED == 0 {
 		h, old := best.LossHint, p.cur.LossHint
 		if !(held && (h >= 2*old || 2*h <= old)) && best.LossHint != old {
 			best.LossHint = old
